@@ -1,0 +1,314 @@
+"""Zalo Official Account input channel for Rasa (signed webhook, async turns)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set, Text, Union
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.dedup import Deduplicator, InMemoryDeduplicator, RedisDeduplicator
+from bot.channels.forget import forget_sender
+from bot.channels.zalo_api import DEFAULT_API_BASE, DEFAULT_OAUTH_BASE, ZaloApiClient
+from bot.channels.zalo_output import ZaloOutput
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+UNSUPPORTED_MEDIA_INTENT = "/zalo_unsupported_media"
+FOLLOW_INTENT = "/greet"
+MEDIA_EVENTS = frozenset(
+    "user_send_" + kind
+    for kind in (
+        "image", "sticker", "file", "audio", "video", "gif", "location", "link", "business_card"
+    )
+)
+IGNORED_EVENTS = frozenset({"user_received_message", "user_seen_message", "unfollow"})
+# credentials.yml key -> environment variable used when the key is missing/empty.
+ENV_FALLBACKS = {
+    "app_id": "ZALO_APP_ID",
+    "oa_secret_key": "ZALO_OA_SECRET_KEY",
+    "app_secret": "ZALO_APP_SECRET",
+    "access_token": "ZALO_ACCESS_TOKEN",
+    "refresh_token": "ZALO_REFRESH_TOKEN",
+    "token_store": "ZALO_TOKEN_STORE",
+    "api_base": "ZALO_API_BASE",
+    "oauth_base": "ZALO_OAUTH_BASE",
+    "max_age_seconds": "ZALO_MAX_AGE_SECONDS",
+    "dedup_redis_url": "ZALO_DEDUP_REDIS_URL",
+}
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def sign_event(
+    app_id: str, body: Union[str, bytes], timestamp: Union[str, int], oa_secret_key: str
+) -> str:
+    """Return Zalo's ``mac=`` signature: sha256(app_id + body + timestamp + OA secret)."""
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    digest = hashlib.sha256(
+        str(app_id).encode("utf-8") + raw + str(timestamp).encode("utf-8")
+        + str(oa_secret_key).encode("utf-8")
+    ).hexdigest()
+    return "mac=" + digest
+
+
+def event_user_id(event: Dict[str, Any]) -> Optional[str]:
+    """The OA-scoped id of the user behind an event (sender/follower/user)."""
+    for holder in ("sender", "follower", "user"):
+        value = event.get(holder)
+        if isinstance(value, dict) and value.get("id") not in (None, ""):
+            return str(value["id"])
+    value = event.get("user_id")
+    return str(value) if value not in (None, "") else None
+
+
+def _setting(credentials: Dict[str, Any], key: str, default: Any = None) -> Any:
+    """Credential value, else its environment variable, else ``default``."""
+    value = credentials.get(key)
+    if value in (None, ""):
+        value = os.environ.get(ENV_FALLBACKS.get(key, ""), "")
+    return default if value in (None, "") else value
+
+
+class ZaloInput(InputChannel):
+    """Receives Zalo OA webhook events; replies via ``ZaloOutput``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Channel name (route prefix ``/webhooks/zalo``)."""
+        return "zalo"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Build from credentials.yml, falling back to ZALO_* environment variables."""
+        creds = dict(credentials or {})
+        return cls(
+            app_id=str(_setting(creds, "app_id", "")),
+            oa_secret_key=str(_setting(creds, "oa_secret_key", "")),
+            app_secret=str(_setting(creds, "app_secret", "")),
+            access_token=str(_setting(creds, "access_token", "")),
+            refresh_token=str(_setting(creds, "refresh_token", "")),
+            token_store=_setting(creds, "token_store"),
+            api_base=str(_setting(creds, "api_base", DEFAULT_API_BASE)),
+            oauth_base=str(_setting(creds, "oauth_base", DEFAULT_OAUTH_BASE)),
+            max_age_seconds=float(_setting(creds, "max_age_seconds", 300)),
+            dedup_redis_url=_setting(creds, "dedup_redis_url"),
+        )
+
+    def __init__(
+        self,
+        app_id: str = "",
+        oa_secret_key: str = "",
+        app_secret: str = "",
+        access_token: str = "",
+        refresh_token: str = "",
+        token_store: Optional[str] = None,
+        api_base: str = DEFAULT_API_BASE,
+        oauth_base: str = DEFAULT_OAUTH_BASE,
+        max_age_seconds: float = 300,
+        max_future_seconds: float = 60,
+        dedup: Optional[Deduplicator] = None,
+        dedup_redis_url: Optional[str] = None,
+        retry_attempts: int = 3,
+        retry_backoff: float = 0.5,
+    ) -> None:
+        """Store settings; no network or file I/O beyond reading the token file."""
+        self.app_id = str(app_id or "")
+        self.oa_secret_key = str(oa_secret_key or "")
+        self.max_age_ms = float(max_age_seconds) * 1000
+        self.max_future_ms = float(max_future_seconds) * 1000
+        if dedup is None:
+            dedup = RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
+        self.dedup = dedup
+        self.client = ZaloApiClient(
+            app_id=self.app_id,
+            app_secret=app_secret,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            token_store=token_store,
+            api_base=api_base,
+            oauth_base=oauth_base,
+            attempts=retry_attempts,
+            backoff=retry_backoff,
+        )
+        self.forget: Callable[[Any, str], Awaitable[Any]] = forget_sender
+        self._tasks: Set["asyncio.Task[None]"] = set()
+        if not (self.app_id and self.oa_secret_key):
+            logger.error("Zalo app_id/oa_secret_key missing: every webhook will be rejected")
+
+    def get_output_channel(self) -> ZaloOutput:
+        """Output channel sharing this channel's API client and tokens."""
+        return ZaloOutput(self.client)
+
+    def verify(
+        self, raw: bytes, event: Dict[str, Any], signature: str, now_ms: Optional[float] = None
+    ) -> Optional[str]:
+        """Return why the event must be rejected, or None if it is authentic and fresh."""
+        if not (self.app_id and self.oa_secret_key):
+            return "channel not configured"
+        if str(event.get("app_id", "")) != self.app_id:
+            return "app_id mismatch"
+        timestamp = str(event.get("timestamp", ""))
+        if not timestamp.isdigit():
+            return "missing or invalid timestamp"
+        expected = sign_event(self.app_id, raw, timestamp, self.oa_secret_key)
+        given = signature.strip().lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(expected.encode("ascii"), given):
+            return "bad signature"
+        age_ms = (now_ms if now_ms is not None else time.time() * 1000) - int(timestamp)
+        if age_ms > self.max_age_ms or -age_ms > self.max_future_ms:
+            return "stale timestamp"
+        return None
+
+    @staticmethod
+    def dedup_key(event: Dict[str, Any]) -> str:
+        """msg_id when present, else event name + user + timestamp."""
+        message = event.get("message")
+        msg_id = message.get("msg_id") if isinstance(message, dict) else None
+        if msg_id not in (None, ""):
+            return f"msg:{msg_id}"
+        return f"evt:{event.get('event_name')}:{event_user_id(event)}:{event.get('timestamp')}"
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a turn in the background, keeping a strong reference to the task."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: "asyncio.Task[None]") -> None:
+        """Forget a finished task and log its failure."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("Zalo event processing failed", exc_info=task.exception())
+
+    async def drain(self, timeout: Optional[float] = None) -> None:
+        """Wait for the background turns that are still running."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self) -> None:
+        """Finish pending turns (bounded) and close HTTP/Redis connections."""
+        await self.drain(timeout=10)
+        await self.client.close()
+        await self.dedup.close()
+
+    async def handle_event(
+        self, event: Dict[str, Any], on_new_message: OnNewMessage, agent: Any = None
+    ) -> None:
+        """Turn one verified event into a Rasa message (or a data deletion)."""
+        name = str(event.get("event_name", ""))
+        user_id = event_user_id(event)
+        if not user_id:
+            logger.warning("Zalo event %s without a user id ignored", name)
+            return
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        if name == "user_withdraw":
+            await self._forget_user(agent, user_id)
+            return
+        if name == "user_send_text":
+            text = str(message.get("text") or "").strip()
+            if not text:
+                return
+        elif name in MEDIA_EVENTS:
+            text = UNSUPPORTED_MEDIA_INTENT
+        elif name == "follow":
+            text = FOLLOW_INTENT
+        else:
+            return
+        attachments = message.get("attachments") or []
+        metadata = {
+            "zalo": {
+                "event_name": name,
+                "msg_id": message.get("msg_id"),
+                "timestamp": event.get("timestamp"),
+                "user_id_by_app": event.get("user_id_by_app"),
+                "attachment_types": [
+                    a.get("type") for a in attachments if isinstance(a, dict)
+                ],
+            }
+        }
+        msg_id = message.get("msg_id")
+        await on_new_message(
+            UserMessage(
+                text,
+                self.get_output_channel(),
+                user_id,
+                input_channel=self.name(),
+                message_id=str(msg_id) if msg_id not in (None, "") else None,
+                metadata=metadata,
+            )
+        )
+
+    async def _forget_user(self, agent: Any, user_id: str) -> None:
+        """Delete the user's conversation, under the conversation lock if any."""
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            logger.error("user_withdraw received but no tracker store is available")
+            return
+        lock_store = getattr(agent, "lock_store", None)
+        if lock_store is not None:
+            async with lock_store.lock(user_id):
+                await self.forget(tracker_store, user_id)
+        else:
+            await self.forget(tracker_store, user_id)
+
+    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Verify, acknowledge and schedule one webhook delivery."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return response.json({"status": "missing signature"}, status=401)
+        raw = request.body or b""
+        try:
+            event = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return response.json({"status": "invalid json"}, status=400)
+        if not isinstance(event, dict):
+            return response.json({"status": "invalid json"}, status=400)
+        reason = self.verify(raw, event, signature)
+        if reason:
+            logger.warning("Rejected Zalo webhook: %s", reason)
+            return response.json({"status": "forbidden"}, status=403)
+        name = str(event.get("event_name", ""))
+        if name in IGNORED_EVENTS or name.startswith("oa_send_"):
+            return response.json({"status": "ignored"})
+        if not await self.dedup.first_seen(self.dedup_key(event)):
+            return response.json({"status": "duplicate"})
+        agent = getattr(request.app.ctx, "agent", None)
+        self._spawn(self.handle_event(event, on_new_message, agent))
+        return response.json({"status": "accepted"})
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """Routes: GET / and GET /webhook (health), POST /webhook (events)."""
+        zalo_webhook = Blueprint(f"zalo_webhook_{id(self)}", __name__)
+
+        @zalo_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @zalo_webhook.route("/webhook", methods=["GET"])
+        async def webhook_health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @zalo_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                return await self._receive(request, on_new_message)
+            except Exception:  # never answer 5xx: Zalo would retry/disable the hook
+                logger.exception("Unexpected error in the Zalo webhook")
+                return response.json({"status": "error"})
+
+        @zalo_webhook.listener("before_server_stop")
+        async def shutdown(*_: Any) -> None:
+            await self.close()
+
+        return zalo_webhook

@@ -1,0 +1,151 @@
+"""Rasa output channel that answers Zalo users through the OA message API."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, Iterable, List, Optional
+
+from rasa.core.channels.channel import OutputChannel
+
+from bot.channels.zalo_api import ZaloApiClient, ZaloApiError
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 2000
+MAX_BUTTONS = 5
+# Preferred cut points, best first: paragraph, line, sentence end, space.
+_BOUNDARIES = (
+    re.compile(r"\n\s*\n"),
+    re.compile(r"\n"),
+    re.compile(r"(?<=[.!?…;:])\s+"),
+    re.compile(r"\s+"),
+)
+_PHONE_JUNK = re.compile(r"[\s().\-]")
+
+
+def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> List[str]:
+    """Split text into chunks of at most ``limit`` chars on natural boundaries."""
+    rest = (text or "").strip()
+    chunks: List[str] = []
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = 0
+        for pattern in _BOUNDARIES:
+            ends = [m for m in pattern.finditer(window) if 0 < m.start() <= limit]
+            if ends and ends[-1].start() >= limit // 4:
+                cut = ends[-1].start()
+                nxt = ends[-1].end()
+                break
+        if not cut:
+            cut = nxt = limit  # no usable boundary: hard cut
+        piece = rest[:cut].strip()
+        if piece:
+            chunks.append(piece)
+        rest = rest[nxt:].strip()
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+def zalo_button(button: Dict[str, Any]) -> Dict[str, Any]:
+    """Map a Rasa button ``{title, payload}`` to a Zalo template button."""
+    title = str(button.get("title") or "")
+    payload = str(button.get("payload") or button.get("url") or title)
+    lowered = payload.lower()
+    if lowered.startswith("tel:"):
+        phone = _PHONE_JUNK.sub("", payload[4:])
+        return {"title": title, "type": "oa.open.phone", "payload": {"phone_code": phone}}
+    if lowered.startswith(("http://", "https://", "mailto:")):
+        return {"title": title, "type": "oa.open.url", "payload": {"url": payload}}
+    return {"title": title, "type": "oa.query.show", "payload": payload}
+
+
+def buttons_attachment(buttons: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
+    """Build a template attachment holding at most five buttons."""
+    items = [zalo_button(b) for b in buttons]
+    if len(items) > MAX_BUTTONS:
+        logger.warning("Zalo allows %d buttons; dropping %d", MAX_BUTTONS, len(items) - MAX_BUTTONS)
+    return {"type": "template", "payload": {"buttons": items[:MAX_BUTTONS]}}
+
+
+class ZaloOutput(OutputChannel):
+    """Sends bot responses to a Zalo user (errors are logged, never raised)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Channel name."""
+        return "zalo"
+
+    def __init__(self, client: ZaloApiClient) -> None:
+        """Use the shared API client (session + token manager)."""
+        self.client = client
+        self.sent: int = 0
+        self.failed: int = 0
+
+    async def _send(self, recipient_id: str, message: Dict[str, Any]) -> bool:
+        """Send one message; log and swallow API errors so the turn is kept."""
+        try:
+            await self.client.send_message(recipient_id, message)
+        except ZaloApiError as e:
+            self.failed += 1
+            logger.error("Could not send Zalo message to %s: %s", recipient_id, e)
+            return False
+        self.sent += 1
+        return True
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send text, split into ≤ 2,000-character messages."""
+        for chunk in split_text(text):
+            await self._send(recipient_id, {"text": chunk})
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: List[Dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        """Send text with a button template attached to its last chunk."""
+        chunks = split_text(text) or [""]
+        for chunk in chunks[:-1]:
+            await self._send(recipient_id, {"text": chunk})
+        message: Dict[str, Any] = {"attachment": buttons_attachment(buttons)}
+        if chunks[-1]:
+            message["text"] = chunks[-1]
+        await self._send(recipient_id, message)
+
+    async def send_quick_replies(
+        self,
+        recipient_id: str,
+        text: str,
+        quick_replies: List[Dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        """Quick replies are sent as template buttons."""
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image by URL as a media template."""
+        element = {"media_type": "image", "url": image}
+        attachment = {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
+        await self._send(recipient_id, {"attachment": attachment})
+
+    async def send_attachment(  # type: ignore[override]
+        self, recipient_id: str, attachment: Any, **kwargs: Any
+    ) -> None:
+        """Send a raw Zalo attachment dict; a string is sent as text."""
+        if isinstance(attachment, dict):
+            await self._send(recipient_id, {"attachment": attachment})
+        elif attachment:
+            await self.send_text_message(recipient_id, str(attachment))
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Send ``custom.zalo`` verbatim as the Zalo message; ignore other custom JSON."""
+        message: Optional[Dict[str, Any]] = (json_message or {}).get("zalo")
+        if isinstance(message, dict):
+            await self._send(recipient_id, message)
+        else:
+            logger.debug("Ignoring custom JSON without a 'zalo' key for Zalo")

@@ -1,0 +1,57 @@
+"""Vietnamese text helpers shared by the Rasa server, the action server and the index.
+
+Pure standard library: importable from both Python environments.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def nfc(text: str) -> str:
+    """Return the NFC form (Vietnamese typed on phones often arrives decomposed)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold_char(ch: str) -> str:
+    """Fold one character: lowercase, no tone or vowel marks, đ -> d (always one char)."""
+    low = ch.lower()
+    if len(low) != 1:
+        return ch
+    if low == "đ":
+        return "d"
+    base = unicodedata.normalize("NFD", low)[0]
+    return base if base.isascii() or not base.isalpha() else low
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip Vietnamese accents, keeping the string length unchanged."""
+    return "".join(fold_char(c) for c in nfc(text))
+
+
+def fold_compact(text: str) -> str:
+    """Fold, join digit groups written with dots/spaces/dashes, and collapse spaces."""
+    out = fold(text)
+    out = re.sub(r"(?<=\d)[.\s-](?=\d)", "", out)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def has_diacritics(text: str) -> bool:
+    """Tell whether the text carries any Vietnamese accent (so was typed with diacritics)."""
+    return any(fold_char(c) != c.lower() for c in text if c.isalpha())
+
+
+def clean_user_text(text: str, limit: int = 2000) -> str:
+    """Normalise user input: NFC, no control characters, collapsed spaces, bounded length."""
+    text = _CONTROL_RE.sub(" ", nfc(text or ""))
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:limit]
+
+
+def words(text: str) -> list[str]:
+    """Split folded text into word tokens (syllables for Vietnamese)."""
+    return _WORD_RE.findall(fold(text))

@@ -1,0 +1,1 @@
+"""Knowledge index of the OCOP program documents: ingest, embed, FAISS + BM25 search."""

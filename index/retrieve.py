@@ -1,0 +1,149 @@
+"""Hybrid retrieval: dense FAISS + BM25 over folded syllables, weighted RRF, confidence."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.text import has_diacritics, words
+from index.embed import Embedder
+from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
+
+TUNING_FILE = Path(__file__).with_name("retrieval.json")
+STOPWORDS = frozenset(
+    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi "
+    "ko k khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi sao_khong "
+    "tai the thi thay toi trong tu va ve vay voi vui xin z j dc nhi uh u ong ba".split()
+)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Fusion weights and refusal threshold (tuned by `python -m index tune`)."""
+
+    dense_weight: float = 2.0
+    bm25_weight: float = 1.0
+    rrf_k: float = 10.0
+    coverage_weight: float = 0.5
+    threshold: float = 0.95
+    depth: int = 30
+
+    @classmethod
+    def load(cls, path: Path = TUNING_FILE) -> Tuning:
+        """Read tuned values if the file exists."""
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls()
+
+
+@dataclass
+class Hit:
+    """One retrieved passage with its scores."""
+
+    row: dict[str, Any]
+    fused: float
+    dense: float
+    bm25: float
+    coverage: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        """Document id."""
+        return self.row["doc_id"]
+
+    @property
+    def sentences(self) -> list[str]:
+        """Sentences of the passage."""
+        return self.row["sentences"]
+
+
+def content_terms(text: str) -> list[str]:
+    """Folded syllables of a query without function words."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def restore_accents(text: str) -> str:
+    """Add Vietnamese accents to text typed without them (pyvi; noisy but helps dense)."""
+    from pyvi import ViUtils
+
+    try:
+        return ViUtils.add_accents(text)
+    except Exception:  # noqa: BLE001 - pyvi fails on odd input: keep the query as typed
+        return text
+
+
+class HybridRetriever:
+    """Loads the index once, answers queries, and reloads when the build changes."""
+
+    def __init__(self, build_dir: Path, embedder: Embedder, tuning: Tuning | None = None) -> None:
+        """Load the built index for this embedder (raises a clear error if unusable)."""
+        self.build_dir = build_dir
+        self.embedder = embedder
+        self.tuning = tuning or Tuning.load()
+        self._lock = threading.Lock()
+        self.index: LoadedIndex = load(build_dir, embedder.model_id)
+
+    def reload_if_changed(self) -> bool:
+        """Swap in a rebuilt index (hot reload); keep the old one if the new is broken."""
+        stamp = manifest_stamp(self.build_dir)
+        if stamp == self.index.stamp or stamp == 0.0:
+            return False
+        with self._lock:
+            if stamp == self.index.stamp:
+                return False
+            self.index = load(self.build_dir, self.embedder.model_id)
+        return True
+
+    def dense_query(self, query: str) -> np.ndarray:
+        """Embed the query; unaccented queries are embedded with restored accents."""
+        text = query if has_diacritics(query) else restore_accents(query)
+        return self.embedder.encode_queries([text])
+
+    def search(self, query: str, k: int = 5, vector: np.ndarray | None = None) -> list[Hit]:
+        """Return the k best passages by weighted reciprocal-rank fusion."""
+        idx, t = self.index, self.tuning
+        n = len(idx.rows)
+        depth = min(t.depth, n)
+        vec = self.dense_query(query) if vector is None else vector
+        dense_scores, dense_ids = idx.faiss_index.search(vec, depth)
+        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
+        terms = bm25_tokens(query)
+        bm = idx.bm25.get_scores(terms) if terms else np.zeros(n, dtype=np.float32)
+        bm_top = np.argsort(-bm)[:depth]
+        fused: dict[int, float] = {}
+        for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):
+            fused[i] = fused.get(i, 0.0) + t.dense_weight / (t.rrf_k + rank + 1)
+        for rank, i in enumerate(bm_top):
+            if bm[i] > 0:
+                fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
+        best = sorted(fused, key=fused.get, reverse=True)[:k]
+        content = set(content_terms(query))
+        hits = []
+        for i in best:
+            row = idx.rows[i]
+            if i in dense:
+                cos = dense[i]
+            else:
+                cos = float(np.dot(vec[0], idx.faiss_index.reconstruct(i)))
+            have = set(words(row["title"] + " " + " ".join(row["sentences"])))
+            coverage = len(content & have) / len(content) if content else 0.0
+            hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage, idx.doc_meta(row["doc_id"])))
+        return hits
+
+    def confidence(self, hits: list[Hit]) -> float:
+        """Confidence of the best hit: dense cosine plus weighted term coverage."""
+        if not hits:
+            return 0.0
+        top = hits[0]
+        return top.dense + self.tuning.coverage_weight * top.coverage
+
+    def confident(self, hits: list[Hit]) -> bool:
+        """Tell whether the best hit clears the calibrated refusal threshold."""
+        return self.confidence(hits) >= self.tuning.threshold

@@ -1,0 +1,188 @@
+"""Build, save and load the knowledge index (FAISS vectors + BM25 + passage metadata)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.text import words
+from index.embed import Embedder
+from index.ingest import load_documents, make_passages
+from index.settings import Settings
+
+FORMAT = 2
+
+
+class KnowledgeIndexError(RuntimeError):
+    """The built index is missing, corrupt or does not match the model."""
+
+
+def passage_embed_text(title: str, text: str) -> str:
+    """Text that is embedded and BM25-indexed for a passage: title gives context."""
+    return f"{title}. {text}" if title else text
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Accent-folded syllables (the BM25 vocabulary)."""
+    return words(text)
+
+
+def make_faiss(vectors: np.ndarray, exact_limit: int):  # noqa: ANN201 - faiss has no types
+    """Exact inner product for small corpora, HNSW (inner product) above exact_limit."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    index.add(vectors)
+    return index
+
+
+def _previous(build_dir: Path, model_id: str, max_words: int) -> dict[str, tuple[list, np.ndarray]]:
+    """Reusable passages+vectors per document sha from the previous build (same model)."""
+    manifest = build_dir / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+        if meta.get("model_id") != model_id or meta.get("max_words") != max_words:
+            return {}
+        vectors = np.load(build_dir / "vectors.npy")
+        rows = [json.loads(x) for x in (build_dir / "passages.jsonl").read_text("utf-8").splitlines()]
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, tuple[list, list]] = {}
+    for i, row in enumerate(rows):
+        out.setdefault(row["doc_sha"], ([], []))
+        out[row["doc_sha"]][0].append(row)
+        out[row["doc_sha"]][1].append(vectors[i])
+    return {k: (v[0], np.array(v[1], dtype=np.float32)) for k, v in out.items()}
+
+
+def build(settings: Settings, embedder: Embedder, progress: bool = True) -> dict[str, Any]:
+    """(Re)build the index; documents whose hash did not change reuse their vectors."""
+    started = time.perf_counter()
+    docs = load_documents(settings.docs_dir)
+    if not docs:
+        raise KnowledgeIndexError(f"no documents in {settings.docs_dir}")
+    reuse = _previous(settings.build_dir, embedder.model_id, settings.max_words)
+    rows: list[dict[str, Any]] = []
+    vectors: list[np.ndarray] = []
+    todo: list[tuple[int, str]] = []
+    reused_docs = 0
+    for doc in docs:
+        if doc.sha256 in reuse:
+            old_rows, old_vecs = reuse[doc.sha256]
+            for row, vec in zip(old_rows, old_vecs):
+                rows.append(row)
+                vectors.append(vec)
+            reused_docs += 1
+            continue
+        for p in make_passages(doc, settings.max_words):
+            row = p.to_dict() | {"doc_sha": doc.sha256, "title": doc.meta.get("title", "")}
+            rows.append(row)
+            vectors.append(None)  # type: ignore[arg-type]
+            todo.append((len(rows) - 1, passage_embed_text(row["title"], " ".join(p.sentences))))
+    if todo:
+        fresh = embedder.encode_passages([t for _, t in todo], progress=progress)
+        for (i, _), vec in zip(todo, fresh):
+            vectors[i] = vec
+    matrix = np.vstack(vectors).astype(np.float32)
+    embed_seconds = time.perf_counter() - started
+    manifest = {
+        "format": FORMAT,
+        "model_id": embedder.model_id,
+        "dim": int(matrix.shape[1]),
+        "query_prompt": settings.query_prompt,
+        "passage_prompt": settings.passage_prompt,
+        "max_words": settings.max_words,
+        "passages": len(rows),
+        "documents": {d.doc_id: {"sha256": d.sha256, "meta": d.meta} for d in docs},
+        "reused_documents": reused_docs,
+        "embedded_passages": len(todo),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seconds": round(embed_seconds, 2),
+    }
+    save(settings.build_dir, rows, matrix, manifest, settings.exact_limit)
+    return manifest
+
+
+def save(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, exact_limit: int) -> None:
+    """Write the index into a fresh folder and swap it in atomically."""
+    import faiss
+
+    tmp = build_dir.with_name(build_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    faiss.write_index(make_faiss(matrix, exact_limit), str(tmp / "faiss.index"))
+    np.save(tmp / "vectors.npy", matrix)
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+    old = build_dir.with_name(build_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if build_dir.exists():
+        build_dir.rename(old)
+    tmp.rename(build_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass
+class LoadedIndex:
+    """Everything a retriever needs, loaded from a build folder."""
+
+    manifest: dict[str, Any]
+    rows: list[dict[str, Any]]
+    faiss_index: Any
+    bm25: Any
+    stamp: float
+
+    def doc_meta(self, doc_id: str) -> dict[str, Any]:
+        """Metadata of a document (title, publisher, date, ...)."""
+        return self.manifest["documents"].get(doc_id, {}).get("meta", {})
+
+
+def manifest_stamp(build_dir: Path) -> float:
+    """Modification time of the manifest (0 if missing): the hot-reload signal."""
+    try:
+        return (build_dir / "manifest.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def load(build_dir: Path, model_id: str | None = None) -> LoadedIndex:
+    """Load a built index; clear errors when missing, corrupt or built with another model."""
+    import bm25s
+    import faiss
+
+    manifest_path = build_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise KnowledgeIndexError(f"knowledge index not found in {build_dir}; run `make index`")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        rows = [json.loads(x) for x in (build_dir / "passages.jsonl").read_text("utf-8").splitlines()]
+        index = faiss.read_index(str(build_dir / "faiss.index"))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise KnowledgeIndexError(f"knowledge index in {build_dir} is corrupt ({exc}); run `make index`") from exc
+    if manifest.get("format") != FORMAT or index.ntotal != len(rows):
+        raise KnowledgeIndexError(f"knowledge index in {build_dir} is inconsistent; run `make index`")
+    if model_id is not None and manifest.get("model_id") != model_id:
+        raise KnowledgeIndexError(
+            f"knowledge index was built with model {manifest.get('model_id')!r} but the server "
+            f"uses {model_id!r}; run `make index`"
+        )
+    bm25 = bm25s.BM25()
+    bm25.index([bm25_tokens(passage_embed_text(r["title"], " ".join(r["sentences"]))) for r in rows],
+               show_progress=False)
+    return LoadedIndex(manifest, rows, index, bm25, manifest_stamp(build_dir))
