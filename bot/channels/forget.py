@@ -56,8 +56,6 @@ async def forget_sender(tracker_store: Any, sender_id: str) -> bool:
     elif isinstance(store, RedisTrackerStore):
         deleted = await asyncio.to_thread(_delete_redis, store, sender_id) > 0
     else:
-        raise UnsupportedTrackerStore(
-            f"cannot delete conversations from {type(store).__name__}"
-        )
+        raise UnsupportedTrackerStore(f"cannot delete conversations from {type(store).__name__}")
     logger.info("Forgot conversation data of a sender (deleted=%s)", deleted)
     return deleted

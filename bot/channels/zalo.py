@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
-import os
 import time
-from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set, Text, Union
+from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -19,65 +17,23 @@ from sanic.response import HTTPResponse
 from bot.channels.dedup import Deduplicator, InMemoryDeduplicator, RedisDeduplicator
 from bot.channels.forget import forget_sender
 from bot.channels.zalo_api import DEFAULT_API_BASE, DEFAULT_OAUTH_BASE, ZaloApiClient
+from bot.channels.zalo_events import (
+    FOLLOW_INTENT,
+    IGNORED_EVENTS,
+    MEDIA_EVENTS,
+    SIGNATURE_HEADER,
+    UNSUPPORTED_MEDIA_INTENT,
+    event_user_id,
+    setting,
+    sign_event,
+)
 from bot.channels.zalo_output import ZaloOutput
+
+__all__ = ["ZaloInput", "ZaloOutput", "sign_event", "event_user_id", "forget_sender"]
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-ZEvent-Signature"
-UNSUPPORTED_MEDIA_INTENT = "/zalo_unsupported_media"
-FOLLOW_INTENT = "/greet"
-MEDIA_EVENTS = frozenset(
-    "user_send_" + kind
-    for kind in (
-        "image", "sticker", "file", "audio", "video", "gif", "location", "link", "business_card"
-    )
-)
-IGNORED_EVENTS = frozenset({"user_received_message", "user_seen_message", "unfollow"})
-# credentials.yml key -> environment variable used when the key is missing/empty.
-ENV_FALLBACKS = {
-    "app_id": "ZALO_APP_ID",
-    "oa_secret_key": "ZALO_OA_SECRET_KEY",
-    "app_secret": "ZALO_APP_SECRET",
-    "access_token": "ZALO_ACCESS_TOKEN",
-    "refresh_token": "ZALO_REFRESH_TOKEN",
-    "token_store": "ZALO_TOKEN_STORE",
-    "api_base": "ZALO_API_BASE",
-    "oauth_base": "ZALO_OAUTH_BASE",
-    "max_age_seconds": "ZALO_MAX_AGE_SECONDS",
-    "dedup_redis_url": "ZALO_DEDUP_REDIS_URL",
-}
-
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-def sign_event(
-    app_id: str, body: Union[str, bytes], timestamp: Union[str, int], oa_secret_key: str
-) -> str:
-    """Return Zalo's ``mac=`` signature: sha256(app_id + body + timestamp + OA secret)."""
-    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    digest = hashlib.sha256(
-        str(app_id).encode("utf-8") + raw + str(timestamp).encode("utf-8")
-        + str(oa_secret_key).encode("utf-8")
-    ).hexdigest()
-    return "mac=" + digest
-
-
-def event_user_id(event: Dict[str, Any]) -> Optional[str]:
-    """The OA-scoped id of the user behind an event (sender/follower/user)."""
-    for holder in ("sender", "follower", "user"):
-        value = event.get(holder)
-        if isinstance(value, dict) and value.get("id") not in (None, ""):
-            return str(value["id"])
-    value = event.get("user_id")
-    return str(value) if value not in (None, "") else None
-
-
-def _setting(credentials: Dict[str, Any], key: str, default: Any = None) -> Any:
-    """Credential value, else its environment variable, else ``default``."""
-    value = credentials.get(key)
-    if value in (None, ""):
-        value = os.environ.get(ENV_FALLBACKS.get(key, ""), "")
-    return default if value in (None, "") else value
 
 
 class ZaloInput(InputChannel):
@@ -93,16 +49,16 @@ class ZaloInput(InputChannel):
         """Build from credentials.yml, falling back to ZALO_* environment variables."""
         creds = dict(credentials or {})
         return cls(
-            app_id=str(_setting(creds, "app_id", "")),
-            oa_secret_key=str(_setting(creds, "oa_secret_key", "")),
-            app_secret=str(_setting(creds, "app_secret", "")),
-            access_token=str(_setting(creds, "access_token", "")),
-            refresh_token=str(_setting(creds, "refresh_token", "")),
-            token_store=_setting(creds, "token_store"),
-            api_base=str(_setting(creds, "api_base", DEFAULT_API_BASE)),
-            oauth_base=str(_setting(creds, "oauth_base", DEFAULT_OAUTH_BASE)),
-            max_age_seconds=float(_setting(creds, "max_age_seconds", 300)),
-            dedup_redis_url=_setting(creds, "dedup_redis_url"),
+            app_id=str(setting(creds, "app_id", "")),
+            oa_secret_key=str(setting(creds, "oa_secret_key", "")),
+            app_secret=str(setting(creds, "app_secret", "")),
+            access_token=str(setting(creds, "access_token", "")),
+            refresh_token=str(setting(creds, "refresh_token", "")),
+            token_store=setting(creds, "token_store"),
+            api_base=str(setting(creds, "api_base", DEFAULT_API_BASE)),
+            oauth_base=str(setting(creds, "oauth_base", DEFAULT_OAUTH_BASE)),
+            max_age_seconds=float(setting(creds, "max_age_seconds", 300)),
+            dedup_redis_url=setting(creds, "dedup_redis_url"),
         )
 
     def __init__(
@@ -128,7 +84,9 @@ class ZaloInput(InputChannel):
         self.max_age_ms = float(max_age_seconds) * 1000
         self.max_future_ms = float(max_future_seconds) * 1000
         if dedup is None:
-            dedup = RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
+            dedup = (
+                RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
+            )
         self.dedup = dedup
         self.client = ZaloApiClient(
             app_id=self.app_id,
@@ -232,9 +190,7 @@ class ZaloInput(InputChannel):
                 "msg_id": message.get("msg_id"),
                 "timestamp": event.get("timestamp"),
                 "user_id_by_app": event.get("user_id_by_app"),
-                "attachment_types": [
-                    a.get("type") for a in attachments if isinstance(a, dict)
-                ],
+                "attachment_types": [a.get("type") for a in attachments if isinstance(a, dict)],
             }
         }
         msg_id = message.get("msg_id")

@@ -18,7 +18,6 @@ DEFAULT_API_BASE = "https://openapi.zalo.me"
 DEFAULT_OAUTH_BASE = "https://oauth.zaloapp.com"
 MESSAGE_PATH = "/v3.0/oa/message/cs"
 ERROR_TOKEN_EXPIRED = -216
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ZaloApiError(Exception):
@@ -103,7 +102,7 @@ class ZaloApiClient:
                 last_error = e
                 logger.warning("Zalo request to %s failed (try %d): %r", url, attempt + 1, e)
                 continue
-            if status not in RETRY_STATUSES:
+            if status != 429 and status < 500:
                 return status, body
             last_error = None
             logger.warning("Zalo answered HTTP %d for %s (try %d)", status, url, attempt + 1)
@@ -117,7 +116,9 @@ class ZaloApiClient:
         """POST an url-encoded form (used for the OAuth refresh)."""
         return await self._request(url, data=form, headers=headers)
 
-    async def _post_message(self, token: str, payload: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+    async def _post_message(
+        self, token: str, payload: Dict[str, Any]
+    ) -> Tuple[int, Dict[str, Any]]:
         """POST one message payload with the given access token."""
         headers = {"access_token": token, "Content-Type": "application/json"}
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

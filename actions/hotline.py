@@ -1,0 +1,108 @@
+"""Hotline directory: find the right contact, answer with click-to-call buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from bot.text import clean_user_text, words
+
+# Folded words that only say "I want a contact" (no topic): then ask what it is about.
+GENERIC = frozenset(
+    "cho toi em minh xin hoi so sdt sđt dt dien thoai lien he hotline duong day nong email mail "
+    "goi can muon a ah ad oi voi nhe nao gi ai ve viec la duoc khong ko k so_dien_thoai vui long "
+    "giup cua the thi va hay".split()
+)
+MAX_CONTACTS = 3
+
+
+def buttons_for(contact: Any) -> list[dict[str, str]]:
+    """Call and e-mail buttons for one contact."""
+    buttons = [
+        {"title": f"📞 {shown}", "payload": uri}
+        for shown, uri in zip(contact.phones_display, contact.tel_uris)
+    ]
+    if contact.email:
+        buttons.append({"title": f"✉️ {contact.email}", "payload": f"mailto:{contact.email}"})
+    return buttons
+
+
+def contact_kwargs(contact: Any) -> dict[str, str]:
+    """Template values for the contact responses."""
+    return {
+        "name": contact.name,
+        "title": contact.title,
+        "organisation": contact.organisation,
+        "phones": " – ".join(contact.phones_display),
+        "email": contact.email or "—",
+        "source": contact.source,
+        "verified_on": str(contact.verified_on),
+    }
+
+
+def entity_values(tracker: Tracker) -> dict[str, list[str]]:
+    """Entities of the latest message, grouped by type."""
+    out: dict[str, list[str]] = {}
+    for ent in tracker.latest_message.get("entities") or []:
+        out.setdefault(ent.get("entity"), []).append(str(ent.get("value")))
+    return out
+
+
+def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[Any], response: str) -> None:
+    """Utter each contact with its buttons."""
+    for contact in contacts[:MAX_CONTACTS]:
+        dispatcher.utter_message(response=response, buttons=buttons_for(contact), **contact_kwargs(contact))
+
+
+def lookup_and_answer(
+    book: Any, text: str, entities: dict[str, list[str]], dispatcher: CollectingDispatcher,
+    intent: str, pending: str | None,
+) -> list[EventType]:
+    """Resolve a contact request and utter the answer; return slot events."""
+    if book is None or not book.contacts:
+        dispatcher.utter_message(response="utter_contacts_unavailable")
+        return []
+    book.reload_if_changed()
+    match = book.lookup(text, entities)
+    if match.kind == "none" or not match.contacts:
+        topic_words = [w for w in words(text) if w not in GENERIC]
+        if not topic_words and pending != "contact":
+            dispatcher.utter_message(response="utter_ask_contact_topic")
+            return [SlotSet("pending", "contact")]
+        dispatcher.utter_message(response="utter_contact_none")
+        utter_contacts(dispatcher, book.general(), "utter_contact")
+        return [SlotSet("pending", None)]
+    if match.kind in ("person", "title") or intent == "ask_person":
+        response = "utter_contact_email" if match.field == "email" else "utter_contact_person"
+        utter_contacts(dispatcher, match.contacts[:1], response)
+    elif match.field == "email":
+        utter_contacts(dispatcher, match.contacts, "utter_contact_email")
+    else:
+        utter_contacts(dispatcher, match.contacts, "utter_contact")
+    return [SlotSet("pending", None)]
+
+
+class ActionLookupContact(Action):
+    """Answer hotline, phone, e-mail and person questions from the contact table."""
+
+    def __init__(self, contacts: Any = None) -> None:
+        """Use the given contact book, or the server's shared one."""
+        self._contacts = contacts
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_lookup_contact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Look up the latest message."""
+        book = self._contacts if self._contacts is not None else resources.load_contacts().value
+        text = clean_user_text(tracker.latest_message.get("text") or "", 500)
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        pending = tracker.get_slot("pending")
+        return lookup_and_answer(book, text, entity_values(tracker), dispatcher, intent, pending)

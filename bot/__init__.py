@@ -1,0 +1,1 @@
+"""Our Rasa-side package: Vietnamese text handling, NLU components, channel connectors."""

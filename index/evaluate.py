@@ -1,0 +1,104 @@
+"""Retrieval evaluation on the labelled set: hit@1, hit@3, and tuning of fusion + threshold."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.text import fold, has_diacritics
+from index.retrieve import TUNING_FILE, Hit, HybridRetriever, Tuning
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """Read the labelled questions (q, doc or null, answer substrings)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+
+
+def is_hit(hit: Hit, item: dict[str, Any]) -> bool:
+    """A hit is a passage of an expected document containing one expected answer."""
+    docs = item["doc"] if isinstance(item["doc"], list) else [item["doc"]]
+    if hit.doc_id not in docs:
+        return False
+    answers = item.get("answer") or []
+    text = fold(hit.row["title"] + " " + " ".join(hit.sentences)).lower()
+    return not answers or any(fold(str(a)).lower() in text for a in answers)
+
+
+def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> dict[str, Any]:
+    """Score one tuning: hit@1/hit@3 on answerable items, refusal quality on the rest."""
+    hit1 = hit3 = 0
+    answerable = [i for i in items if i.get("doc")]
+    pos_conf, neg_conf, misses = [], [], []
+    for item, vec in zip(items, vectors):
+        hits = retriever.search(item["q"], k=3, vector=vec)
+        conf = retriever.confidence(hits)
+        if not item.get("doc"):
+            neg_conf.append(conf)
+            continue
+        ok = [is_hit(h, item) for h in hits]
+        hit1 += bool(ok and ok[0])
+        hit3 += any(ok)
+        if ok and ok[0]:
+            pos_conf.append(conf)
+        else:
+            misses.append((item["q"], hits[0].doc_id if hits else None, conf))
+    n = max(1, len(answerable))
+    return {"hit1": hit1 / n, "hit3": hit3 / n, "pos": pos_conf, "neg": neg_conf, "misses": misses}
+
+
+def best_threshold(pos: list[float], neg: list[float]) -> tuple[float, float]:
+    """Threshold that best separates right answers from unanswerable questions."""
+    candidates = sorted(set(pos + neg))
+    best = (0.0, -1.0)
+    for i, c in enumerate(candidates):
+        prev = candidates[i - 1] if i else c - 0.01
+        thr = (prev + c) / 2
+        # Answer when >= thr; refusing a right answer costs less than answering wrongly.
+        score = sum(p >= thr for p in pos) / max(1, len(pos)) + 1.5 * sum(
+            x < thr for x in neg
+        ) / max(1, len(neg))
+        if score > best[1]:
+            best = (thr, score)
+    return best
+
+
+def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
+    """Print hit@k (and tune when asked); exit 1 below the given minimums."""
+    items = load_questions(Path(args.questions))
+    retriever = HybridRetriever(settings.build_dir, embedder)
+    vectors = [retriever.dense_query(i["q"]) for i in items]
+    if args.tune:
+        grid = itertools.product([1.0, 1.5, 2.0, 3.0], [5.0, 10.0, 30.0, 60.0], [0.0, 0.25, 0.5, 1.0])
+        best: tuple[float, Tuning] | None = None
+        for dw, rk, cw in grid:
+            retriever.tuning = replace(retriever.tuning, dense_weight=dw, rrf_k=rk, coverage_weight=cw)
+            res = evaluate(retriever, items, vectors)
+            thr, sep = best_threshold(res["pos"], res["neg"])
+            key = res["hit1"] + 0.5 * res["hit3"] + 0.2 * sep
+            if best is None or key > best[0]:
+                best = (key, replace(retriever.tuning, threshold=round(thr, 4)))
+        assert best is not None
+        retriever.tuning = best[1]
+        TUNING_FILE.write_text(json.dumps(asdict(best[1]), indent=1) + "\n", encoding="utf-8")
+        print(f"tuned: {asdict(best[1])} -> {TUNING_FILE}")
+    res = evaluate(retriever, items, vectors)
+    answerable = [i for i in items if i.get("doc")]
+    plain = sum(not has_diacritics(i["q"]) for i in items)
+    thr = retriever.tuning.threshold
+    refused_ok = sum(c < thr for c in res["neg"])
+    answered_ok = sum(c >= thr for c in res["pos"])
+    print(f"questions: {len(items)} ({len(answerable)} answerable, {plain} without diacritics)")
+    print(f"hit@1 = {res['hit1']:.3f}   hit@3 = {res['hit3']:.3f}")
+    print(f"refusal threshold {thr:.3f}: unanswerable refused {refused_ok}/{len(res['neg'])}, "
+          f"right top hits kept {answered_ok}/{len(res['pos'])}")
+    if args.verbose:
+        for q, doc, conf in res["misses"]:
+            print(f"  miss: {q!r} -> {doc} (conf {conf:.3f})")
+    ok = res["hit1"] >= args.min_hit1 and res["hit3"] >= args.min_hit3
+    return 0 if ok else 1

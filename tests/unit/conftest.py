@@ -1,0 +1,99 @@
+"""Fixtures for action unit tests: an in-memory fake index and JSON trackers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+
+from bot.text import words
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+DOCS = {
+    "st-2023": {
+        "meta": {"title": "Sóc Trăng trao đổi kinh nghiệm OCOP", "publisher": "VPĐP nông thôn mới Sóc Trăng",
+                 "date": "2023-04-28"},
+        "passages": [
+            ["Qua gần 4 năm triển khai thực hiện, đến nay toàn tỉnh có 189 sản phẩm được Hội đồng cấp tỉnh đánh giá đạt từ 3 sao trở lên.",
+             "Trong đó, có 01 sản phẩm đạt hạng 5 sao, 19 sản phẩm đạt hạng 4 sao và 169 sản phẩm hạng 3 sao của 102 chủ thể."],
+        ],
+    },
+    "tg-2023": {
+        "meta": {"title": "Tiền Giang: chú trọng phát triển các sản phẩm OCOP", "publisher": "không rõ",
+                 "date": "2023-09-11"},
+        "passages": [
+            ["Từ khi triển khai Chương trình OCOP đến nay, tỉnh Tiền Giang đã có 207 sản phẩm đạt OCOP cấp tỉnh, trong đó có 95 sản phẩm 4 sao và 112 sản phẩm 3 sao."],
+        ],
+    },
+    "prog-cert": {
+        "meta": {"title": "Thời hạn giấy chứng nhận OCOP", "publisher": "Nhóm phát triển trợ lý OCOP (tổng hợp)",
+                 "date": "2025-07-06", "sources": ["thuvienphapluat.vn"]},
+        "passages": [
+            ["Giấy chứng nhận sản phẩm OCOP có thời hạn 36 tháng kể từ ngày có quyết định công nhận.",
+             "Hết hạn, chủ thể phải đăng ký để sản phẩm được đánh giá lại."],
+        ],
+    },
+}
+
+
+@dataclass
+class FakeHit:
+    """Same fields as index.retrieve.Hit."""
+
+    row: dict[str, Any]
+    fused: float
+    dense: float = 0.9
+    bm25: float = 1.0
+    coverage: float = 1.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeRetriever:
+    """In-memory index with the HybridRetriever interface: lexical overlap scoring."""
+
+    def __init__(self, docs: dict[str, Any] = DOCS, threshold: float = 0.3) -> None:
+        self.rows = []
+        self.meta = {}
+        for doc_id, doc in docs.items():
+            self.meta[doc_id] = doc["meta"]
+            for pos, sentences in enumerate(doc["passages"]):
+                self.rows.append({"doc_id": doc_id, "position": pos, "sentences": sentences,
+                                  "title": doc["meta"]["title"]})
+        self.threshold = threshold
+        self.reloads = 0
+        self.queries: list[str] = []
+
+    def reload_if_changed(self) -> bool:
+        self.reloads += 1
+        return False
+
+    def search(self, query: str, k: int = 5) -> list[FakeHit]:
+        self.queries.append(query)
+        q = set(words(query))
+        scored = []
+        for row in self.rows:
+            have = set(words(row["title"] + " " + " ".join(row["sentences"])))
+            score = len(q & have) / max(1, len(q))
+            scored.append(FakeHit(row, score, coverage=score, meta=self.meta[row["doc_id"]]))
+        return sorted(scored, key=lambda h: h.fused, reverse=True)[:k]
+
+    def confidence(self, hits: list[FakeHit]) -> float:
+        return hits[0].fused if hits else 0.0
+
+    def confident(self, hits: list[FakeHit]) -> bool:
+        return self.confidence(hits) >= self.threshold
+
+
+def load_tracker(name: str) -> Tracker:
+    """A Tracker from a JSON fixture."""
+    return Tracker.from_dict(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def fake_retriever() -> FakeRetriever:
+    return FakeRetriever()

@@ -1,0 +1,81 @@
+"""Contact lookup action: click-to-call buttons, clarification, general hotlines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.contacts import ContactBook
+from actions.followup import ActionFollowup
+from actions.hotline import ActionLookupContact
+from tests.unit.conftest import load_tracker
+
+CONTACTS = ContactBook.load(Path(__file__).resolve().parents[2] / "data" / "contacts.csv")
+
+
+def tracker_with(text: str, intent: str = "ask_contact", **slots):
+    tracker = load_tracker("tracker_stats.json")
+    tracker.latest_message = {"text": text, "intent": {"name": intent}, "entities": []}
+    tracker.slots.update(slots)
+    return tracker
+
+
+async def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def test_topic_request_gets_phone_and_call_buttons():
+    messages, slots = await run(ActionLookupContact(CONTACTS), tracker_with("sdt phản ánh cán bộ vi phạm công vụ"))
+    first = messages[0]
+    assert first["response"] == "utter_contact"
+    assert first["name"] == "Tổ kiểm tra công vụ"
+    payloads = [b["payload"] for b in first["buttons"]]
+    assert "tel:02963957049" in payloads and "tel:0378247247" in payloads
+    assert "mailto:kiemtracongvu@angiang.gov.vn" in payloads
+    assert slots["pending"] is None
+
+
+async def test_generic_request_asks_for_the_topic_then_answers():
+    messages, slots = await run(ActionLookupContact(CONTACTS), tracker_with("cho tôi xin số điện thoại"))
+    assert [m["response"] for m in messages] == ["utter_ask_contact_topic"]
+    assert slots["pending"] == "contact"
+    follow = tracker_with("về thủ tục hành chính", "inform", pending="contact")
+    messages, slots = await run(ActionFollowup(None, CONTACTS), follow)
+    assert messages[0]["response"] == "utter_contact"
+    assert "tel:02963957006" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+async def test_unmatched_topic_after_clarification_lists_general_hotlines():
+    follow = tracker_with("sở y tế", "inform", pending="contact")
+    messages, _ = await run(ActionFollowup(None, CONTACTS), follow)
+    assert messages[0]["response"] == "utter_contact_none"
+    assert len(messages) >= 2 and all(m["response"] == "utter_contact" for m in messages[1:])
+
+
+async def test_person_phone_is_that_persons_number():
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("so dien thoai ong le hoang tam", "ask_contact"))
+    assert len(messages) == 1
+    assert messages[0]["phones"] == "0919 199 392"
+
+
+async def test_person_question_says_the_title():
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person"))
+    assert messages[0]["response"] == "utter_contact_person"
+    assert "Giám đốc" in messages[0]["title"]
+
+
+async def test_email_question_uses_the_email_response():
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("email tổ kiểm tra công vụ"))
+    assert messages[0]["response"] == "utter_contact_email"
+    assert messages[0]["email"] == "kiemtracongvu@angiang.gov.vn"
+
+
+async def test_broken_contact_table_still_answers(tmp_path):
+    broken = tmp_path / "contacts.csv"
+    broken.write_text("this is not,a contact table\n", encoding="utf-8")
+    book = ContactBook.load(broken)
+    messages, _ = await run(ActionLookupContact(book), tracker_with("sdt tthc"))
+    assert messages[0]["response"] == "utter_contacts_unavailable"

@@ -1,0 +1,108 @@
+"""Knowledge and follow-up actions against the in-memory fake index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.contacts import ContactBook
+from actions.followup import ActionFollowup, rewrite
+from actions.knowledge import ActionAnswerKnowledge
+from tests.unit.conftest import FakeRetriever, load_tracker
+
+CONTACTS = ContactBook.load(Path(__file__).resolve().parents[2] / "data" / "contacts.csv")
+
+
+def tracker_with(text: str, intent: str = "ask_ocop_stats", **slots):
+    """The stats fixture with another text / intent / slots."""
+    tracker = load_tracker("tracker_stats.json")
+    tracker.latest_message = {"text": text, "intent": {"name": intent}, "entities": []}
+    tracker.slots.update(slots)
+    return tracker
+
+
+async def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def test_figures_answer_carries_number_date_and_source(fake_retriever):
+    messages, slots = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json"))
+    first = messages[0]
+    assert first["response"] == "utter_kb_answer_figures"
+    assert "169 sản phẩm hạng 3 sao" in first["answer"]
+    assert first["date"] == "28/04/2023" and first["as_of"] == "28/04/2023"
+    assert "Sóc Trăng" in first["source"]
+    assert slots["last_question"].startswith("Sóc Trăng") and slots["province"] == "Sóc Trăng"
+
+
+async def test_merged_province_gets_a_note(fake_retriever):
+    messages, _ = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json"))
+    assert [m["response"] for m in messages] == ["utter_kb_answer_figures", "utter_kb_note_merger"]
+
+
+async def test_program_answer_is_not_presented_as_figures(fake_retriever):
+    tracker = tracker_with("Giấy chứng nhận OCOP có thời hạn bao lâu?", "ask_ocop_program")
+    messages, _ = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_kb_answer"
+    assert "36 tháng" in messages[0]["answer"]
+    assert "thuvienphapluat.vn" in messages[0]["source"]
+
+
+async def test_unknown_province_is_refused_with_a_hotline(fake_retriever):
+    tracker = tracker_with("Đồng Nai có bao nhiêu sản phẩm OCOP 3 sao?")
+    messages, _ = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), tracker)
+    assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
+    assert "0913 979 245" in messages[0]["contact"]
+
+
+async def test_low_confidence_is_refused():
+    retriever = FakeRetriever(threshold=1.01)
+    messages, _ = await run(ActionAnswerKnowledge(retriever, CONTACTS), load_tracker("tracker_stats.json"))
+    assert messages[0]["response"] == "utter_kb_no_answer"
+
+
+async def test_missing_index_still_answers_with_hotline(monkeypatch):
+    from actions import resources
+
+    monkeypatch.setattr(resources, "load_knowledge", lambda: resources.Loaded(error="no index"))
+    messages, _ = await run(ActionAnswerKnowledge(None, CONTACTS), load_tracker("tracker_stats.json"))
+    assert messages[0]["response"] == "utter_kb_unavailable"
+    assert "0913 979 245" in messages[0]["contact"]
+
+
+async def test_followup_reuses_previous_question_with_new_province(fake_retriever):
+    messages, slots = await run(ActionFollowup(fake_retriever, CONTACTS), load_tracker("tracker_followup.json"))
+    assert fake_retriever.queries[-1] == "Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?"
+    assert "19 sản phẩm đạt hạng 4 sao" in messages[0]["answer"]
+    assert slots["province"] == "Sóc Trăng"
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "expected"),
+    [
+        ("Sóc Trăng có bao nhiêu sản phẩm OCOP?", "còn Tiền Giang thì sao", "Tiền Giang có bao nhiêu sản phẩm OCOP?"),
+        ("Tiền Giang có bao nhiêu sản phẩm 3 sao?", "thế còn 5 sao?", "Tiền Giang có bao nhiêu sản phẩm 5 sao?"),
+        ("An Giang có bao nhiêu sản phẩm OCOP?", "the con 4 sao", "An Giang có bao nhiêu sản phẩm OCOP 4 sao?"),
+        ("tg co bao nhieu sp 4 sao", "con ag", "An Giang co bao nhieu sp 4 sao"),
+        ("An Giang có bao nhiêu sản phẩm OCOP?", "cảm ơn", None),
+    ],
+)
+def test_rewrite(previous, text, expected):
+    assert rewrite(previous, text) == expected
+
+
+async def test_followup_without_context_asks_to_rephrase(fake_retriever):
+    tracker = tracker_with("ừ", "inform", last_question=None)
+    messages, _ = await run(ActionFollowup(fake_retriever, CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_ask_rephrase"
+
+
+async def test_followup_with_only_a_province_and_no_context(fake_retriever):
+    tracker = tracker_with("còn Tiền Giang?", "inform", last_question=None)
+    messages, _ = await run(ActionFollowup(fake_retriever, CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_kb_need_question"
+    assert messages[0]["province"] == "Tiền Giang"

@@ -1,0 +1,1 @@
+"""Tests for the Zalo OA channel."""
