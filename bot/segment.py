@@ -70,7 +70,7 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
 @functools.lru_cache(maxsize=1)
 def _pyvi_model():  # noqa: ANN202 - pyvi has no types
     """Load pyvi's CRF segmenter once (about 0.5 s)."""
-    from pyvi import ViTokenizer
+    from pyvi.ViTokenizer import ViTokenizer
 
     return ViTokenizer
 

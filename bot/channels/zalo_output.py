@@ -107,6 +107,9 @@ class ZaloOutput(OutputChannel):
         **kwargs: Any,
     ) -> None:
         """Send text with a button template attached to its last chunk."""
+        if not buttons:
+            await self.send_text_message(recipient_id, text)
+            return
         chunks = split_text(text) or [""]
         for chunk in chunks[:-1]:
             await self._send(recipient_id, {"text": chunk})

@@ -7,6 +7,7 @@ import time
 from typing import Any, Callable, List, Tuple
 
 import pytest
+from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -177,6 +178,7 @@ async def test_user_withdraw_forgets_the_sender(harness: Harness) -> None:
         return await forget_sender(tracker_store, sender_id)
 
     harness.channel.forget = spy
+    harness.agent.lock_store = InMemoryLockStore()  # deletion runs under the conversation lock
     event = make_event(None, user_id="u9", event_name="user_withdraw")
     del event["message"]
     status, _, _ = await harness.post(event)

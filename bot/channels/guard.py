@@ -1,0 +1,96 @@
+"""Guarantee a reply for every user turn, and sanitise what users type.
+
+Rasa 3.6 stays silent when a custom action fails (action server down or timing out):
+the processor logs the error and listens again. Channels wrap their `on_new_message`
+with `guarded`, which sends the domain's `utter_service_unavailable` apology (with the
+general hotline) whenever a turn produced no message at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from bot.text import clean_user_text
+
+logger = logging.getLogger(__name__)
+FALLBACK_RESPONSE = "utter_service_unavailable"
+MAX_CHARS = 2000
+_PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d[\d .-]{7,12}\d)(?!\d)")
+_ID_CARD = re.compile(r"(?<!\d)\d{9}(?:\d{3})?(?!\d)")
+
+
+def mask_pii(text: str) -> str:
+    """Mask phone and ID-card numbers typed by users before they reach a log line."""
+    text = _PHONE.sub(lambda m: m.group(0)[:3] + "*" * max(0, len(m.group(0)) - 5) + m.group(0)[-2:], text)
+    return _ID_CARD.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
+
+
+def sanitise(text: str) -> str:
+    """Clean user text; a leading "/" would inject an intent, so it is dropped."""
+    return clean_user_text(text, MAX_CHARS).lstrip("/").strip()
+
+
+def fallback_response() -> dict[str, Any]:
+    """The apology response, read from the running agent's domain."""
+    try:
+        from sanic import Sanic
+
+        domain = Sanic.get_app().ctx.agent.domain
+        variants = domain.responses.get(FALLBACK_RESPONSE) or []
+        if variants:
+            return dict(variants[0])
+    except Exception as exc:  # noqa: BLE001 - never fail while handling a failure
+        logger.error("cannot read %s from the domain: %s", FALLBACK_RESPONSE, exc)
+    return {}
+
+
+class CountingOutput(OutputChannel):
+    """Wraps an output channel and counts what is sent through it."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        """Wrap inner."""
+        self.inner = inner
+        self.sent = 0
+
+    @classmethod
+    def name(cls) -> str:
+        """Channel name (of the wrapped channel at runtime)."""
+        return "counting"
+
+    def __getattr__(self, item: str) -> Any:
+        """Delegate everything else (messages, sid, ...) to the wrapped channel."""
+        return getattr(self.inner, item)
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Count, then forward."""
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+
+async def send_fallback(output: OutputChannel, recipient_id: str) -> None:
+    """Send the apology with the general hotline through a channel."""
+    response = fallback_response()
+    if response:
+        await output.send_response(recipient_id, response)
+
+
+def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
+    """Wrap a channel's message handler so that every turn gets at least one reply."""
+
+    async def handler(message: UserMessage) -> None:
+        counting = CountingOutput(message.output_channel)
+        message.output_channel = counting
+        try:
+            await on_new_message(message)
+        except Exception:  # noqa: BLE001 - the user still gets an answer
+            logger.exception("turn failed for sender %s", message.sender_id)
+        if counting.sent == 0:
+            logger.warning("no reply for sender %s: sending the service apology", message.sender_id)
+            await send_fallback(counting.inner, message.sender_id)
+
+    return handler
