@@ -17,10 +17,11 @@ APY := $(ACT_VENV)/bin/python
 MODEL_DIR := index/models/multilingual-e5-small
 MODEL := models/ocop.tar.gz
 INDEX := index/build/manifest.json
+WEB_BUNDLE := web/static/vendor/rasa-webchat.js
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
 
 .PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
-        e2e eval index stats shell model clean bench
+        e2e eval index stats shell model clean bench web browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -61,8 +62,27 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAIN_INPUTS)
 
 train: $(MODEL)  ## train the Rasa model (when its inputs changed)
 
+# ---- web chat (rasa-webchat served locally from web/; see web/package-lock.json) --------
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# The widget's stylesheet @imports a Google font: drop it so the page makes no third-party request.
+$(WEB_BUNDLE): web/node_modules/.package-lock.json
+	mkdir -p $(@D)
+	sed 's#@import url(https://fonts.googleapis.com/css?family=Inter:400,500,700&display=swap);##g' \
+	  web/node_modules/rasa-webchat/lib/index.js > $@.tmp
+	! grep -q 'fonts.googleapis.com' $@.tmp
+	mv $@.tmp $@
+	cp web/node_modules/rasa-webchat/LICENSE $(@D)/rasa-webchat.LICENSE.txt
+
+web: $(WEB_BUNDLE)  ## npm ci in web/ (when the lock changed) and copy the widget bundle
+
+browser:  ## install Chromium for the browser test (Debian package; CI runs as root)
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
 # ---- run -----------------------------------------------------------------------------
-run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed  ## install, build, start actions + Rasa (REST on :5005)
+run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web  ## install, build, start actions + Rasa (REST on :5005) + web chat (:8080)
 	$(RPY) scripts/serve.py
 
 shell: $(MODEL)  ## talk to the assistant in the terminal (needs `make run` actions)
@@ -97,11 +117,14 @@ retrieval-eval: $(INDEX)  ## hit@1 / hit@3 on the labelled retrieval set
 tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled set
 	$(APY) -m index eval --tune -v
 
-e2e: $(MODEL) $(INDEX)  ## start both servers and run the end-to-end tests against them
+e2e: $(MODEL) $(INDEX) web browser  ## start both servers and run the end-to-end tests against them
 	$(RPY) scripts/serve.py -- $(RPY) -m pytest -q tests/e2e
 
 eval: $(MODEL) $(INDEX)  ## score question sets against a freshly started assistant
 	$(RPY) scripts/serve.py -- bash -c '$(RPY) scripts/evaluate.py tests/eval/questions.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py ../shared/eval/dev.yaml --min-score 0.95'
+
+bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed  ## latency, throughput, memory vs a bare rasa init bot (writes docs/benchmarks.md)
+	$(RPY) scripts/bench.py $(BENCH_ARGS)
 
 test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
 

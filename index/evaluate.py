@@ -74,10 +74,14 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     retriever = HybridRetriever(settings.build_dir, embedder)
     vectors = [retriever.dense_query(i["q"]) for i in items]
     if args.tune:
-        grid = itertools.product([1.0, 1.5, 2.0, 3.0], [5.0, 10.0, 30.0, 60.0], [0.0, 0.25, 0.5, 1.0])
+        grid = itertools.product(
+            [0.5, 1.0, 1.5, 2.0, 3.0], [5.0, 10.0, 30.0, 60.0], [0.0, 0.25, 0.5, 1.0], [0.0, 0.5, 1.0, 2.0]
+        )
         best: tuple[float, Tuning] | None = None
-        for dw, rk, cw in grid:
-            retriever.tuning = replace(retriever.tuning, dense_weight=dw, rrf_k=rk, coverage_weight=cw)
+        for dw, rk, cw, pb in grid:
+            retriever.tuning = replace(
+                retriever.tuning, dense_weight=dw, rrf_k=rk, coverage_weight=cw, province_boost=pb
+            )
             res = evaluate(retriever, items, vectors)
             thr, sep = best_threshold(res["pos"], res["neg"])
             key = res["hit1"] + 0.5 * res["hit3"] + 0.2 * sep

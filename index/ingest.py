@@ -147,6 +147,7 @@ def split_sentences(paragraph: str) -> list[str]:
     pieces.append(paragraph[last:])
     sentences: list[str] = []
     for piece in pieces:
+        piece = piece.strip()
         if sentences and _ABBREV_END.search(sentences[-1]):
             sentences[-1] += " " + piece
         else:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.entities import find_provinces
 from bot.text import has_diacritics, words
 from index.embed import Embedder
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
@@ -32,6 +33,7 @@ class Tuning:
     coverage_weight: float = 0.5
     threshold: float = 0.95
     depth: int = 30
+    province_boost: float = 0.5
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Tuning:
@@ -62,6 +64,14 @@ class Hit:
     def sentences(self) -> list[str]:
         """Sentences of the passage."""
         return self.row["sentences"]
+
+
+def passage_provinces(row: dict[str, Any], meta: dict[str, Any]) -> set[str]:
+    """Provinces a passage is about: named in it, else in its document's title/metadata."""
+    named = {m.value for m in find_provinces(" ".join(row["sentences"]))}
+    if named:
+        return named
+    return {m.value for m in find_provinces(f"{row.get('title', '')} {meta.get('province', '')}")}
 
 
 def content_terms(text: str) -> list[str]:
@@ -123,6 +133,7 @@ class HybridRetriever:
         for rank, i in enumerate(bm_top):
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
+        self._province_rerank(query, fused)
         best = sorted(fused, key=fused.get, reverse=True)[:k]
         content = set(content_terms(query))
         hits = []
@@ -136,6 +147,27 @@ class HybridRetriever:
             coverage = len(content & have) / len(content) if content else 0.0
             hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage, idx.doc_meta(row["doc_id"])))
         return hits
+
+    def _provinces_cache(self) -> list[set[str]]:
+        """Provinces of every passage, computed once per loaded index."""
+        idx = self.index
+        if getattr(idx, "provinces", None) is None:
+            idx.provinces = [passage_provinces(r, idx.doc_meta(r["doc_id"])) for r in idx.rows]
+        return idx.provinces
+
+    def _province_rerank(self, query: str, fused: dict[int, float]) -> None:
+        """Favour passages about the province the question names; demote other provinces'."""
+        wanted = {m.value for m in find_provinces(query)}
+        boost = self.tuning.province_boost
+        if not wanted or not boost:
+            return
+        cache = self._provinces_cache()
+        for i in fused:
+            here = cache[i]
+            if here & wanted:
+                fused[i] *= 1.0 + boost
+            elif here:
+                fused[i] /= 1.0 + boost
 
     def confidence(self, hits: list[Hit]) -> float:
         """Confidence of the best hit: dense cosine plus weighted term coverage."""

@@ -29,8 +29,9 @@ def passage_embed_text(title: str, text: str) -> str:
 
 
 def bm25_tokens(text: str) -> list[str]:
-    """Accent-folded syllables (the BM25 vocabulary)."""
-    return words(text)
+    """Accent-folded syllables plus syllable bigrams (phrases such as "tiem_nang")."""
+    syl = words(text)
+    return syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
 
 
 def make_faiss(vectors: np.ndarray, exact_limit: int):  # noqa: ANN201 - faiss has no types
@@ -147,6 +148,7 @@ class LoadedIndex:
     faiss_index: Any
     bm25: Any
     stamp: float
+    provinces: list[set[str]] | None = None
 
     def doc_meta(self, doc_id: str) -> dict[str, Any]:
         """Metadata of a document (title, publisher, date, ...)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import statistics
 import sys
@@ -46,7 +47,8 @@ from typing import Any
 
 import yaml
 
-DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
+# scripts/serve.py exports RASA_URL to the command it runs; otherwise the default port.
+DEFAULT_URL = os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/") + "/webhooks/rest/webhook"
 _SEPARATORS = frozenset(".-")
 
 
@@ -131,8 +133,10 @@ def load_items(path: str | Path) -> list[dict[str, Any]]:
     errors = []
     seen: set[str] = set()
     for n, item in enumerate(items):
-        errors.extend(f"{path}: item {n} ({item.get('id', '?') if isinstance(item, dict) else '?'}): {e}"
-                      for e in item_problems(item, seen))
+        errors.extend(
+            f"{path}: item {n} ({item.get('id', '?') if isinstance(item, dict) else '?'}): {e}"
+            for e in item_problems(item, seen)
+        )
     if errors:
         raise ValueError("\n".join(errors))
     return items
@@ -188,8 +192,9 @@ def select(items: list[dict[str, Any]], tags: str) -> list[dict[str, Any]]:
 def post(url: str, sender: str, message: str, timeout: float) -> tuple[list[dict[str, Any]], float]:
     """One REST turn: (bot messages, seconds)."""
     body = json.dumps({"sender": sender, "message": message}, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=timeout) as resp:
         raw = resp.read()
@@ -216,7 +221,9 @@ class Result:
 def run_item(item: dict[str, Any], url: str, timeout: float) -> Result:
     """Play one item's turns in a fresh conversation and judge the last replies."""
     sender = f"evaluate-{item['id']}-{uuid.uuid4().hex[:10]}"
-    result = Result(id=str(item["id"]), ok=False, turns=list(item["turns"]), tags=list(item.get("tags") or []))
+    result = Result(
+        id=str(item["id"]), ok=False, turns=list(item["turns"]), tags=list(item.get("tags") or [])
+    )
     messages: list[dict[str, Any]] = []
     try:
         for turn in item["turns"]:
@@ -261,8 +268,9 @@ def score_line(results: list[Result]) -> tuple[float, str]:
     return score, f"score: {passed}/{total} ({score:.1%})"
 
 
-def print_report(results: list[Result], verbose: bool, out=sys.stdout) -> float:
+def print_report(results: list[Result], verbose: bool, out=None) -> float:
     """Failures (or everything with -v), per-tag table, latency, score last. Returns the score."""
+    out = out or sys.stdout
     for r in results:
         if r.ok and not verbose:
             continue
@@ -277,9 +285,12 @@ def print_report(results: list[Result], verbose: bool, out=sys.stdout) -> float:
         print(f"  {tag:16s} {passed:4d}/{total:<4d} {passed / total:6.1%}", file=out)
     latencies = [s for r in results for s in r.seconds]
     if latencies:
-        print(f"latency per turn: median {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms, "
-              f"n={len(latencies)}", file=out)
+        print(
+            f"latency per turn: median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms, "
+            f"n={len(latencies)}",
+            file=out,
+        )
     score, line = score_line(results)
     print(line, file=out)
     return score
@@ -316,8 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             print(f"  {'.' if results[-1].ok else 'x'} {item['id']}", file=sys.stderr, flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     score = print_report(results, args.verbose)
     return 0 if score >= args.min_score else 1
 

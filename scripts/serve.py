@@ -1,7 +1,11 @@
-"""Start the action server and the Rasa server together; stop both cleanly on Ctrl-C.
+"""Start the action server, the Rasa server and the web chat page; stop them on Ctrl-C.
 
     python scripts/serve.py                 # foreground (make run)
     python scripts/serve.py -- CMD ARGS...  # start, run CMD against them, stop (tests)
+
+CMD gets RASA_URL and WEB_URL in its environment. The web chat page (scripts/web.py) is
+served on --web-port (default 8080 or $WEB_PORT); its origin is added to the socket.io
+channel's allowed origins (OCOP_WEB_ORIGINS) and to --cors. --no-web skips it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("OCOP_VAR_DIR") or ROOT / "var")  # logs, pids, tracker.db
 
 
 def wait_http(url: str, timeout: float, proc: subprocess.Popen, what: str) -> float:
@@ -52,10 +56,18 @@ def first_reply(url: str, timeout: float) -> float:
     raise SystemExit(f"no reply from {url} within {timeout:.0f} s")
 
 
+def web_origins(web_port: int) -> list[str]:
+    """Origins under which the web chat page is opened locally."""
+    return [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
+
+
 def start(args: argparse.Namespace) -> list[subprocess.Popen]:
-    """Start both servers and wait until they answer."""
+    """Start the servers and wait until they answer."""
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), ACTIONS_PORT=str(args.actions_port))
+    if not args.no_web:
+        extra = [o for o in os.environ.get("OCOP_WEB_ORIGINS", "").replace(",", " ").split() if o]
+        env["OCOP_WEB_ORIGINS"] = ",".join(dict.fromkeys(extra + web_origins(args.web_port)))
     env.setdefault("OCOP_TRACKER_DB", str(VAR / "tracker.db"))
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -63,25 +75,65 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     actions_log = open(VAR / "actions.log", "ab")
     actions = subprocess.Popen(
         [str(ROOT / ".venv-actions/bin/python"), "-m", "actions.server", "--port", str(args.actions_port)],
-        cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=actions_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     rasa_log = open(VAR / "rasa.log", "ab")
     cmd = [
-        str(ROOT / ".venv-rasa/bin/rasa"), "run", "--model", args.model, "--port", str(args.port),
-        "--endpoints", args.endpoints, "--credentials", args.credentials,
-        "--interface", args.interface, "--cors", *args.cors,
+        str(ROOT / ".venv-rasa/bin/rasa"),
+        "run",
+        "--model",
+        args.model,
+        "--port",
+        str(args.port),
+        "--endpoints",
+        args.endpoints,
+        "--credentials",
+        args.credentials,
+        "--interface",
+        args.interface,
+        "--cors",
+        *args.cors,
     ]
-    rasa = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    rasa = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     procs = [actions, rasa]
+    pids = {"actions": actions.pid, "rasa": rasa.pid}
+    if not args.no_web:
+        web_log = open(VAR / "web.log", "ab")
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "web.py"),
+                "--host",
+                args.interface,
+                "--port",
+                str(args.web_port),
+                "--rasa-port",
+                str(args.port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=web_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        procs.append(web)
+        pids["web"] = web.pid
     try:
+        if not args.no_web:
+            wait_http(f"http://127.0.0.1:{args.web_port}/", 30, procs[-1], "web")
         wait_http(f"http://127.0.0.1:{args.actions_port}/health", 180, actions, "actions")
         wait_http(f"http://127.0.0.1:{args.port}/", 300, rasa, "rasa")
         cold = first_reply(f"http://127.0.0.1:{args.port}/webhooks/rest/webhook", 120)
     except BaseException:
         stop(procs)
         raise
-    (VAR / "pids.json").write_text(json.dumps({"actions": actions.pid, "rasa": rasa.pid}))
+    (VAR / "pids.json").write_text(json.dumps(pids))
     print(f"cold start: {time.perf_counter() - t0:.1f} s (first answer {cold:.1f} s after the port opened)")
     return procs
 
@@ -99,8 +151,15 @@ def stop(procs: list[subprocess.Popen]) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM/SIGHUP (CI timeout, closed terminal): unwind so the servers are stopped."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
     """Parse arguments; serve in the foreground or around a command."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     argv = sys.argv[1:]
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
@@ -111,20 +170,39 @@ def main() -> int:
     ap.add_argument("--endpoints", default=str(ROOT / "endpoints.yml"))
     ap.add_argument("--credentials", default=str(ROOT / "credentials.yml"))
     ap.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
-    ap.add_argument("--cors", nargs="*", default=["http://localhost:8080", "http://127.0.0.1:8080"])
+    ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
+    ap.add_argument("--no-web", action="store_true", help="do not serve the web chat page")
+    ap.add_argument(
+        "--cors",
+        nargs="*",
+        default=None,
+        help="origins allowed by Rasa's HTTP API (default: the web chat's origins)",
+    )
     args = ap.parse_args(argv)
+    if args.cors is None:
+        args.cors = web_origins(args.web_port)
     procs = start(args)
+    web_url = f"http://localhost:{args.web_port}/"
     if command:
+        env = dict(os.environ, RASA_URL=f"http://localhost:{args.port}")
+        if not args.no_web:
+            env["WEB_URL"] = web_url.rstrip("/")
         try:
-            return subprocess.call(command, cwd=ROOT)
+            return subprocess.call(command, cwd=ROOT, env=env)
+        except KeyboardInterrupt:
+            return 130
         finally:
             stop(procs)
-    print(f"The assistant is up. REST: POST http://localhost:{args.port}/webhooks/rest/webhook "
-          '{"sender": "me", "message": "xin chào"}  - Ctrl-C stops both servers.')
+    print(
+        f"The assistant is up. REST: POST http://localhost:{args.port}/webhooks/rest/webhook "
+        '{"sender": "me", "message": "xin chào"}  - Ctrl-C stops the servers.'
+    )
+    if not args.no_web:
+        print(f"Web chat: {web_url}", flush=True)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)
-        print("a server stopped unexpectedly; see var/*.log", file=sys.stderr)
+        print(f"a server stopped unexpectedly; see {VAR}/*.log", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nstopping...")
