@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.compose import compose, format_date, source_line
+from index.answer import compose, format_date, source_line
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
 
@@ -50,7 +50,8 @@ class KnowledgeAnswerer:
         except Exception as exc:  # noqa: BLE001 - keep serving the previous index
             logger.error("index reload failed, keeping the previous index: %s", exc)
         hits = await resources.in_encoder_thread(self.retriever.search, question, 5)
-        answer = compose(question, hits) if self.retriever.confident(hits) else None
+        idf = getattr(self.retriever, "idf", None)
+        answer = compose(question, hits, idf) if self.retriever.confident(hits) else None
         if answer is None:
             logger.info("no confident answer for %r", question)
             dispatcher.utter_message(response="utter_kb_no_answer", contact=contact)

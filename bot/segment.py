@@ -36,6 +36,14 @@ PROVINCES = (
 ).split(";")
 
 
+# Names that must stay whole words, never merged with a neighbour ("an giang co" is
+# "an_giang co", not "an giang_co"): entity spans then line up with token boundaries.
+PROTECTED = (
+    "phòng tổng hợp;tổ kiểm tra công vụ;sở nông nghiệp;thủ tục hành chính;công vụ;nông nghiệp;"
+    "nguyễn sĩ lâm;lê hoàng tâm;ủy ban nhân dân;ubnd tỉnh;giám đốc sở;chánh văn phòng;cán bộ;gây khó dễ"
+).split(";")
+
+
 @dataclass(frozen=True)
 class Word:
     """One segmented word: original surface text, offsets, and folded form."""
@@ -80,6 +88,28 @@ def _is_word(syl: str) -> bool:
     return syl.isalpha() and syl not in string.punctuation
 
 
+@functools.lru_cache(maxsize=1)
+def _protected() -> tuple[tuple[str, ...], ...]:
+    """Folded protected phrases (provinces and agency names), longest first."""
+    phrases = {tuple(fold(p).lower().split()) for p in PROVINCES + list(PROTECTED)}
+    return tuple(sorted((p for p in phrases if len(p) > 1), key=len, reverse=True))
+
+
+def _cuts(sylls: list[str]) -> set[int]:
+    """Syllable indices where a word boundary is required (edges of protected phrases)."""
+    low = [fold(s).lower() for s in sylls]
+    cuts: set[int] = set()
+    for phrase in _protected():
+        n = len(phrase)
+        for i in range(len(low) - n + 1):
+            if tuple(low[i : i + n]) == phrase:
+                cuts.update((i, i + n))
+    for i in range(1, len(low)):
+        if low[i] == "sao" and low[i - 1].isdigit():  # "5 sao" is a star level, not "sao la"
+            cuts.update((i, i + 1))
+    return cuts
+
+
 def _labels_pyvi(sylls: list[str]) -> list[bool]:
     """Return, per syllable, whether it continues the previous word (pyvi CRF)."""
     vt = _pyvi_model()
@@ -100,12 +130,15 @@ def _labels_lexicon(sylls: list[str]) -> list[bool]:
     """Return join flags by maximum matching on folded syllables (fewest words wins)."""
     bi, tri = _lexicon()
     low = [fold(s).lower() for s in sylls]
+    cuts = _cuts(sylls)
     n = len(low)
     best: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (words used, last word length)
     for i in range(1, n + 1):
         options = [(best[i - 1][0] + 1, 1)]
         for size, table in ((2, bi), (3, tri)):
             j = i - size
+            if any(j < c < i for c in cuts):
+                continue
             if j >= 0 and all(_is_word(s) for s in sylls[j:i]) and " ".join(low[j:i]) in table:
                 options.append((best[j][0] + 1, size))
         best[i] = min(options, key=lambda o: (o[0], -o[1]))
@@ -126,6 +159,9 @@ def segment(text: str) -> list[Word]:
         return []
     surface = [s for s, _, _ in sylls]
     joins = _labels_pyvi(surface) if has_diacritics(text) else _labels_lexicon(surface)
+    for cut in _cuts(surface):
+        if cut < len(joins):
+            joins[cut] = False
     groups: list[list[tuple[str, int, int]]] = []
     for syl, join in zip(sylls, joins):
         if join and groups:

@@ -111,6 +111,11 @@ class HybridRetriever:
             self.index = load(self.build_dir, self.embedder.model_id)
         return True
 
+    @property
+    def idf(self) -> dict[str, float]:
+        """Syllable IDF of the loaded index (weights for answer extraction)."""
+        return self.index.idf or {}
+
     def dense_query(self, query: str) -> np.ndarray:
         """Embed the query; unaccented queries are embedded with restored accents."""
         text = query if has_diacritics(query) else restore_accents(query)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ class LoadedIndex:
     bm25: Any
     stamp: float
     provinces: list[set[str]] | None = None
+    idf: dict[str, float] | None = None
 
     def doc_meta(self, doc_id: str) -> dict[str, Any]:
         """Metadata of a document (title, publisher, date, ...)."""
@@ -185,6 +187,16 @@ def load(build_dir: Path, model_id: str | None = None) -> LoadedIndex:
             f"uses {model_id!r}; run `make index`"
         )
     bm25 = bm25s.BM25()
-    bm25.index([bm25_tokens(passage_embed_text(r["title"], " ".join(r["sentences"]))) for r in rows],
-               show_progress=False)
-    return LoadedIndex(manifest, rows, index, bm25, manifest_stamp(build_dir))
+    tokens = [bm25_tokens(passage_embed_text(r["title"], " ".join(r["sentences"]))) for r in rows]
+    bm25.index(tokens, show_progress=False)
+    return LoadedIndex(manifest, rows, index, bm25, manifest_stamp(build_dir), idf=idf_table(tokens))
+
+
+def idf_table(tokens: list[list[str]]) -> dict[str, float]:
+    """Inverse document frequency of each syllable over the passages (BM25's formula)."""
+    df: dict[str, int] = {}
+    for toks in tokens:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    n = len(tokens)
+    return {t: math.log((n - c + 0.5) / (c + 0.5) + 1.0) for t, c in df.items()}

@@ -20,6 +20,8 @@ events, same `session_persistence` and JWT options). Differences:
   HTTP long-polling, which is plenty for a chat.
 * Every turn is wrapped with `guarded` (the service apology when no reply was sent)
   and user text goes through `sanitise` (an empty message becomes `/message_empty`).
+* Single newlines in answers are sent as Markdown line breaks (the widget renders
+  Markdown, which would otherwise join the lines of a contact card or a list).
 * Buttons whose payload is a link (`tel:`, `mailto:`, `http(s)://`) are sent as
   rasa-webchat `web_url` quick replies, so the widget renders them as real links
   (tap to call / write) instead of sending "tel:..." back as a user message.
@@ -59,6 +61,7 @@ DEFAULT_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
 EMPTY_INTENT = "/message_empty"
 LINK_PREFIXES = ("tel:", "mailto:", "http://", "https://")
 TRANSPORTS = ["polling"]  # see the module docstring: no WebSocket with Sanic 21.12 on Python 3.11
+_SINGLE_NEWLINE = re.compile(r"(?<!\n) *\n(?!\n)")
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -105,8 +108,19 @@ class OriginCheckedBlueprint(SocketBlueprint):
         super().register(app, options)
 
 
+def hard_line_breaks(text: str) -> str:
+    """Keep single newlines visible: the widget renders text as Markdown."""
+    return _SINGLE_NEWLINE.sub("  \n", text)
+
+
 class SocketIOOutput(RasaSocketIOOutput):
     """Rasa's socket.io output, with link buttons rendered as links by the widget."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        """Emit one message; single newlines become Markdown line breaks."""
+        if isinstance(response, dict) and isinstance(response.get("text"), str):
+            response = {**response, "text": hard_line_breaks(response["text"])}
+        await super()._send_message(socket_id, response)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

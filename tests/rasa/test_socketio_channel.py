@@ -15,7 +15,7 @@ from rasa.core.channels.channel import UserMessage, register
 from rasa.server import configure_cors
 from sanic import Sanic
 
-from bot.channels.socketio import SocketIOInput, quick_reply, resolve_origins
+from bot.channels.socketio import SocketIOInput, hard_line_breaks, quick_reply, resolve_origins
 
 WEB_ORIGIN = "http://localhost:8180"
 BUTTONS = [
@@ -89,7 +89,8 @@ async def chat(url: str, messages: list[Any], expect: int) -> tuple[str, list[di
             await client.emit("user_uttered", {"message": message, "session_id": session_id})
         await asyncio.wait_for(done.wait(), 5)
     finally:
-        await client.disconnect()
+        # do not wait for the pending long-poll (up to the 25 s ping interval)
+        await client.eio.disconnect(abort=True)
     return session_id, received
 
 
@@ -112,6 +113,13 @@ def test_link_buttons_become_web_url_quick_replies() -> None:
         "payload": "tel:0913979245",
     }
     assert quick_reply(BUTTONS[2]) == {"content_type": "text", **BUTTONS[2]}
+
+
+def test_single_newlines_become_markdown_line_breaks() -> None:
+    assert (
+        hard_line_breaks("Tôi có thể:\n• tra cứu\n• hướng dẫn") == "Tôi có thể:  \n• tra cứu  \n• hướng dẫn"
+    )
+    assert hard_line_breaks("đoạn 1\n\nđoạn 2") == "đoạn 1\n\nđoạn 2"
 
 
 async def test_forbidden_origin_is_refused(server: Any) -> None:

@@ -1,4 +1,4 @@
-"""Extractive answers: pick the one to three sentences of the best passages that answer."""
+"""Extractive answers: pick the sentences of the best passages that answer the question."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ STOP = frozenset(
 )
 _NUMBER_Q = re.compile(r"\b(bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b")
 _DIGIT = re.compile(r"\d")
+# A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
+_FIGURE = re.compile(r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?")
 
 
 class HitLike(Protocol):
@@ -57,7 +59,14 @@ def _stars(text: str) -> set[str]:
     return {m.value for m in find_stars(text)}
 
 
-def score_sentence(sentence: str, query: str, passage_text: str, title: str) -> float | None:
+def has_figure(sentence: str) -> bool:
+    """Tell whether a sentence states a figure (not only years, dates or decision numbers)."""
+    return bool(_FIGURE.search(fold(sentence).lower()))
+
+
+def score_sentence(
+    sentence: str, query: str, passage_text: str, title: str, idf: dict[str, float] | None = None
+) -> float | None:
     """Score how well one sentence answers the query; None if it cannot be the answer."""
     q_tokens = words(query)
     q_terms = {t for t in q_tokens if t not in STOP}
@@ -65,14 +74,15 @@ def score_sentence(sentence: str, query: str, passage_text: str, title: str) -> 
     s_set = set(s_tokens)
     if not q_terms or len(s_tokens) < 3:
         return None
-    overlap = len(q_terms & s_set) / len(q_terms)
+    weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+    overlap = sum(weight(t) for t in q_terms & s_set) / sum(weight(t) for t in q_terms)
     phrase = len(_bigrams(q_tokens) & _bigrams(s_tokens))
     score = overlap + 0.25 * min(phrase, 4)
     q_prov = _provinces(query)
     if q_prov:
         s_prov = _provinces(sentence)
         if s_prov & q_prov:
-            score += 0.6
+            score += 0.4
         elif s_prov:
             return None  # the sentence is about another province
         elif _provinces(passage_text) & q_prov or _provinces(title) & q_prov:
@@ -83,13 +93,19 @@ def score_sentence(sentence: str, query: str, passage_text: str, title: str) -> 
     if q_star:
         score += 0.5 if _stars(sentence) & q_star else -0.4
     if _NUMBER_Q.search(fold(query).lower()):
-        if not _DIGIT.search(sentence):
+        if not has_figure(sentence):
             return None
         score += 0.2
     return score
 
 
-def compose(query: str, hits: list[HitLike], max_sentences: int = 3, max_words: int = 90) -> Answer | None:
+def compose(
+    query: str,
+    hits: list[HitLike],
+    idf: dict[str, float] | None = None,
+    max_sentences: int = 4,
+    max_words: int = 90,
+) -> Answer | None:
     """Return the best extractive answer from the hits, or None if nothing answers."""
     if not hits:
         return None
@@ -101,7 +117,7 @@ def compose(query: str, hits: list[HitLike], max_sentences: int = 3, max_words: 
         passage = " ".join(sentences)
         title = hit.row.get("title", "")
         for si, sentence in enumerate(sentences):
-            s = score_sentence(sentence, query, passage, title)
+            s = score_sentence(sentence, query, passage, title, idf)
             if s is None:
                 continue
             s += 0.3 * hit.fused / top_fused
@@ -116,7 +132,7 @@ def compose(query: str, hits: list[HitLike], max_sentences: int = 3, max_words: 
     chosen = [si]
     # Add neighbouring sentences of the same passage that also answer (e.g. a list that
     # continues, or "Trong đó, ..." details), keeping document order.
-    for sj in (si + 1, si - 1, si + 2):
+    for sj in (si + 1, si - 1, si + 2, si + 3):
         if len(chosen) >= max_sentences or not 0 <= sj < len(sentences):
             continue
         s2 = scored.get((hi, sj))
@@ -130,7 +146,7 @@ def compose(query: str, hits: list[HitLike], max_sentences: int = 3, max_words: 
             chosen.append(si + 1)
     picked = [sentences[k] for k in sorted(chosen)]
     text = " ".join(picked)
-    return Answer(picked, hit.row["doc_id"], hit.meta, bool(_DIGIT.search(text)), score)
+    return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(text), score)
 
 
 def format_date(value: Any) -> str:
