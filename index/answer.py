@@ -17,7 +17,9 @@ STOP = frozenset(
 _NUMBER_Q = re.compile(r"\b(bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b")
 _DIGIT = re.compile(r"\d")
 # A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
-_FIGURE = re.compile(r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?")
+_FIGURE = re.compile(
+    r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?"
+)
 
 
 class HitLike(Protocol):
@@ -162,8 +164,11 @@ def format_date(value: Any) -> str:
 
 def source_line(meta: dict[str, Any]) -> str:
     """Publisher (and original sources for our summaries) for the answer's source line."""
-    publisher = str(meta.get("publisher") or meta.get("title") or "").strip()
+    publisher = str(meta.get("publisher") or "").strip()
     site = str(meta.get("source_site") or "").strip()
+    if not publisher or "không rõ" in publisher:
+        author = str(meta.get("author") or "").strip()
+        publisher = f"“{meta.get('title', '')}”" + (f" – {author}" if author else "")
     sources = meta.get("sources") or []
     if sources:
         return f"{publisher} – " + "; ".join(str(s) for s in sources[:2])

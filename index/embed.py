@@ -61,7 +61,10 @@ class SentenceEmbedder:
         except Exception as exc:  # noqa: BLE001 - report any loader failure clearly
             raise ModelMissingError(f"cannot load embedding model {settings.model!r}: {exc}") from exc
         self.model_id = model_id_of(settings)
-        dim_fn = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim_fn = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dim_fn())
 
     def _encode(self, texts: list[str], prefix: str, progress: bool) -> np.ndarray:

@@ -66,8 +66,12 @@ def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> di
             misses.append((item["q"], hits[0].doc_id if hits else None, conf))
     n = max(1, len(answerable))
     return {
-        "hit1": hit1 / n, "hit3": hit3 / n, "extracted": extracted / n,
-        "pos": pos_conf, "neg": neg_conf, "misses": misses,
+        "hit1": hit1 / n,
+        "hit3": hit3 / n,
+        "extracted": extracted / n,
+        "pos": pos_conf,
+        "neg": neg_conf,
+        "misses": misses,
         "unanswerable": len(items) - len(answerable),
     }
 
@@ -92,13 +96,16 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     retriever = HybridRetriever(settings.build_dir, embedder)
     vectors = [retriever.dense_query(i["q"]) for i in items]
     if args.tune:
-        grid = itertools.product(
-            [0.5, 1.0, 2.0], [5.0, 10.0, 30.0], [0.0, 0.5, 1.0], [0.5, 1.0, 2.0]
-        )
+        grid = itertools.product([0.5, 1.0], [5.0, 15.0], [0.0, 0.5, 1.0], [1.0, 2.0], [0.0, 1.0, 2.0, 4.0])
         best: tuple[float, Tuning] | None = None
-        for dw, rk, cw, pb in grid:
+        for dw, rk, cw, pb, cr in grid:
             retriever.tuning = replace(
-                retriever.tuning, dense_weight=dw, rrf_k=rk, coverage_weight=cw, province_boost=pb
+                retriever.tuning,
+                dense_weight=dw,
+                rrf_k=rk,
+                coverage_weight=cw,
+                province_boost=pb,
+                coverage_rerank=cr,
             )
             res = evaluate(retriever, items, vectors)
             thr, sep = best_threshold(res["pos"], res["neg"])
@@ -117,9 +124,11 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     answered_ok = sum(c >= thr for c in res["pos"])
     print(f"questions: {len(items)} ({len(answerable)} answerable, {plain} without diacritics)")
     print(f"hit@1 = {res['hit1']:.3f}   hit@3 = {res['hit3']:.3f}")
-    print(f"extracted answer right: {res['extracted']:.3f}; refusal threshold {thr:.3f}: "
-          f"unanswerable refused {refused_ok}/{res['unanswerable']}, right answers kept "
-          f"{answered_ok}/{len(res['pos'])}")
+    print(
+        f"extracted answer right: {res['extracted']:.3f}; refusal threshold {thr:.3f}: "
+        f"unanswerable refused {refused_ok}/{res['unanswerable']}, right answers kept "
+        f"{answered_ok}/{len(res['pos'])}"
+    )
     if args.verbose:
         for q, doc, conf in res["misses"]:
             print(f"  miss: {q!r} -> {doc} (conf {conf:.3f})")

@@ -20,9 +20,18 @@ _TIMESTAMP = re.compile(r"^\d{1,2}:\d{2}\s+\d{1,2}/\d{1,2}/\d{4}$")
 _COUNTER = re.compile(r"^(?:lượt xem|lượt truy cập|ngày đăng|in)\b.*$|^\d{1,7}$", re.I)
 _TEASER_PREFIX = re.compile(r"^(?:[A-ZĐ]{2,5})\s+-\s+")
 _SECTION = {
-    "tin lien quan", "tin moi hon", "tin khac", "xem them", "moi nhat doc nhieu",
-    "hinh anh hoat dong", "lien ket website", "quang cao", "thong ke", "giao dien di dong",
-    "thu vien nong thon moi", "luot truy cap",
+    "tin lien quan",
+    "tin moi hon",
+    "tin khac",
+    "xem them",
+    "moi nhat doc nhieu",
+    "hinh anh hoat dong",
+    "lien ket website",
+    "quang cao",
+    "thong ke",
+    "giao dien di dong",
+    "thu vien nong thon moi",
+    "luot truy cap",
 }
 _SENT_END = re.compile(r"[.!?…;]\s+")
 _ABBREV_END = re.compile(r"(?:\b[A-ZĐ]{1,4}|\bTp|\bTP|\bThS|\bTS|\bv\.v)\.$")
@@ -140,7 +149,7 @@ def split_sentences(paragraph: str) -> list[str]:
     """Split a paragraph into sentences, keeping abbreviations such as "TP." intact."""
     pieces, last = [], 0
     for m in _SENT_END.finditer(paragraph):
-        nxt = paragraph[m.end() : m.end() + 2].lstrip("\"“(")
+        nxt = paragraph[m.end() : m.end() + 2].lstrip('"“(')
         if nxt[:1].isupper() or nxt[:1].isdigit():
             pieces.append(paragraph[last : m.end()])
             last = m.end()
@@ -161,10 +170,15 @@ def make_passages(doc: Document, max_words: int = 90) -> list[Passage]:
     current: list[str] = []
     current_section = "body"
 
-    def flush() -> None:
+    def flush(carry: bool = False) -> None:
         if sum(len(s.split()) for s in current) >= 4:  # drop bylines such as "Thanh Tuấn"
             passages.append(Passage(doc.doc_id, len(passages), list(current), current_section))
+        last = current[-1] if current else ""
         current.clear()
+        # Passages cut inside a paragraph overlap by one sentence, so that a sentence
+        # such as "Trong đó, ..." keeps the sentence it refers to.
+        if carry and last and len(last.split()) <= 45:
+            current.append(last)
 
     for section, line in clean_lines(doc.text):
         if section == "|":
@@ -176,7 +190,7 @@ def make_passages(doc: Document, max_words: int = 90) -> list[Passage]:
         for sentence in split_sentences(line):
             words = len(sentence.split())
             if current and sum(len(s.split()) for s in current) + words > max_words:
-                flush()
+                flush(carry=True)
             current.append(sentence)
         if section == "related" or len(line.split()) < 12:
             continue  # titles and teasers stay with the line that follows them

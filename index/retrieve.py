@@ -34,6 +34,7 @@ class Tuning:
     threshold: float = 0.95
     depth: int = 30
     province_boost: float = 0.5
+    coverage_rerank: float = 1.0
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Tuning:
@@ -139,8 +140,10 @@ class HybridRetriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
         self._province_rerank(query, fused)
+        coverage = self._coverage(query, fused)
+        for i in fused:  # lexical rerank: passages holding more of the (rare) query words
+            fused[i] *= 1.0 + t.coverage_rerank * coverage[i]
         best = sorted(fused, key=fused.get, reverse=True)[:k]
-        content = set(content_terms(query))
         hits = []
         for i in best:
             row = idx.rows[i]
@@ -148,10 +151,20 @@ class HybridRetriever:
                 cos = dense[i]
             else:
                 cos = float(np.dot(vec[0], idx.faiss_index.reconstruct(i)))
-            have = set(words(row["title"] + " " + " ".join(row["sentences"])))
-            coverage = len(content & have) / len(content) if content else 0.0
-            hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage, idx.doc_meta(row["doc_id"])))
+            hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage[i], idx.doc_meta(row["doc_id"])))
         return hits
+
+    def _coverage(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
+        """IDF-weighted share of the query's content words found in each candidate passage."""
+        idf = self.idf
+        content = set(content_terms(query))
+        total = sum(idf.get(t, 1.0) for t in content)
+        out = {}
+        for i in candidates:
+            row = self.index.rows[i]
+            have = set(words(row["title"] + " " + " ".join(row["sentences"])))
+            out[i] = sum(idf.get(t, 1.0) for t in content & have) / total if total else 0.0
+        return out
 
     def _provinces_cache(self) -> list[set[str]]:
         """Provinces of every passage, computed once per loaded index."""

@@ -50,14 +50,24 @@ def make_faiss(vectors: np.ndarray, exact_limit: int):  # noqa: ANN201 - faiss h
     return index
 
 
+def chunker_id(max_words: int) -> str:
+    """Identify the passage splitter (its code and size): a change re-embeds everything."""
+    import hashlib
+
+    from index import ingest
+
+    code = Path(ingest.__file__).read_bytes() + Path(__file__).read_bytes()
+    return f"{max_words}-{hashlib.sha256(code).hexdigest()[:16]}"
+
+
 def _previous(build_dir: Path, model_id: str, max_words: int) -> dict[str, tuple[list, np.ndarray]]:
-    """Reusable passages+vectors per document sha from the previous build (same model)."""
+    """Reusable passages+vectors per document sha from the previous build (same model, splitter)."""
     manifest = build_dir / "manifest.json"
     if not manifest.is_file():
         return {}
     try:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
-        if meta.get("model_id") != model_id or meta.get("max_words") != max_words:
+        if meta.get("model_id") != model_id or meta.get("chunker") != chunker_id(max_words):
             return {}
         vectors = np.load(build_dir / "vectors.npy")
         rows = [json.loads(x) for x in (build_dir / "passages.jsonl").read_text("utf-8").splitlines()]
@@ -108,6 +118,7 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True) -> dict
         "query_prompt": settings.query_prompt,
         "passage_prompt": settings.passage_prompt,
         "max_words": settings.max_words,
+        "chunker": chunker_id(settings.max_words),
         "passages": len(rows),
         "documents": {d.doc_id: {"sha256": d.sha256, "meta": d.meta} for d in docs},
         "reused_documents": reused_docs,
@@ -178,7 +189,9 @@ def load(build_dir: Path, model_id: str | None = None) -> LoadedIndex:
         rows = [json.loads(x) for x in (build_dir / "passages.jsonl").read_text("utf-8").splitlines()]
         index = faiss.read_index(str(build_dir / "faiss.index"))
     except (OSError, ValueError, RuntimeError) as exc:
-        raise KnowledgeIndexError(f"knowledge index in {build_dir} is corrupt ({exc}); run `make index`") from exc
+        raise KnowledgeIndexError(
+            f"knowledge index in {build_dir} is corrupt ({exc}); run `make index`"
+        ) from exc
     if manifest.get("format") != FORMAT or index.ntotal != len(rows):
         raise KnowledgeIndexError(f"knowledge index in {build_dir} is inconsistent; run `make index`")
     if model_id is not None and manifest.get("model_id") != model_id:

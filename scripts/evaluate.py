@@ -5,6 +5,9 @@
         [--min-score 0.95] [--json results.json] [--timeout 30] [-v]
     python scripts/evaluate.py tests/eval/questions.yaml --check   # validate the file only
 
+The default URL is $RASA_URL/webhooks/rest/webhook when RASA_URL is set (scripts/serve.py
+sets it for the command it runs), else http://localhost:5005/webhooks/rest/webhook.
+
 File format (same as /work/shared/eval/dev.yaml):
 
     items:

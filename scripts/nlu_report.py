@@ -19,7 +19,11 @@ def main() -> int:
     weighted = report["weighted avg"]["f1-score"]
     print(f"intent accuracy = {accuracy:.3f}   weighted F1 = {weighted:.3f}   (minimum {args.min})")
     for name, row in sorted(report.items()):
-        if isinstance(row, dict) and "support" in row and name not in ("macro avg", "weighted avg", "micro avg"):
+        if (
+            isinstance(row, dict)
+            and "support" in row
+            and name not in ("macro avg", "weighted avg", "micro avg")
+        ):
             print(f"  {name:28s} f1 {row['f1-score']:.2f}  n={row['support']}")
     errors = args.results / "intent_errors.json"
     if errors.is_file():

@@ -63,7 +63,7 @@ def web_origins(web_port: int) -> list[str]:
 
 def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     """Start the servers and wait until they answer."""
-    VAR.mkdir(exist_ok=True)
+    VAR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), ACTIONS_PORT=str(args.actions_port))
     if not args.no_web:
         extra = [o for o in os.environ.get("OCOP_WEB_ORIGINS", "").replace(",", " ").split() if o]

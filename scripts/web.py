@@ -84,7 +84,11 @@ class Handler(BaseHTTPRequestHandler):
     """GET/HEAD for the page, its config and static files; nothing else."""
 
     server_version = "ocop-web"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        """Server header without the Python version."""
+        return self.server_version
+
     rasa_port = 5005
     socket_url: str | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class InMemoryDeduplicator(Deduplicator):
         """Keep at most ``max_size`` keys for at most ``ttl_seconds`` each."""
         self.max_size = max(int(max_size), 1)
         self.ttl = float(ttl_seconds)
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
     def __len__(self) -> int:
         """Number of remembered keys."""
@@ -58,7 +58,7 @@ class RedisDeduplicator(Deduplicator):
         self.url = url
         self.ttl = int(ttl_seconds)
         self.prefix = prefix
-        self._redis: Optional[Any] = None
+        self._redis: Any | None = None
 
     async def first_seen(self, key: str) -> bool:
         """SETNX the key; on Redis errors fail open (treat as first seen)."""

@@ -79,7 +79,9 @@ async def send_fallback(output: OutputChannel, recipient_id: str) -> None:
         await output.send_response(recipient_id, response)
 
 
-def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
+def guarded(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[None]]:
     """Wrap a channel's message handler so that every turn gets at least one reply."""
 
     async def handler(message: UserMessage) -> None:

@@ -35,7 +35,7 @@ def bad_request(reason: str) -> HTTPResponse:
 def parse_body(request: Request) -> tuple[dict[str, Any] | None, str | None]:
     """Return (payload, None) or (None, reason) for a request body."""
     if not request.body:
-        return None, "empty body: send JSON {\"sender\": ..., \"message\": ...}"
+        return None, 'empty body: send JSON {"sender": ..., "message": ...}'
     if len(request.body) > MAX_BODY:
         return None, "body too large"
     try:
@@ -83,7 +83,9 @@ class RestInput(InputChannel):
             logger.debug("rest message from %s: %s", sender, mask_pii(text))
             collector = CollectingOutputChannel()
             await handler(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=payload.get("metadata"))
+                UserMessage(
+                    text, collector, sender, input_channel=self.name(), metadata=payload.get("metadata")
+                )
             )
             return response.json(collector.messages)
 

@@ -7,7 +7,8 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, Set, Text
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -41,12 +42,12 @@ class ZaloInput(InputChannel):
     """Receives Zalo OA webhook events; replies via ``ZaloOutput``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Channel name (route prefix ``/webhooks/zalo``)."""
         return "zalo"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build from credentials.yml, falling back to ZALO_* environment variables."""
         creds = dict(credentials or {})
         return cls(
@@ -69,13 +70,13 @@ class ZaloInput(InputChannel):
         app_secret: str = "",
         access_token: str = "",
         refresh_token: str = "",
-        token_store: Optional[str] = None,
+        token_store: str | None = None,
         api_base: str = DEFAULT_API_BASE,
         oauth_base: str = DEFAULT_OAUTH_BASE,
         max_age_seconds: float = 300,
         max_future_seconds: float = 60,
-        dedup: Optional[Deduplicator] = None,
-        dedup_redis_url: Optional[str] = None,
+        dedup: Deduplicator | None = None,
+        dedup_redis_url: str | None = None,
         retry_attempts: int = 3,
         retry_backoff: float = 0.5,
     ) -> None:
@@ -85,9 +86,7 @@ class ZaloInput(InputChannel):
         self.max_age_ms = float(max_age_seconds) * 1000
         self.max_future_ms = float(max_future_seconds) * 1000
         if dedup is None:
-            dedup = (
-                RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
-            )
+            dedup = RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
         self.dedup = dedup
         self.client = ZaloApiClient(
             app_id=self.app_id,
@@ -101,7 +100,7 @@ class ZaloInput(InputChannel):
             backoff=retry_backoff,
         )
         self.forget: Callable[[Any, str], Awaitable[Any]] = forget_sender
-        self._tasks: Set["asyncio.Task[None]"] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         if not (self.app_id and self.oa_secret_key):
             logger.error("Zalo app_id/oa_secret_key missing: every webhook will be rejected")
 
@@ -110,8 +109,8 @@ class ZaloInput(InputChannel):
         return ZaloOutput(self.client)
 
     def verify(
-        self, raw: bytes, event: Dict[str, Any], signature: str, now_ms: Optional[float] = None
-    ) -> Optional[str]:
+        self, raw: bytes, event: dict[str, Any], signature: str, now_ms: float | None = None
+    ) -> str | None:
         """Return why the event must be rejected, or None if it is authentic and fresh."""
         if not (self.app_id and self.oa_secret_key):
             return "channel not configured"
@@ -130,7 +129,7 @@ class ZaloInput(InputChannel):
         return None
 
     @staticmethod
-    def dedup_key(event: Dict[str, Any]) -> str:
+    def dedup_key(event: dict[str, Any]) -> str:
         """msg_id when present, else event name + user + timestamp."""
         message = event.get("message")
         msg_id = message.get("msg_id") if isinstance(message, dict) else None
@@ -144,13 +143,13 @@ class ZaloInput(InputChannel):
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: "asyncio.Task[None]") -> None:
+    def _task_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished task and log its failure."""
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("Zalo event processing failed", exc_info=task.exception())
 
-    async def drain(self, timeout: Optional[float] = None) -> None:
+    async def drain(self, timeout: float | None = None) -> None:
         """Wait for the background turns that are still running."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
@@ -162,7 +161,7 @@ class ZaloInput(InputChannel):
         await self.dedup.close()
 
     async def handle_event(
-        self, event: Dict[str, Any], on_new_message: OnNewMessage, agent: Any = None
+        self, event: dict[str, Any], on_new_message: OnNewMessage, agent: Any = None
     ) -> None:
         """Turn one verified event into a Rasa message (or a data deletion)."""
         name = str(event.get("event_name", ""))

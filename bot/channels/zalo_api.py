@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.zalo_tokens import TokenManager, TokenStore, ZaloTokenError
 
@@ -23,14 +23,14 @@ ERROR_TOKEN_EXPIRED = -216
 class ZaloApiError(Exception):
     """Raised when Zalo does not accept a request after retries."""
 
-    def __init__(self, message: str, status: int = 0, body: Optional[Dict[str, Any]] = None):
+    def __init__(self, message: str, status: int = 0, body: dict[str, Any] | None = None):
         """Keep the HTTP status and the parsed body for callers and logs."""
         super().__init__(message)
         self.status = status
         self.body = body or {}
 
 
-def _parse_body(text: str) -> Dict[str, Any]:
+def _parse_body(text: str) -> dict[str, Any]:
     """Parse a JSON object body; anything else becomes an empty dict."""
     try:
         data = json.loads(text) if text else {}
@@ -48,7 +48,7 @@ class ZaloApiClient:
         app_secret: str = "",
         access_token: str = "",
         refresh_token: str = "",
-        token_store: Optional[str] = None,
+        token_store: str | None = None,
         api_base: str = DEFAULT_API_BASE,
         oauth_base: str = DEFAULT_OAUTH_BASE,
         attempts: int = 3,
@@ -67,9 +67,9 @@ class ZaloApiClient:
             oauth_base=oauth_base or DEFAULT_OAUTH_BASE,
             post_form=self._post_form,
         )
-        self._session: Optional["aiohttp.ClientSession"] = None
+        self._session: aiohttp.ClientSession | None = None
 
-    def _get_session(self) -> "aiohttp.ClientSession":
+    def _get_session(self) -> aiohttp.ClientSession:
         """Create the shared aiohttp session lazily inside the running loop."""
         import aiohttp
 
@@ -86,11 +86,11 @@ class ZaloApiClient:
             await self._session.close()
         self._session = None
 
-    async def _request(self, url: str, **kwargs: Any) -> Tuple[int, Dict[str, Any]]:
+    async def _request(self, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         """POST with exponential backoff on network errors and HTTP 429/5xx."""
         import aiohttp
 
-        last_error: Optional[BaseException] = None
+        last_error: BaseException | None = None
         status, body = 0, {}
         for attempt in range(self.attempts):
             if attempt:
@@ -111,20 +111,18 @@ class ZaloApiClient:
         return status, body
 
     async def _post_form(
-        self, url: str, form: Dict[str, str], headers: Dict[str, str]
-    ) -> Tuple[int, Dict[str, Any]]:
+        self, url: str, form: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         """POST an url-encoded form (used for the OAuth refresh)."""
         return await self._request(url, data=form, headers=headers)
 
-    async def _post_message(
-        self, token: str, payload: Dict[str, Any]
-    ) -> Tuple[int, Dict[str, Any]]:
+    async def _post_message(self, token: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST one message payload with the given access token."""
         headers = {"access_token": token, "Content-Type": "application/json"}
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return await self._request(self.api_base + MESSAGE_PATH, data=data, headers=headers)
 
-    async def send_message(self, user_id: str, message: Dict[str, Any]) -> Dict[str, Any]:
+    async def send_message(self, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
         """Send a customer-service message; refresh the token and retry once if rejected."""
         payload = {"recipient": {"user_id": str(user_id)}, "message": message}
         try:

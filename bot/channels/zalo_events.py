@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Dict, Optional, Union
+from typing import Any
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 UNSUPPORTED_MEDIA_INTENT = "/zalo_unsupported_media"
@@ -39,9 +39,7 @@ ENV_FALLBACKS = {
 }
 
 
-def sign_event(
-    app_id: str, body: Union[str, bytes], timestamp: Union[str, int], oa_secret_key: str
-) -> str:
+def sign_event(app_id: str, body: str | bytes, timestamp: str | int, oa_secret_key: str) -> str:
     """Return Zalo's ``mac=`` signature: sha256(app_id + body + timestamp + OA secret)."""
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     digest = hashlib.sha256(
@@ -53,7 +51,7 @@ def sign_event(
     return "mac=" + digest
 
 
-def event_user_id(event: Dict[str, Any]) -> Optional[str]:
+def event_user_id(event: dict[str, Any]) -> str | None:
     """The OA-scoped id of the user behind an event (sender/follower/user)."""
     for holder in ("sender", "follower", "user"):
         value = event.get(holder)
@@ -63,7 +61,7 @@ def event_user_id(event: Dict[str, Any]) -> Optional[str]:
     return str(value) if value not in (None, "") else None
 
 
-def setting(credentials: Dict[str, Any], key: str, default: Any = None) -> Any:
+def setting(credentials: dict[str, Any], key: str, default: Any = None) -> Any:
     """Credential value, else its environment variable, else ``default``."""
     value = credentials.get(key)
     if value in (None, ""):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
@@ -24,10 +25,10 @@ _BOUNDARIES = (
 _PHONE_JUNK = re.compile(r"[\s().\-]")
 
 
-def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> List[str]:
+def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
     """Split text into chunks of at most ``limit`` chars on natural boundaries."""
     rest = (text or "").strip()
-    chunks: List[str] = []
+    chunks: list[str] = []
     while len(rest) > limit:
         window = rest[: limit + 1]
         cut = 0
@@ -48,7 +49,7 @@ def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> List[str]:
     return chunks
 
 
-def zalo_button(button: Dict[str, Any]) -> Dict[str, Any]:
+def zalo_button(button: dict[str, Any]) -> dict[str, Any]:
     """Map a Rasa button ``{title, payload}`` to a Zalo template button."""
     title = str(button.get("title") or "")
     payload = str(button.get("payload") or button.get("url") or title)
@@ -61,7 +62,7 @@ def zalo_button(button: Dict[str, Any]) -> Dict[str, Any]:
     return {"title": title, "type": "oa.query.show", "payload": payload}
 
 
-def buttons_attachment(buttons: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
+def buttons_attachment(buttons: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Build a template attachment holding at most five buttons."""
     items = [zalo_button(b) for b in buttons]
     if len(items) > MAX_BUTTONS:
@@ -83,7 +84,7 @@ class ZaloOutput(OutputChannel):
         self.sent: int = 0
         self.failed: int = 0
 
-    async def _send(self, recipient_id: str, message: Dict[str, Any]) -> bool:
+    async def _send(self, recipient_id: str, message: dict[str, Any]) -> bool:
         """Send one message; log and swallow API errors so the turn is kept."""
         try:
             await self.client.send_message(recipient_id, message)
@@ -103,7 +104,7 @@ class ZaloOutput(OutputChannel):
         self,
         recipient_id: str,
         text: str,
-        buttons: List[Dict[str, Any]],
+        buttons: list[dict[str, Any]],
         **kwargs: Any,
     ) -> None:
         """Send text with a button template attached to its last chunk."""
@@ -113,7 +114,7 @@ class ZaloOutput(OutputChannel):
         chunks = split_text(text) or [""]
         for chunk in chunks[:-1]:
             await self._send(recipient_id, {"text": chunk})
-        message: Dict[str, Any] = {"attachment": buttons_attachment(buttons)}
+        message: dict[str, Any] = {"attachment": buttons_attachment(buttons)}
         if chunks[-1]:
             message["text"] = chunks[-1]
         await self._send(recipient_id, message)
@@ -122,7 +123,7 @@ class ZaloOutput(OutputChannel):
         self,
         recipient_id: str,
         text: str,
-        quick_replies: List[Dict[str, Any]],
+        quick_replies: list[dict[str, Any]],
         **kwargs: Any,
     ) -> None:
         """Quick replies are sent as template buttons."""
@@ -146,11 +147,9 @@ class ZaloOutput(OutputChannel):
         elif attachment:
             await self.send_text_message(recipient_id, str(attachment))
 
-    async def send_custom_json(
-        self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Send ``custom.zalo`` verbatim as the Zalo message; ignore other custom JSON."""
-        message: Optional[Dict[str, Any]] = (json_message or {}).get("zalo")
+        message: dict[str, Any] | None = (json_message or {}).get("zalo")
         if isinstance(message, dict):
             await self._send(recipient_id, message)
         else:

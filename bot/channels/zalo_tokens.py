@@ -10,8 +10,9 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ EXPIRY_SKEW_SECONDS = 120
 DEFAULT_EXPIRES_IN = 25 * 3600
 
 # (url, form data, headers) -> (HTTP status, parsed JSON body)
-PostForm = Callable[[str, Dict[str, str], Dict[str, str]], Awaitable[Tuple[int, Dict[str, Any]]]]
+PostForm = Callable[[str, dict[str, str], dict[str, str]], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 class ZaloTokenError(Exception):
@@ -34,9 +35,9 @@ class TokenPair:
 
     access_token: str = ""
     refresh_token: str = ""
-    expires_at: Optional[float] = None  # None = unknown, trust until rejected
+    expires_at: float | None = None  # None = unknown, trust until rejected
 
-    def is_expired(self, now: Optional[float] = None) -> bool:
+    def is_expired(self, now: float | None = None) -> bool:
         """Return True when the access token is missing or known to be expired."""
         if not self.access_token:
             return True
@@ -72,10 +73,10 @@ class TokenStore:
 
     def __init__(
         self,
-        path: Optional[str] = None,
+        path: str | None = None,
         access_token: str = "",
         refresh_token: str = "",
-        expires_at: Optional[float] = None,
+        expires_at: float | None = None,
     ) -> None:
         """Seed from configuration; a token file written by a refresh wins."""
         self.path = path or None
@@ -140,7 +141,7 @@ class TokenStore:
             finally:
                 os.close(dir_fd)
 
-    def lock_path(self) -> Optional[str]:
+    def lock_path(self) -> str | None:
         """Path of the inter-process lock file next to the token file."""
         return self.path + ".lock" if self.path else None
 
@@ -172,7 +173,7 @@ class TokenManager:
             return pair.access_token
         return await self.refresh(stale_token=pair.access_token)
 
-    async def refresh(self, stale_token: Optional[str]) -> str:
+    async def refresh(self, stale_token: str | None) -> str:
         """Refresh unless another caller already replaced ``stale_token``."""
         async with self._lock:
             current = self.store.pair
@@ -189,7 +190,7 @@ class TokenManager:
             finally:
                 lock_cm.__exit__(None, None, None)
 
-    async def _refresh_locked(self, stale_token: Optional[str]) -> str:
+    async def _refresh_locked(self, stale_token: str | None) -> str:
         """Do the refresh while holding the locks; re-check the file first."""
         pair = self.store.load()
         if pair.access_token != stale_token and not pair.is_expired():

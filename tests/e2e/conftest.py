@@ -8,8 +8,11 @@ http://localhost:5005); scripts/serve.py exports both for the command it runs.
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -42,3 +45,38 @@ def rasa_url() -> str:
     if not _answers(url + "/"):
         pytest.fail(f"Rasa does not answer on {url}/: start scripts/serve.py first")
     return url
+
+
+RASA_URL = _base("RASA_URL", "http://localhost:5005")
+WEBHOOK = f"{RASA_URL}/webhooks/rest/webhook"
+
+
+def post_raw(body: bytes, content_type: str = "application/json", timeout: float = 60) -> tuple[int, bytes]:
+    """POST raw bytes to the REST webhook; return (status, body)."""
+    req = urllib.request.Request(WEBHOOK, data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def say(sender: str, message: str) -> list[dict]:
+    """Send one user message; return the bot messages."""
+    status, body = post_raw(json.dumps({"sender": sender, "message": message}).encode())
+    assert status == 200, body
+    return json.loads(body)
+
+
+def text_of(messages: list[dict]) -> str:
+    """All texts and button payloads of a reply."""
+    parts = []
+    for m in messages:
+        parts.append(m.get("text") or "")
+        parts.extend(b.get("payload", "") for b in m.get("buttons") or [])
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"

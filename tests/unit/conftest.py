@@ -16,26 +16,42 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 DOCS = {
     "st-2023": {
-        "meta": {"title": "Sóc Trăng trao đổi kinh nghiệm OCOP", "publisher": "VPĐP nông thôn mới Sóc Trăng",
-                 "date": "2023-04-28"},
+        "meta": {
+            "title": "Sóc Trăng trao đổi kinh nghiệm OCOP",
+            "publisher": "VPĐP nông thôn mới Sóc Trăng",
+            "date": "2023-04-28",
+        },
         "passages": [
-            ["Qua gần 4 năm triển khai thực hiện, đến nay toàn tỉnh có 189 sản phẩm được Hội đồng cấp tỉnh đánh giá đạt từ 3 sao trở lên.",
-             "Trong đó, có 01 sản phẩm đạt hạng 5 sao, 19 sản phẩm đạt hạng 4 sao và 169 sản phẩm hạng 3 sao của 102 chủ thể."],
+            [
+                "Qua gần 4 năm triển khai thực hiện, đến nay toàn tỉnh có 189 sản phẩm được Hội đồng cấp tỉnh đánh giá đạt từ 3 sao trở lên.",
+                "Trong đó, có 01 sản phẩm đạt hạng 5 sao, 19 sản phẩm đạt hạng 4 sao và 169 sản phẩm hạng 3 sao của 102 chủ thể.",
+            ],
         ],
     },
     "tg-2023": {
-        "meta": {"title": "Tiền Giang: chú trọng phát triển các sản phẩm OCOP", "publisher": "không rõ",
-                 "date": "2023-09-11"},
+        "meta": {
+            "title": "Tiền Giang: chú trọng phát triển các sản phẩm OCOP",
+            "publisher": "không rõ",
+            "date": "2023-09-11",
+        },
         "passages": [
-            ["Từ khi triển khai Chương trình OCOP đến nay, tỉnh Tiền Giang đã có 207 sản phẩm đạt OCOP cấp tỉnh, trong đó có 95 sản phẩm 4 sao và 112 sản phẩm 3 sao."],
+            [
+                "Từ khi triển khai Chương trình OCOP đến nay, tỉnh Tiền Giang đã có 207 sản phẩm đạt OCOP cấp tỉnh, trong đó có 95 sản phẩm 4 sao và 112 sản phẩm 3 sao."
+            ],
         ],
     },
     "prog-cert": {
-        "meta": {"title": "Thời hạn giấy chứng nhận OCOP", "publisher": "Nhóm phát triển trợ lý OCOP (tổng hợp)",
-                 "date": "2025-07-06", "sources": ["thuvienphapluat.vn"]},
+        "meta": {
+            "title": "Thời hạn giấy chứng nhận OCOP",
+            "publisher": "Nhóm phát triển trợ lý OCOP (tổng hợp)",
+            "date": "2025-07-06",
+            "sources": ["thuvienphapluat.vn"],
+        },
         "passages": [
-            ["Giấy chứng nhận sản phẩm OCOP có thời hạn 36 tháng kể từ ngày có quyết định công nhận.",
-             "Hết hạn, chủ thể phải đăng ký để sản phẩm được đánh giá lại."],
+            [
+                "Giấy chứng nhận sản phẩm OCOP có thời hạn 36 tháng kể từ ngày có quyết định công nhận.",
+                "Hết hạn, chủ thể phải đăng ký để sản phẩm được đánh giá lại.",
+            ],
         ],
     },
 }
@@ -62,8 +78,9 @@ class FakeRetriever:
         for doc_id, doc in docs.items():
             self.meta[doc_id] = doc["meta"]
             for pos, sentences in enumerate(doc["passages"]):
-                self.rows.append({"doc_id": doc_id, "position": pos, "sentences": sentences,
-                                  "title": doc["meta"]["title"]})
+                self.rows.append(
+                    {"doc_id": doc_id, "position": pos, "sentences": sentences, "title": doc["meta"]["title"]}
+                )
         self.threshold = threshold
         self.reloads = 0
         self.queries: list[str] = []

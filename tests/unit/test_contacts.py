@@ -69,11 +69,22 @@ def test_phones_display_and_tel_uris(book: ContactBook) -> None:
     assert by_id(book, TAM).tel_uris == ("tel:0919199392",)
 
 
-@pytest.mark.parametrize(("raw", "digits"), [
-    ("0913.979.245", "0913979245"), ("02963.957.006", "02963957006"), ("0913 979 245", "0913979245"),
-    ("+84 913 979 245", "0913979245"), ("(0296) 3957-049", "02963957049"), ("1900 1234", "19001234"),
-    ("12ab", None), ("091397924", None), ("09139792455", None), ("12963957006", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "digits"),
+    [
+        ("0913.979.245", "0913979245"),
+        ("02963.957.006", "02963957006"),
+        ("0913 979 245", "0913979245"),
+        ("+84 913 979 245", "0913979245"),
+        ("(0296) 3957-049", "02963957049"),
+        ("1900 1234", "19001234"),
+        ("12ab", None),
+        ("091397924", None),
+        ("09139792455", None),
+        ("12963957006", None),
+        ("", None),
+    ],
+)
 def test_phone_digits(raw: str, digits: str | None) -> None:
     assert phone_digits(raw) == digits
 
@@ -81,60 +92,69 @@ def test_phone_digits(raw: str, digits: str | None) -> None:
 # --- matching ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    # Phòng Tổng hợp: administrative procedures
-    ("Số điện thoại Phòng Tổng hợp UBND tỉnh", [TONG_HOP]),
-    ("so dien thoai phong tong hop ubnd tinh an giang", [TONG_HOP]),
-    ("Tôi muốn phản ánh việc giải quyết thủ tục hành chính bị chậm", [TONG_HOP]),
-    ("sđt phản ánh tthc", [TONG_HOP]),
-    ("so dt gop y ve thu tuc hanh chinh", [TONG_HOP]),
-    ("hồ sơ nộp ở bộ phận một cửa bị trễ hạn thì hỏi ai", [TONG_HOP]),
-    ("Làm thủ tục trên dịch vụ công trực tuyến bị lỗi, liên hệ ở đâu?", [TONG_HOP]),
-    # Tổ kiểm tra công vụ: conduct of officials
-    ("email tổ kiểm tra công vụ", [KIEM_TRA]),
-    ("đt tổ ktcv", [KIEM_TRA]),
-    ("Cán bộ xã nhũng nhiễu, gây khó khăn cho dân thì báo ở đâu?", [KIEM_TRA]),
-    ("can bo co thai do hach dich thi phan anh cho ai", [KIEM_TRA]),
-    ("sdt phan anh cong chuc vi pham", [KIEM_TRA]),
-    # agriculture department hotline: both officials, director first
-    ("Tôi cần gọi đường dây nóng của Sở Nông nghiệp", [LAM, TAM]),
-    ("hotline so nn&ptnt", [LAM, TAM]),
-    ("muốn hỏi về sản phẩm OCOP thì liên hệ ai", [LAM, TAM]),
-    ("số điện thoại ngành nông nghiệp an giang", [LAM, TAM]),
-    ("chăn nuôi, thủy sản hỏi ai", [LAM, TAM]),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Phòng Tổng hợp: administrative procedures
+        ("Số điện thoại Phòng Tổng hợp UBND tỉnh", [TONG_HOP]),
+        ("so dien thoai phong tong hop ubnd tinh an giang", [TONG_HOP]),
+        ("Tôi muốn phản ánh việc giải quyết thủ tục hành chính bị chậm", [TONG_HOP]),
+        ("sđt phản ánh tthc", [TONG_HOP]),
+        ("so dt gop y ve thu tuc hanh chinh", [TONG_HOP]),
+        ("hồ sơ nộp ở bộ phận một cửa bị trễ hạn thì hỏi ai", [TONG_HOP]),
+        ("Làm thủ tục trên dịch vụ công trực tuyến bị lỗi, liên hệ ở đâu?", [TONG_HOP]),
+        # Tổ kiểm tra công vụ: conduct of officials
+        ("email tổ kiểm tra công vụ", [KIEM_TRA]),
+        ("đt tổ ktcv", [KIEM_TRA]),
+        ("Cán bộ xã nhũng nhiễu, gây khó khăn cho dân thì báo ở đâu?", [KIEM_TRA]),
+        ("can bo co thai do hach dich thi phan anh cho ai", [KIEM_TRA]),
+        ("sdt phan anh cong chuc vi pham", [KIEM_TRA]),
+        # agriculture department hotline: both officials, director first
+        ("Tôi cần gọi đường dây nóng của Sở Nông nghiệp", [LAM, TAM]),
+        ("hotline so nn&ptnt", [LAM, TAM]),
+        ("muốn hỏi về sản phẩm OCOP thì liên hệ ai", [LAM, TAM]),
+        ("số điện thoại ngành nông nghiệp an giang", [LAM, TAM]),
+        ("chăn nuôi, thủy sản hỏi ai", [LAM, TAM]),
+    ],
+)
 def test_topic_and_organisation_questions(book: ContactBook, question: str, expected: list[str]) -> None:
     match = book.lookup(question)
     assert match.kind in ("topic", "organisation"), match
     assert ids(match) == expected
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("so dien thoai ong le hoang tam", TAM),
-    ("Cho tôi xin số của ông Lê Hoàng Tâm", TAM),
-    ("LÊ HOÀNG TÂM", TAM),
-    ("ông Tâm ở sở nông nghiệp", TAM),
-    ("ông Tâm giám đốc sở", TAM),  # an explicit name outranks a (wrong) title
-    ("ông Nguyễn Sĩ Lâm là ai", LAM),
-    ("ong nguyen si lam", LAM),
-    ("Nguyễn Sỹ Lâm", LAM),  # sĩ / sỹ spelling variant
-    ("email ông Lâm", LAM),
-    ("ông Lâm phó chánh văn phòng", LAM),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("so dien thoai ong le hoang tam", TAM),
+        ("Cho tôi xin số của ông Lê Hoàng Tâm", TAM),
+        ("LÊ HOÀNG TÂM", TAM),
+        ("ông Tâm ở sở nông nghiệp", TAM),
+        ("ông Tâm giám đốc sở", TAM),  # an explicit name outranks a (wrong) title
+        ("ông Nguyễn Sĩ Lâm là ai", LAM),
+        ("ong nguyen si lam", LAM),
+        ("Nguyễn Sỹ Lâm", LAM),  # sĩ / sỹ spelling variant
+        ("email ông Lâm", LAM),
+        ("ông Lâm phó chánh văn phòng", LAM),
+    ],
+)
 def test_person_questions_return_exactly_that_person(book: ContactBook, question: str, expected: str) -> None:
     match = book.lookup(question)
     assert match.kind == "person"
     assert ids(match) == [expected]
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("ai là giám đốc sở", LAM),
-    ("giám đốc sở nông nghiệp an giang là ai", LAM),
-    ("gd so nong nghiep", None),  # "gd" is not expanded (chat "gđ" often means gia đình)
-    ("phó chánh văn phòng sở", TAM),
-    ("Email của Phó Chánh Văn phòng Sở Nông nghiệp An Giang", TAM),
-    ("pho chanh van phong so nn", TAM),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("ai là giám đốc sở", LAM),
+        ("giám đốc sở nông nghiệp an giang là ai", LAM),
+        ("gd so nong nghiep", None),  # "gd" is not expanded (chat "gđ" often means gia đình)
+        ("phó chánh văn phòng sở", TAM),
+        ("Email của Phó Chánh Văn phòng Sở Nông nghiệp An Giang", TAM),
+        ("pho chanh van phong so nn", TAM),
+    ],
+)
 def test_title_questions(book: ContactBook, question: str, expected: str | None) -> None:
     match = book.lookup(question)
     if expected is None:
@@ -166,14 +186,17 @@ def test_given_name_needs_the_right_accents(book: ContactBook) -> None:
     assert ids(book.lookup("ông Lâm")) == [LAM]
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("lien he nong ngiep", [LAM, TAM]),  # missing letter
-    ("so dien thoai so nong nghiepp", [LAM, TAM]),  # extra letter
-    ("le hoangg tam", [TAM]),
-    ("ong nguyn si lam", [LAM]),
-    ("thu tuc hanh chinhh", [TONG_HOP]),
-    ("nhũng nhiẽu", [KIEM_TRA]),  # wrong tone mark
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("lien he nong ngiep", [LAM, TAM]),  # missing letter
+        ("so dien thoai so nong nghiepp", [LAM, TAM]),  # extra letter
+        ("le hoangg tam", [TAM]),
+        ("ong nguyn si lam", [LAM]),
+        ("thu tuc hanh chinhh", [TONG_HOP]),
+        ("nhũng nhiẽu", [KIEM_TRA]),  # wrong tone mark
+    ],
+)
 def test_small_typos_are_tolerated(book: ContactBook, question: str, expected: list[str]) -> None:
     assert ids(book.lookup(question)) == expected
 
@@ -183,27 +206,41 @@ def test_typo_fix_needs_context(book: ContactBook) -> None:
     assert book.lookup("số điện thoại an giang").kind == "none"
 
 
-@pytest.mark.parametrize(("question", "field"), [
-    ("email tổ kiểm tra công vụ", "email"),
-    ("cho xin mail phòng tổng hợp", "email"),
-    ("địa chỉ thư điện tử của sở nông nghiệp", "email"),
-    ("sdt phòng tổng hợp", "phone"),
-    ("số đt tổ kiểm tra công vụ", "phone"),
-    ("hotline so nong nghiep", "phone"),
-    ("tôi muốn gọi cho ông Tâm", "phone"),
-    ("đường dây nóng ngành nông nghiệp", "phone"),
-    ("số điện thoại và email của ông Lâm", "any"),
-    ("liên hệ tổ kiểm tra công vụ", "any"),
-    ("gói hỗ trợ nông nghiệp hỏi ai", "any"),  # gói (package) is not gọi (call)
-])
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("email tổ kiểm tra công vụ", "email"),
+        ("cho xin mail phòng tổng hợp", "email"),
+        ("địa chỉ thư điện tử của sở nông nghiệp", "email"),
+        ("sdt phòng tổng hợp", "phone"),
+        ("số đt tổ kiểm tra công vụ", "phone"),
+        ("hotline so nong nghiep", "phone"),
+        ("tôi muốn gọi cho ông Tâm", "phone"),
+        ("đường dây nóng ngành nông nghiệp", "phone"),
+        ("số điện thoại và email của ông Lâm", "any"),
+        ("liên hệ tổ kiểm tra công vụ", "any"),
+        ("gói hỗ trợ nông nghiệp hỏi ai", "any"),  # gói (package) is not gọi (call)
+    ],
+)
 def test_field_detection(book: ContactBook, question: str, field: str) -> None:
     assert book.lookup(question).field == field
 
 
-@pytest.mark.parametrize("question", [
-    "cho tôi xin số điện thoại", "tôi muốn liên hệ", "sdt", "số hotline là gì", "alo", "",
-    "liên hệ như thế nào", "số điện thoại An Giang", "cho mình email với", "không biết hỏi ai",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cho tôi xin số điện thoại",
+        "tôi muốn liên hệ",
+        "sdt",
+        "số hotline là gì",
+        "alo",
+        "",
+        "liên hệ như thế nào",
+        "số điện thoại An Giang",
+        "cho mình email với",
+        "không biết hỏi ai",
+    ],
+)
 def test_no_topic_means_none(book: ContactBook, question: str) -> None:
     match = book.lookup(question)
     assert match.kind == "none"
@@ -311,8 +348,10 @@ def test_reload_after_the_file_changes(tmp_path: Path) -> None:
     book = ContactBook.load(path)
     assert book.reload_if_changed() is False
     assert book.lookup("kiểm tra công vụ").kind == "none"
-    path.write_text(path.read_text(encoding="utf-8")
-                    + "b,Tổ kiểm tra công vụ,,Tỉnh X,X,công vụ,0378247247,,src,,0,\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "b,Tổ kiểm tra công vụ,,Tỉnh X,X,công vụ,0378247247,,src,,0,\n",
+        encoding="utf-8",
+    )
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert book.reload_if_changed() is True

@@ -27,8 +27,13 @@ def test_find_provinces(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("sản phẩm 3 sao", ["3"]), ("thế còn năm sao?", ["5"]), ("4* thì sao", ["4"]), ("Hà Nam sao?", []),
-     ("bao nhiêu sao", [])],
+    [
+        ("sản phẩm 3 sao", ["3"]),
+        ("thế còn năm sao?", ["5"]),
+        ("4* thì sao", ["4"]),
+        ("Hà Nam sao?", []),
+        ("bao nhiêu sao", []),
+    ],
 )
 def test_find_stars(text, expected):
     assert [m.value for m in find_stars(text)] == expected

@@ -28,7 +28,9 @@ async def run(action, tracker):
 
 
 async def test_topic_request_gets_phone_and_call_buttons():
-    messages, slots = await run(ActionLookupContact(CONTACTS), tracker_with("sdt phản ánh cán bộ vi phạm công vụ"))
+    messages, slots = await run(
+        ActionLookupContact(CONTACTS), tracker_with("sdt phản ánh cán bộ vi phạm công vụ")
+    )
     first = messages[0]
     assert first["response"] == "utter_contact"
     assert first["name"] == "Tổ kiểm tra công vụ"
@@ -56,13 +58,17 @@ async def test_unmatched_topic_after_clarification_lists_general_hotlines():
 
 
 async def test_person_phone_is_that_persons_number():
-    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("so dien thoai ong le hoang tam", "ask_contact"))
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS), tracker_with("so dien thoai ong le hoang tam", "ask_contact")
+    )
     assert len(messages) == 1
     assert messages[0]["phones"] == "0919 199 392"
 
 
 async def test_person_question_says_the_title():
-    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person"))
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person")
+    )
     assert messages[0]["response"] == "utter_contact_person"
     assert "Giám đốc" in messages[0]["title"]
 

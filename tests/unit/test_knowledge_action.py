@@ -30,7 +30,9 @@ async def run(action, tracker):
 
 
 async def test_figures_answer_carries_number_date_and_source(fake_retriever):
-    messages, slots = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json"))
+    messages, slots = await run(
+        ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json")
+    )
     first = messages[0]
     assert first["response"] == "utter_kb_answer_figures"
     assert "169 sản phẩm hạng 3 sao" in first["answer"]
@@ -40,7 +42,9 @@ async def test_figures_answer_carries_number_date_and_source(fake_retriever):
 
 
 async def test_merged_province_gets_a_note(fake_retriever):
-    messages, _ = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json"))
+    messages, _ = await run(
+        ActionAnswerKnowledge(fake_retriever, CONTACTS), load_tracker("tracker_stats.json")
+    )
     assert [m["response"] for m in messages] == ["utter_kb_answer_figures", "utter_kb_note_merger"]
 
 
@@ -75,7 +79,9 @@ async def test_missing_index_still_answers_with_hotline(monkeypatch):
 
 
 async def test_followup_reuses_previous_question_with_new_province(fake_retriever):
-    messages, slots = await run(ActionFollowup(fake_retriever, CONTACTS), load_tracker("tracker_followup.json"))
+    messages, slots = await run(
+        ActionFollowup(fake_retriever, CONTACTS), load_tracker("tracker_followup.json")
+    )
     assert fake_retriever.queries[-1] == "Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?"
     assert "19 sản phẩm đạt hạng 4 sao" in messages[0]["answer"]
     assert slots["province"] == "Sóc Trăng"
@@ -84,9 +90,21 @@ async def test_followup_reuses_previous_question_with_new_province(fake_retrieve
 @pytest.mark.parametrize(
     ("previous", "text", "expected"),
     [
-        ("Sóc Trăng có bao nhiêu sản phẩm OCOP?", "còn Tiền Giang thì sao", "Tiền Giang có bao nhiêu sản phẩm OCOP?"),
-        ("Tiền Giang có bao nhiêu sản phẩm 3 sao?", "thế còn 5 sao?", "Tiền Giang có bao nhiêu sản phẩm 5 sao?"),
-        ("An Giang có bao nhiêu sản phẩm OCOP?", "the con 4 sao", "An Giang có bao nhiêu sản phẩm OCOP 4 sao?"),
+        (
+            "Sóc Trăng có bao nhiêu sản phẩm OCOP?",
+            "còn Tiền Giang thì sao",
+            "Tiền Giang có bao nhiêu sản phẩm OCOP?",
+        ),
+        (
+            "Tiền Giang có bao nhiêu sản phẩm 3 sao?",
+            "thế còn 5 sao?",
+            "Tiền Giang có bao nhiêu sản phẩm 5 sao?",
+        ),
+        (
+            "An Giang có bao nhiêu sản phẩm OCOP?",
+            "the con 4 sao",
+            "An Giang có bao nhiêu sản phẩm OCOP 4 sao?",
+        ),
         ("tg co bao nhieu sp 4 sao", "con ag", "An Giang co bao nhieu sp 4 sao"),
         ("An Giang có bao nhiêu sản phẩm OCOP?", "cảm ơn", None),
     ],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Dict, List, Tuple
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -23,10 +24,10 @@ async def fake_zalo() -> AsyncIterator[FakeZalo]:
 @pytest_asyncio.fixture
 async def make_harness(fake_zalo: FakeZalo, tmp_path: Any) -> AsyncIterator[Callable[..., Any]]:
     """Factory starting the connector (with overrides) in a real Sanic server."""
-    started: List[Tuple[Any, Harness]] = []
+    started: list[tuple[Any, Harness]] = []
 
     async def factory(**overrides: Any) -> Harness:
-        options: Dict[str, Any] = dict(
+        options: dict[str, Any] = dict(
             app_id=APP_ID,
             oa_secret_key=OA_SECRET,
             app_secret=APP_SECRET,
@@ -62,6 +63,6 @@ async def harness(make_harness: Callable[..., Any]) -> Harness:
 
 
 @pytest.fixture
-def event_factory() -> Callable[..., Dict[str, Any]]:
+def event_factory() -> Callable[..., dict[str, Any]]:
     """Expose make_event to tests."""
     return make_event

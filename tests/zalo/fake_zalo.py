@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any
 
 from aiohttp import web
 
@@ -19,7 +19,7 @@ class Recorded:
     """One request received by the fake server."""
 
     path: str
-    headers: Dict[str, str]
+    headers: dict[str, str]
     body: Any
     accepted: bool = False
     at: float = field(default_factory=time.monotonic)
@@ -30,16 +30,16 @@ class FakeZalo:
 
     def __init__(self, access_token: str = "AT-1", refresh_token: str = "RT-1") -> None:
         """Start with one valid token pair."""
-        self.valid_access: Set[str] = {access_token}
-        self.valid_refresh: Set[str] = {refresh_token}
-        self.requests: List[Recorded] = []
+        self.valid_access: set[str] = {access_token}
+        self.valid_refresh: set[str] = {refresh_token}
+        self.requests: list[Recorded] = []
         self.fail_5xx = 0  # answer the next N message calls with HTTP 503
-        self.expired_mode: Optional[str] = None  # "216" or "401" for rejected tokens
+        self.expired_mode: str | None = None  # "216" or "401" for rejected tokens
         self._counter = itertools.count(2)
-        self._runner: Optional[web.AppRunner] = None
+        self._runner: web.AppRunner | None = None
         self.url = ""
 
-    async def start(self) -> "FakeZalo":
+    async def start(self) -> FakeZalo:
         """Listen on 127.0.0.1 on a random free port."""
         app = web.Application()
         app.router.add_post("/v3.0/oa/message/cs", self._message)
@@ -63,15 +63,15 @@ class FakeZalo:
         self.expired_mode = mode
 
     # ---- views of what was received -------------------------------------
-    def message_calls(self) -> List[Recorded]:
+    def message_calls(self) -> list[Recorded]:
         """All calls to the message endpoint (accepted or not)."""
         return [r for r in self.requests if r.path.endswith("/message/cs")]
 
-    def delivered(self) -> List[Dict[str, Any]]:
+    def delivered(self) -> list[dict[str, Any]]:
         """Bodies of message calls that were accepted (error 0)."""
         return [r.body for r in self.message_calls() if r.accepted]
 
-    def refresh_calls(self) -> List[Recorded]:
+    def refresh_calls(self) -> list[Recorded]:
         """All calls to the OAuth refresh endpoint."""
         return [r for r in self.requests if r.path.endswith("/access_token")]
 

@@ -7,7 +7,7 @@ import json
 import socket
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import UserMessage, register
@@ -34,7 +34,7 @@ class FakeAgent:
 
     def __init__(self) -> None:
         """Empty in-memory tracker store, no messages yet."""
-        self.received: List[UserMessage] = []
+        self.received: list[UserMessage] = []
         self.tracker_store = InMemoryTrackerStore(Domain.empty())
         self.delay = 0.0  # simulated NLU/policy/action time per turn (seconds)
 
@@ -55,15 +55,15 @@ class FakeAgent:
 
 
 def make_event(
-    text: Optional[str] = "xin chào",
+    text: str | None = "xin chào",
     user_id: str = "u1",
     event_name: str = "user_send_text",
-    msg_id: Optional[str] = None,
-    timestamp_ms: Optional[int] = None,
+    msg_id: str | None = None,
+    timestamp_ms: int | None = None,
     **extra: Any,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """A Zalo webhook event as the OA platform sends it."""
-    event: Dict[str, Any] = {
+    event: dict[str, Any] = {
         "app_id": APP_ID,
         "user_id_by_app": f"app-{user_id}",
         "event_name": event_name,
@@ -85,7 +85,7 @@ class Harness:
         """Keep handles to the channel, fake agent, fake API and server URL."""
         self.channel, self.agent, self.fake, self.url = channel, agent, fake, url
         self.webhook = url + "/webhooks/zalo/webhook"
-        self.session: Optional[aiohttp.ClientSession] = None
+        self.session: aiohttp.ClientSession | None = None
 
     def http(self) -> aiohttp.ClientSession:
         """Shared client session for posting events."""
@@ -95,13 +95,13 @@ class Harness:
 
     async def post(
         self,
-        event: Optional[Dict[str, Any]] = None,
+        event: dict[str, Any] | None = None,
         *,
-        raw: Optional[bytes] = None,
+        raw: bytes | None = None,
         secret: str = OA_SECRET,
-        signature: Optional[str] = None,
+        signature: str | None = None,
         sign: bool = True,
-    ) -> Tuple[int, Any, float]:
+    ) -> tuple[int, Any, float]:
         """POST an event (signed by default); return status, JSON body, latency."""
         body = raw if raw is not None else json.dumps(event, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
@@ -121,7 +121,7 @@ class Harness:
         await self.channel.drain(timeout=timeout)
 
 
-async def serve_sanic(channel: ZaloInput, agent: FakeAgent) -> Tuple[Any, str]:
+async def serve_sanic(channel: ZaloInput, agent: FakeAgent) -> tuple[Any, str]:
     """Mount the channel like `rasa run` does and serve it on 127.0.0.1:<random>."""
     Sanic.test_mode = True  # several apps per process (as sanic-testing does)
     app = Sanic(f"zalo_test_{uuid.uuid4().hex[:10]}", configure_logging=False)
@@ -131,9 +131,7 @@ async def serve_sanic(channel: ZaloInput, agent: FakeAgent) -> Tuple[Any, str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = await app.create_server(
-        sock=sock, return_asyncio_server=True, access_log=False, backlog=1024
-    )
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False, backlog=1024)
     await server.startup()
     await server.before_start()
     await server.after_start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from typing import List, Tuple
 
 import pytest
 
@@ -22,10 +21,10 @@ async def test_thousand_events_acked_and_answered_once(harness: Harness) -> None
     harness.agent.delay = TURN_SECONDS
     started = time.monotonic()
     events = [make_event(f"load-{i}", user_id=f"user-{i % 250}") for i in range(N_EVENTS)]
-    queue: "asyncio.Queue[dict]" = asyncio.Queue()
+    queue: asyncio.Queue[dict] = asyncio.Queue()
     for event in events:
         queue.put_nowait(event)
-    acks: List[Tuple[int, float]] = []
+    acks: list[tuple[int, float]] = []
 
     async def worker() -> None:
         while not queue.empty():

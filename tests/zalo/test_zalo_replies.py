@@ -7,7 +7,8 @@ import json
 import os
 import stat
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -28,9 +29,7 @@ async def test_long_answer_is_split_in_two_messages(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize("keyword", ["hotline", "quick"])
-async def test_buttons_become_template_with_phone_url_and_query(
-    harness: Harness, keyword: str
-) -> None:
+async def test_buttons_become_template_with_phone_url_and_query(harness: Harness, keyword: str) -> None:
     await harness.post(make_event(keyword, user_id="u5"))
     await harness.settle()
     (sent,) = harness.fake.delivered()

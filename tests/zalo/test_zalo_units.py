@@ -29,9 +29,7 @@ from bot.channels.zalo_tokens import TokenPair, TokenStore
 
 def test_sign_event_matches_zalo_formula() -> None:
     body = '{"event_name":"user_send_text","timestamp":"1700000000000"}'
-    expected = hashlib.sha256(
-        ("123" + body + "1700000000000" + "secret").encode("utf-8")
-    ).hexdigest()
+    expected = hashlib.sha256(("123" + body + "1700000000000" + "secret").encode("utf-8")).hexdigest()
     assert sign_event("123", body, "1700000000000", "secret") == "mac=" + expected
     assert sign_event("123", body.encode(), 1700000000000, "secret") == "mac=" + expected
 
@@ -47,9 +45,7 @@ def test_verify_reasons() -> None:
     assert channel.verify(raw, event, "mac=00", now_ms=now) == "bad signature"
     assert channel.verify(raw, event, "mác=ü", now_ms=now) == "bad signature"
     assert channel.verify(raw, event, good, now_ms=now + 301_000) == "stale timestamp"
-    assert (
-        channel.verify(raw, {"app_id": "2", "timestamp": str(now)}, good, now) == "app_id mismatch"
-    )
+    assert channel.verify(raw, {"app_id": "2", "timestamp": str(now)}, good, now) == "app_id mismatch"
     assert channel.verify(raw, {"app_id": "1"}, good, now) == "missing or invalid timestamp"
 
 
@@ -58,9 +54,7 @@ def test_from_credentials_falls_back_to_env(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("ZALO_OA_SECRET_KEY", "env-oa")
     monkeypatch.setenv("ZALO_API_BASE", "http://api.local")
     monkeypatch.setenv("ZALO_TOKEN_STORE", str(tmp_path / "t.json"))
-    channel = ZaloInput.from_credentials(
-        {"app_id": "", "oa_secret_key": None, "max_age_seconds": "60"}
-    )
+    channel = ZaloInput.from_credentials({"app_id": "", "oa_secret_key": None, "max_age_seconds": "60"})
     assert channel.app_id == "env-app" and channel.oa_secret_key == "env-oa"
     assert channel.client.api_base == "http://api.local"
     assert channel.client.tokens.oauth_base == "https://oauth.zaloapp.com"
@@ -69,9 +63,7 @@ def test_from_credentials_falls_back_to_env(monkeypatch: pytest.MonkeyPatch, tmp
     assert ZaloInput.from_credentials(None).name() == "zalo"
 
 
-def test_credentials_yml_with_env_references(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
+def test_credentials_yml_with_env_references(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     from rasa.core.run import create_http_input_channels
 
     keys = ["APP_ID", "OA_SECRET_KEY", "APP_SECRET", "ACCESS_TOKEN", "REFRESH_TOKEN", "TOKEN_STORE"]
@@ -117,9 +109,7 @@ def test_zalo_button_mapping() -> None:
         "payload": {"phone_code": "+842838234567"},
     }
     assert zalo_button({"title": "Mail", "payload": "mailto:a@b.vn"})["type"] == "oa.open.url"
-    assert zalo_button({"title": "Web", "payload": "HTTP://x.vn"})["payload"] == {
-        "url": "HTTP://x.vn"
-    }
+    assert zalo_button({"title": "Web", "payload": "HTTP://x.vn"})["payload"] == {"url": "HTTP://x.vn"}
     assert zalo_button({"title": "Hỏi", "payload": '/ask_contact{"topic":"x"}'}) == {
         "title": "Hỏi",
         "type": "oa.query.show",
@@ -172,9 +162,7 @@ async def test_forget_sender_in_memory() -> None:
 async def test_forget_sender_sql(tmp_path: Any) -> None:
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
     for sender in ("a", "b"):
-        await store.save(
-            DialogueStateTracker.from_events(sender, [UserUttered("hi"), UserUttered("again")])
-        )
+        await store.save(DialogueStateTracker.from_events(sender, [UserUttered("hi"), UserUttered("again")]))
     assert sorted(await store.keys()) == ["a", "b"]
     assert await forget_sender(store, "a") is True
     assert await store.keys() == ["b"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
@@ -119,9 +120,7 @@ async def test_duplicate_msg_id_gets_one_reply(harness: Harness) -> None:
 @pytest.mark.parametrize(
     "event_name", ["user_send_image", "user_send_sticker", "user_send_location", "user_send_file"]
 )
-async def test_media_event_becomes_unsupported_media_intent(
-    harness: Harness, event_name: str
-) -> None:
+async def test_media_event_becomes_unsupported_media_intent(harness: Harness, event_name: str) -> None:
     event = make_event(None, user_id="u7", event_name=event_name)
     event["message"]["attachments"] = [{"type": event_name[10:], "payload": {"url": "https://x"}}]
     status, _, _ = await harness.post(event)
@@ -171,7 +170,7 @@ async def test_user_withdraw_forgets_the_sender(harness: Harness) -> None:
     store = harness.agent.tracker_store
     for sender in ("u9", "u10"):
         await store.save(DialogueStateTracker.from_events(sender, [UserUttered("chào")]))
-    calls: List[Tuple[Any, str]] = []
+    calls: list[tuple[Any, str]] = []
 
     async def spy(tracker_store: Any, sender_id: str) -> bool:
         calls.append((tracker_store, sender_id))

@@ -1,0 +1,53 @@
+"""The assistant end to end over the REST channel: knowledge, hotlines, follow-ups, refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import say, text_of
+
+
+def test_figure_answer_has_number_source_and_date(sender):
+    reply = text_of(say(sender, "Sóc Trăng có bao nhiêu chủ thể OCOP?"))
+    assert re.search(r"\b102\b", reply)
+    assert "Nguồn:" in reply and "2023" in reply
+
+
+def test_follow_up_reuses_the_question(sender):
+    say(sender, "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?")
+    reply = text_of(say(sender, "còn Sóc Trăng thì sao"))
+    assert re.search(r"\b19 sản phẩm đạt hạng 4 sao", reply)
+
+
+def test_program_question_without_diacritics(sender):
+    reply = text_of(say(sender, "giay chung nhan ocop co thoi han bao lau"))
+    assert "36 tháng" in reply and "Nguồn:" in reply
+
+
+def test_hotline_answer_has_click_to_call(sender):
+    messages = say(sender, "sdt phản ánh thủ tục hành chính")
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert "tel:02963957006" in payloads
+
+
+def test_contact_clarification_path(sender):
+    first = text_of(say(sender, "cho tôi xin số điện thoại"))
+    assert "việc gì" in first
+    second = text_of(say(sender, "tổ kiểm tra công vụ"))
+    assert "0378 247 247" in second or "0378247247" in second
+
+
+def test_unknown_province_is_refused_with_a_hotline(sender):
+    reply = text_of(say(sender, "Đồng Nai có bao nhiêu sản phẩm OCOP 4 sao?"))
+    assert "chưa có thông tin" in reply and re.search(r"0913 979 245|02963 957 006", reply)
+
+
+@pytest.mark.parametrize(
+    "message", ["", "   ", "a" * 5000, "😀😀😀", "<script>alert('x')</script>", "/restart"]
+)
+def test_odd_messages_get_a_polite_vietnamese_reply(sender, message):
+    reply = text_of(say(sender, message))
+    assert reply.strip()
+    assert re.search(r"[àáảãạăâđêôơưạ-ỹ]", reply.lower()), reply
