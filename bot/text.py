@@ -55,3 +55,22 @@ def clean_user_text(text: str, limit: int = 2000) -> str:
 def words(text: str) -> list[str]:
     """Split folded text into word tokens (syllables for Vietnamese)."""
     return _WORD_RE.findall(fold(text))
+
+
+# Abbreviations common in the documents and in chat, expanded for matching (folded).
+ABBREVIATIONS = {
+    "htx": "hop tac xa", "dn": "doanh nghiep", "dnnvv": "doanh nghiep nho va vua",
+    "sp": "san pham", "dl": "du lich", "tthc": "thu tuc hanh chinh", "ubnd": "uy ban nhan dan",
+    "nn": "nong nghiep", "ptnt": "phat trien nong thon", "ntm": "nong thon moi",
+    "tmdt": "thuong mai dien tu", "xttm": "xuc tien thuong mai", "qd": "quyet dinh",
+    "ko": "khong", "k": "khong", "dc": "duoc", "bnhieu": "bao nhieu", "bn": "bao nhieu",
+    "tp": "thanh pho", "sdt": "so dien thoai", "dt": "dien thoai",
+}
+
+
+def search_words(text: str) -> list[str]:
+    """Folded words with abbreviations expanded ("HTX" -> "hop tac xa"), for matching."""
+    out: list[str] = []
+    for w in words(text):
+        out.extend(ABBREVIATIONS.get(w, w).split())
+    return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.entities import find_provinces, find_stars
-from bot.text import fold, words
+from bot.text import fold, search_words
 
 STOP = frozenset(
     "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
@@ -70,9 +70,9 @@ def score_sentence(
     sentence: str, query: str, passage_text: str, title: str, idf: dict[str, float] | None = None
 ) -> float | None:
     """Score how well one sentence answers the query; None if it cannot be the answer."""
-    q_tokens = words(query)
+    q_tokens = search_words(query)
     q_terms = {t for t in q_tokens if t not in STOP}
-    s_tokens = words(sentence)
+    s_tokens = search_words(sentence)
     s_set = set(s_tokens)
     if not q_terms or len(s_tokens) < 3:
         return None
@@ -94,11 +94,35 @@ def score_sentence(
     q_star = _stars(query)
     if q_star:
         score += 0.5 if _stars(sentence) & q_star else -0.4
-    if _NUMBER_Q.search(fold(query).lower()):
+    folded_q = " ".join(q_tokens)
+    if _NUMBER_Q.search(folded_q):
         if not has_figure(sentence):
             return None
         score += 0.2
+        unit = asked_unit(folded_q)
+        if unit and re.search(rf"\d\s*{re.escape(unit)}", " ".join(s_tokens) + _percent(sentence)):
+            score += 0.8  # "bao nhiêu chủ thể" answered by "102 chủ thể": the answer type
     return score
+
+
+_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+(phan tram|(?:\w+ ){0,1}\w+)")
+
+
+def asked_unit(folded_query: str) -> str | None:
+    """The thing counted in "bao nhiêu X" / "mấy X" (two syllables at most), or "%"."""
+    m = _UNIT_RE.search(folded_query)
+    if not m:
+        return None
+    unit = m.group(1)
+    if unit.startswith("phan tram") or unit.startswith("ty le"):
+        return "%"
+    first = unit.split()[0]
+    return unit if first in {"san", "chu", "diem", "huyen", "xa", "ty", "trieu", "nhom", "buoc"} else first
+
+
+def _percent(sentence: str) -> str:
+    """Keep "%" signs (dropped by word splitting) as " N%" tokens for unit matching."""
+    return " " + " ".join(m.group(0).replace(" ", "") for m in re.finditer(r"\d+\s*%", sentence))
 
 
 def compose(
@@ -123,6 +147,8 @@ def compose(
             if s is None:
                 continue
             s += 0.3 * hit.fused / top_fused
+            if hit.row.get("section") == "related":
+                s -= 0.2  # a teaser of another article: prefer full articles and our summaries
             scored[(hi, si)] = s
             if best is None or s > best[0]:
                 best = (s, hi, si)

@@ -76,15 +76,18 @@ def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> di
     }
 
 
-def best_threshold(pos: list[float], neg: list[float]) -> tuple[float, float]:
-    """Threshold that best separates right answers from unanswerable questions."""
+def best_threshold(pos: list[float], neg: list[float], wrong_cost: float = 3.0) -> tuple[float, float]:
+    """Threshold with the fewest costly mistakes: a wrong answer costs `wrong_cost` refusals.
+
+    `pos` are confidences of right extracted answers, `neg` of unanswerable questions that
+    the extractor did answer (the only ones the threshold still has to stop).
+    """
     candidates = sorted(set(pos + neg))
-    best = (0.0, -1.0)
+    best = (0.0, float("-inf"))
     for i, c in enumerate(candidates):
         prev = candidates[i - 1] if i else c - 0.01
         thr = (prev + c) / 2
-        # Answer when >= thr: keep right answers, refuse the unanswerable that got through.
-        score = sum(p >= thr for p in pos) / max(1, len(pos)) + sum(x < thr for x in neg) / max(1, len(neg))
+        score = sum(p >= thr for p in pos) - wrong_cost * sum(x >= thr for x in neg)
         if score > best[1]:
             best = (thr, score)
     return best
@@ -109,7 +112,7 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
             )
             res = evaluate(retriever, items, vectors)
             thr, sep = best_threshold(res["pos"], res["neg"])
-            key = res["hit1"] + 0.5 * res["hit3"] + res["extracted"] + 0.2 * sep
+            key = res["hit1"] + 0.5 * res["hit3"] + res["extracted"] + 0.2 * sep / max(1, len(res["pos"]))
             if best is None or key > best[0]:
                 best = (key, replace(retriever.tuning, threshold=round(thr, 4)))
         assert best is not None

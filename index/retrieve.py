@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from bot.entities import find_provinces
-from bot.text import has_diacritics, words
+from bot.text import has_diacritics, search_words
 from index.embed import Embedder
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
 
@@ -77,7 +77,7 @@ def passage_provinces(row: dict[str, Any], meta: dict[str, Any]) -> set[str]:
 
 def content_terms(text: str) -> list[str]:
     """Folded syllables of a query without function words."""
-    return [w for w in words(text) if w not in STOPWORDS]
+    return [w for w in search_words(text) if w not in STOPWORDS]
 
 
 def restore_accents(text: str) -> str:
@@ -162,7 +162,7 @@ class HybridRetriever:
         out = {}
         for i in candidates:
             row = self.index.rows[i]
-            have = set(words(row["title"] + " " + " ".join(row["sentences"])))
+            have = set(search_words(row["title"] + " " + " ".join(row["sentences"])))
             out[i] = sum(idf.get(t, 1.0) for t in content & have) / total if total else 0.0
         return out
 

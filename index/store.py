@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.text import words
+from bot.text import search_words
 from index.embed import Embedder
 from index.ingest import load_documents, make_passages
 from index.settings import Settings
@@ -31,7 +31,7 @@ def passage_embed_text(title: str, text: str) -> str:
 
 def bm25_tokens(text: str) -> list[str]:
     """Accent-folded syllables plus syllable bigrams (phrases such as "tiem_nang")."""
-    syl = words(text)
+    syl = search_words(text)
     return syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
 
 

@@ -71,6 +71,10 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     env.setdefault("OCOP_TRACKER_DB", str(VAR / "tracker.db"))
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # Fewer glibc malloc arenas: TensorFlow's and torch's thread pools otherwise keep
+    # one arena per thread and the resident memory grows by hundreds of MB.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
     actions_log = open(VAR / "actions.log", "ab")
     actions = subprocess.Popen(
