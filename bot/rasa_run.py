@@ -1,13 +1,18 @@
-"""`rasa` with the action timeout honoured (scripts/prod.py starts Rasa through this).
+"""`rasa` with two production fixes Rasa 3.6 lacks (scripts/prod.py starts Rasa through this).
 
     python -m bot.rasa_run run --endpoints endpoints.prod.yml [other `rasa run` options]
 
-Rasa 3.6 accepts `timeout:` under `action_endpoint` but ignores it: every call to the
-action server may take DEFAULT_REQUEST_TIMEOUT (5 minutes). With a hung action server
-the user would wait 5 minutes (and the conversation lock expires meanwhile). This wrapper
-reads `action_endpoint.timeout` (seconds) from the endpoints file given with
-`--endpoints` and applies it to the action calls; after the timeout the turn fails and
-the channels' guard (bot/channels/guard.py) sends the service apology with the hotline.
+1. Action timeout. Rasa 3.6 accepts `timeout:` under `action_endpoint` but ignores it:
+   every call to the action server may take DEFAULT_REQUEST_TIMEOUT (5 minutes). With a
+   hung action server the user would wait 5 minutes (and the conversation lock expires
+   meanwhile). This wrapper reads `action_endpoint.timeout` (seconds) from the endpoints
+   file given with `--endpoints` and applies it to the action calls; after the timeout
+   the turn fails and the channels' guard (bot/channels/guard.py) sends the service
+   apology with the hotline.
+2. Database reconnection. The SQL tracker store's engine is created without
+   `pool_pre_ping`: after a PostgreSQL restart every pooled connection is dead and the
+   first turn served by each fails. With pre-ping a dead connection is replaced before use.
+
 Everything else is plain `rasa`.
 """
 
@@ -45,8 +50,23 @@ def apply_action_timeout(seconds: float) -> None:
     action_module.DEFAULT_REQUEST_TIMEOUT = seconds  # read at call time by RemoteAction.run
 
 
+def apply_pool_pre_ping() -> None:
+    """Check pooled SQL connections before use (recovery after a database restart)."""
+    import rasa.core.tracker_store as tracker_store
+
+    original = tracker_store.create_engine_kwargs
+    if getattr(original, "ocop_pre_ping", False):
+        return
+
+    def engine_kwargs(url: Any) -> dict[str, Any]:
+        return {**original(url), "pool_pre_ping": True}
+
+    engine_kwargs.ocop_pre_ping = True  # type: ignore[attr-defined]
+    tracker_store.create_engine_kwargs = engine_kwargs  # looked up at call time by SQLTrackerStore
+
+
 def main() -> None:
-    """Apply the timeout, then run Rasa's command line."""
+    """Apply the fixes, then run Rasa's command line."""
     argv = sys.argv[1:]
     path = endpoints_path(argv)
     if path:
@@ -55,6 +75,7 @@ def main() -> None:
         timeout = action_timeout(read_yaml_file(path))
         if timeout:
             apply_action_timeout(timeout)
+    apply_pool_pre_ping()
     sys.argv = ["rasa", *argv]
     from rasa.__main__ import main as rasa_main
 

@@ -59,12 +59,27 @@ def words(text: str) -> list[str]:
 
 # Abbreviations common in the documents and in chat, expanded for matching (folded).
 ABBREVIATIONS = {
-    "htx": "hop tac xa", "dn": "doanh nghiep", "dnnvv": "doanh nghiep nho va vua",
-    "sp": "san pham", "dl": "du lich", "tthc": "thu tuc hanh chinh", "ubnd": "uy ban nhan dan",
-    "nn": "nong nghiep", "ptnt": "phat trien nong thon", "ntm": "nong thon moi",
-    "tmdt": "thuong mai dien tu", "xttm": "xuc tien thuong mai", "qd": "quyet dinh",
-    "ko": "khong", "k": "khong", "dc": "duoc", "bnhieu": "bao nhieu", "bn": "bao nhieu",
-    "tp": "thanh pho", "sdt": "so dien thoai", "dt": "dien thoai",
+    "htx": "hop tac xa",
+    "dn": "doanh nghiep",
+    "dnnvv": "doanh nghiep nho va vua",
+    "sp": "san pham",
+    "dl": "du lich",
+    "tthc": "thu tuc hanh chinh",
+    "ubnd": "uy ban nhan dan",
+    "nn": "nong nghiep",
+    "ptnt": "phat trien nong thon",
+    "ntm": "nong thon moi",
+    "tmdt": "thuong mai dien tu",
+    "xttm": "xuc tien thuong mai",
+    "qd": "quyet dinh",
+    "ko": "khong",
+    "k": "khong",
+    "dc": "duoc",
+    "bnhieu": "bao nhieu",
+    "bn": "bao nhieu",
+    "tp": "thanh pho",
+    "sdt": "so dien thoai",
+    "dt": "dien thoai",
 }
 
 

@@ -14,9 +14,12 @@ STOP = frozenset(
     "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
     "toi trong tu va ve vay voi vui xin z j dc nhi u ong ba con hien nay ocop".split()
 )
-_NUMBER_Q = re.compile(r"\b(bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b")
+_NUMBER_Q = re.compile(
+    r"\b(bao nhieu|bao nhiu|bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b"
+)
 _DIGIT = re.compile(r"\d")
 # A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
+_DATE_WORDS = re.compile(r"ngay \d{1,2} thang \d{1,2}(?: nam \d{4})?|thang \d{1,2} nam \d{4}")
 _FIGURE = re.compile(
     r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?"
 )
@@ -63,7 +66,8 @@ def _stars(text: str) -> set[str]:
 
 def has_figure(sentence: str) -> bool:
     """Tell whether a sentence states a figure (not only years, dates or decision numbers)."""
-    return bool(_FIGURE.search(fold(sentence).lower()))
+    text = _DATE_WORDS.sub(" ", fold(sentence).lower())
+    return bool(_FIGURE.search(text))
 
 
 def score_sentence(
@@ -101,11 +105,11 @@ def score_sentence(
         score += 0.2
         unit = asked_unit(folded_q)
         if unit and re.search(rf"\d\s*{re.escape(unit)}", " ".join(s_tokens) + _percent(sentence)):
-            score += 0.8  # "bao nhiêu chủ thể" answered by "102 chủ thể": the answer type
+            score += 1.2  # "bao nhiêu chủ thể" answered by "102 chủ thể": the answer type
     return score
 
 
-_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+(phan tram|(?:\w+ ){0,1}\w+)")
+_UNIT_RE = re.compile(r"\b(?:bao nhieu|bao nhiu|may)\s+(phan tram|(?:\w+ ){0,1}\w+)")
 
 
 def asked_unit(folded_query: str) -> str | None:

@@ -112,7 +112,7 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
             )
             res = evaluate(retriever, items, vectors)
             thr, sep = best_threshold(res["pos"], res["neg"])
-            key = res["hit1"] + 0.5 * res["hit3"] + res["extracted"] + 0.2 * sep / max(1, len(res["pos"]))
+            key = 2 * res["hit1"] + res["hit3"] + res["extracted"] + 0.2 * sep / max(1, len(res["pos"]))
             if best is None or key > best[0]:
                 best = (key, replace(retriever.tuning, threshold=round(thr, 4)))
         assert best is not None

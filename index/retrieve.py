@@ -98,11 +98,18 @@ class HybridRetriever:
         self.build_dir = build_dir
         self.embedder = embedder
         self.tuning = tuning or Tuning.load()
+        # Explicit tuning (tests) is kept; the default follows retrieval.json (`make tune`).
+        self._follow_tuning = tuning is None
+        self._tuning_stamp = TUNING_FILE.stat().st_mtime if TUNING_FILE.is_file() else 0.0
         self._lock = threading.Lock()
         self.index: LoadedIndex = load(build_dir, embedder.model_id)
 
     def reload_if_changed(self) -> bool:
-        """Swap in a rebuilt index (hot reload); keep the old one if the new is broken."""
+        """Swap in a rebuilt index or retuned weights (hot reload); keep the old if broken."""
+        tuning_stamp = TUNING_FILE.stat().st_mtime if TUNING_FILE.is_file() else 0.0
+        if self._follow_tuning and tuning_stamp != self._tuning_stamp:
+            self._tuning_stamp = tuning_stamp
+            self.tuning = Tuning.load()
         stamp = manifest_stamp(self.build_dir)
         if stamp == self.index.stamp or stamp == 0.0:
             return False

@@ -117,6 +117,7 @@ class Settings:
         default_factory=lambda: [o for o in re.split(r"[,\s]+", _env("OCOP_WEB_ORIGINS", "")) if o]
     )
     strict: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. OCOP_INDEX_DIR for tests
 
     @property
     def run_dir(self) -> Path:
@@ -131,7 +132,9 @@ class Settings:
     @property
     def url(self) -> str:
         """Public base URL (nginx)."""
-        host = "localhost" if self.nginx_listen in ("127.0.0.1", "0.0.0.0", "localhost") else self.nginx_listen
+        host = (
+            "localhost" if self.nginx_listen in ("127.0.0.1", "0.0.0.0", "localhost") else self.nginx_listen
+        )
         return f"http://{host}:{self.nginx_port}"
 
     def web_origins(self) -> list[str]:
@@ -185,6 +188,7 @@ class Settings:
             ("SQL_MAX_OVERFLOW", "10"),
         ):
             env.setdefault(name, value)
+        env.update(self.extra_env)
         return env
 
 
@@ -285,7 +289,9 @@ def check_all(s: Settings) -> list[str]:
         (s.nginx_port, s.nginx_listen, "nginx"),
     ):
         if not port_free(host, port):
-            problems.append(f"port {port} ({what}) is already in use on {host}: stop what uses it or change the port")
+            problems.append(
+                f"port {port} ({what}) is already in use on {host}: stop what uses it or change the port"
+            )
     return problems
 
 
@@ -373,7 +379,9 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
 
             entry = pwd.getpwnam(user.split()[1].rstrip(";"))
             os.chown(tmp / sub, entry.pw_uid, entry.pw_gid)
-    servers = "\n".join(f"        server {s.interface}:{p} max_fails=1 fail_timeout=5s;" for p in s.rasa_ports)
+    servers = "\n".join(
+        f"        server {s.interface}:{p} max_fails=1 fail_timeout=5s;" for p in s.rasa_ports
+    )
     values = {
         "USER_DIRECTIVE": user,
         "WORKER_PROCESSES": "1",
@@ -551,7 +559,9 @@ class Profile:
             if self.procs[name].poll() is not None:
                 raise self._died(name)
             if time.monotonic() > deadline:
-                raise StartupError(f"{name} does not reply to messages; see {self.s.log_dir / (name + '.log')}")
+                raise StartupError(
+                    f"{name} does not reply to messages; see {self.s.log_dir / (name + '.log')}"
+                )
             time.sleep(1)
 
     def wait_nginx(self, timeout: float = 30) -> None:
@@ -566,7 +576,9 @@ class Profile:
             if http_ok(url):
                 return
             time.sleep(0.5)
-        raise StartupError(f"{name} did not answer on {url} within {timeout:.0f} s; see {self.s.log_dir}/{name}.log")
+        raise StartupError(
+            f"{name} did not answer on {url} within {timeout:.0f} s; see {self.s.log_dir}/{name}.log"
+        )
 
     # -- the whole profile -------------------------------------------------------------------
     def start(self, check: bool = True, progress: bool = True) -> float:
@@ -581,8 +593,11 @@ class Profile:
             say(f"created PostgreSQL database {self.s.pg_db!r}")
         render_nginx(self.s)  # fail early on a bad template
         nginx_test(self.s, self.s.run_dir / "nginx.conf")
-        say(f"starting the action server (:{self.s.actions_port}) and {len(self.s.rasa_ports)} Rasa processes "
-            f"({', '.join(map(str, self.s.rasa_ports))}); logs in {self.s.log_dir}", flush=True)
+        say(
+            f"starting the action server (:{self.s.actions_port}) and {len(self.s.rasa_ports)} Rasa processes "
+            f"({', '.join(map(str, self.s.rasa_ports))}); logs in {self.s.log_dir}",
+            flush=True,
+        )
         try:
             self.start_actions()
             for port in self.s.rasa_ports:
@@ -592,7 +607,9 @@ class Profile:
                 self.wait_rasa(port)
             self.start_nginx()
             self.wait_nginx()
-            replies = post_message(f"http://127.0.0.1:{self.s.nginx_port}/webhooks/rest/webhook", "startup-probe", "xin chào")
+            replies = post_message(
+                f"http://127.0.0.1:{self.s.nginx_port}/webhooks/rest/webhook", "startup-probe", "xin chào"
+            )
             if not replies:
                 raise StartupError("no reply through nginx")
         except BaseException:
@@ -679,12 +696,16 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     """Settings from the environment, overridden by options."""
     s = Settings()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rasa-ports", default=",".join(map(str, s.rasa_ports)), help="comma separated, one per process")
+    ap.add_argument(
+        "--rasa-ports", default=",".join(map(str, s.rasa_ports)), help="comma separated, one per process"
+    )
     ap.add_argument("--actions-port", type=int, default=s.actions_port)
     ap.add_argument("--nginx-port", type=int, default=s.nginx_port)
     ap.add_argument("--listen", default=s.nginx_listen, help="address nginx listens on (0.0.0.0: all)")
     ap.add_argument("--db", default=s.pg_db, help="PostgreSQL database (created if missing)")
-    ap.add_argument("--log-level", default=s.log_level, choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    ap.add_argument(
+        "--log-level", default=s.log_level, choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
+    )
     ap.add_argument("--var-dir", default=str(s.var_dir), help="logs and generated configuration")
     ap.add_argument("--model", default=str(s.model))
     ap.add_argument("--check", action="store_true", help="only run the checks and exit")
@@ -711,7 +732,9 @@ def main() -> int:
             print("ready: PostgreSQL, Redis, nginx, model, index and ports are fine")
         return 1 if problems else 0
     if not os.environ.get("ZALO_APP_ID") or not os.environ.get("ZALO_OA_SECRET_KEY"):
-        print("note: ZALO_APP_ID / ZALO_OA_SECRET_KEY are not set: the Zalo webhook answers 403 until they are")
+        print(
+            "note: ZALO_APP_ID / ZALO_OA_SECRET_KEY are not set: the Zalo webhook answers 403 until they are"
+        )
     profile = Profile(s)
     try:
         seconds = profile.start()
@@ -732,7 +755,7 @@ def main() -> int:
             profile.stop()
     print(
         f"Web chat: {s.url}/\n"
-        f"REST:     curl -s {s.url}/webhooks/rest/webhook -d '{{\"sender\": \"me\", \"message\": \"xin chào\"}}'\n"
+        f'REST:     curl -s {s.url}/webhooks/rest/webhook -d \'{{"sender": "me", "message": "xin chào"}}\'\n'
         f"Zalo:     {s.url}/webhooks/zalo/webhook\n"
         f"Logs:     {s.log_dir}/   -  Ctrl-C stops everything.",
         flush=True,

@@ -1,0 +1,380 @@
+"""Soak test of the production profile: 20 concurrent conversations for 10 minutes.
+
+    python scripts/soak.py [--minutes 10] [--concurrency 20] [--turns 6]   (make soak)
+
+Starts its own production profile (scripts/prod.py: action server, two Rasa processes,
+nginx; PostgreSQL database `ocop_soak_<time>` dropped at the end unless --keep-db) on
+ports 5305,5306 / 5355 / 8380 by default, then keeps `--concurrency` conversations
+running against nginx (127.0.0.1 only) until the time is up. Each conversation asks
+about its own province and star level and checks that the follow-ups ("thế còn 4 sao?")
+are answered for *its* province.
+
+Prints: turns sent, replies received, errors (transport/HTTP errors, empty replies,
+service apologies, follow-ups answered for another context), conversations with a
+missing turn, latency, and the resident memory (RSS) of each process (Rasa x2, actions,
+nginx) at launch, after the warm-up (`--warmup` seconds of load: models and caches are
+filled lazily by the first turns) and at the end, with the growth from the warm-up.
+Exit status 1 if errors > 0 or any process grew by 10 % or more.
+
+The load engine (`run_load`, `conversation`) is shared with tests/prod.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import itertools
+import json
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVINCES = ("An Giang", "Sóc Trăng", "Tiền Giang")
+STARS = ("3", "4", "5")
+APOLOGY_MARK = "tạm thời gián đoạn"  # utter_service_unavailable (domain/core.yml)
+
+
+def load_prod():
+    """scripts/prod.py as a module."""
+    if "ocop_prod" in sys.modules:
+        return sys.modules["ocop_prod"]
+    spec = importlib.util.spec_from_file_location("ocop_prod", ROOT / "scripts" / "prod.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ocop_prod"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- conversations -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Turn:
+    """One user message; `province`: the province its answer must be about (context check)."""
+
+    text: str
+    province: str | None = None
+
+
+def conversation(index: int, turns: int) -> list[Turn]:
+    """A conversation about one province and star level; follow-ups depend on the context."""
+    province = PROVINCES[index % len(PROVINCES)]
+    star = STARS[(index // len(PROVINCES)) % len(STARS)]
+    others = [s for s in STARS if s != star]
+    script = [
+        Turn("xin chào"),
+        Turn(f"{province} có bao nhiêu sản phẩm OCOP {star} sao?", province),
+        Turn(f"thế còn {others[0]} sao?", province),
+        Turn("sdt phản ánh thủ tục hành chính"),
+        Turn(f"còn {others[1]} sao thì sao?", province),
+        Turn("cảm ơn"),
+    ]
+    follow_ups = itertools.cycle(
+        [
+            Turn(f"còn {star} sao?", province),
+            Turn("số điện thoại đường dây nóng nông nghiệp"),
+            Turn(f"thế còn {others[0]} sao?", province),
+        ]
+    )
+    while len(script) < turns - 1:
+        script.append(next(follow_ups))
+    script = script[: max(1, turns - 1)]
+    if turns > 1:
+        script.append(Turn("tạm biệt"))
+    return script
+
+
+def reply_text(replies: list[dict]) -> str:
+    """All reply texts, without the merger note that names several provinces."""
+    return " ".join(
+        str(m.get("text") or "") for m in replies if not str(m.get("text") or "").startswith("Lưu ý")
+    )
+
+
+def context_ok(replies: list[dict], province: str) -> bool:
+    """The answer is about `province` and no other one."""
+    text = reply_text(replies)
+    return province in text and not any(p in text for p in PROVINCES if p != province)
+
+
+def is_apology(replies: list[dict]) -> bool:
+    """The service apology (action server or database unavailable)."""
+    return any(APOLOGY_MARK in str(m.get("text") or "") for m in replies)
+
+
+# ---- load engine -------------------------------------------------------------------------------
+@dataclass
+class TurnResult:
+    """What happened to one turn."""
+
+    sender: str
+    index: int
+    text: str
+    status: int | None
+    replies: list[dict]
+    latency: float
+    error: str | None = None
+    wrong_context: bool = False
+
+    @property
+    def answered(self) -> bool:
+        """HTTP 200 with at least one non-empty message."""
+        return self.status == 200 and any(m.get("text") or m.get("buttons") for m in self.replies)
+
+
+@dataclass
+class LoadReport:
+    """All turns of a load run."""
+
+    results: list[TurnResult] = field(default_factory=list)
+    conversations: dict[str, list[Turn]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def sent(self) -> int:
+        """Turns sent."""
+        return len(self.results)
+
+    @property
+    def answered(self) -> int:
+        """Turns with a reply."""
+        return sum(r.answered for r in self.results)
+
+    @property
+    def apologies(self) -> int:
+        """Turns answered with the service apology."""
+        return sum(r.answered and is_apology(r.replies) for r in self.results)
+
+    @property
+    def wrong_context(self) -> list[TurnResult]:
+        """Follow-ups answered for another conversation's context."""
+        return [r for r in self.results if r.wrong_context]
+
+    @property
+    def failed(self) -> list[TurnResult]:
+        """Turns without a reply (transport error, HTTP error, empty reply)."""
+        return [r for r in self.results if not r.answered]
+
+    def conversations_missing_turns(self) -> list[str]:
+        """Senders with a turn not sent or not answered."""
+        done: dict[str, int] = {}
+        for r in self.results:
+            done[r.sender] = done.get(r.sender, 0) + (1 if r.answered else 0)
+        return [s for s, turns in self.conversations.items() if done.get(s, 0) < len(turns)]
+
+    def latencies(self) -> list[float]:
+        """Latency of answered turns (s)."""
+        return sorted(r.latency for r in self.results if r.answered)
+
+
+async def send_turn(
+    session, url: str, sender: str, text: str, timeout: float
+) -> tuple[int | None, list, str | None]:
+    """POST one message; (status, replies, error)."""
+    import aiohttp
+
+    try:
+        async with session.post(
+            url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as resp:
+            body = await resp.read()
+            try:
+                replies = json.loads(body or b"[]")
+            except ValueError:
+                return resp.status, [], f"HTTP {resp.status}: not JSON"
+            if resp.status != 200:
+                return resp.status, [], f"HTTP {resp.status}: {body[:200]!r}"
+            return resp.status, replies if isinstance(replies, list) else [], None
+    except Exception as exc:  # noqa: BLE001 - counted as an error
+        return None, [], f"{type(exc).__name__}: {exc}"
+
+
+async def run_load(
+    url: str,
+    conversations: int | None,
+    turns: int,
+    concurrency: int,
+    prefix: str | None = None,
+    deadline: float | None = None,
+    on_turn: Callable[[TurnResult, LoadReport], Awaitable[None] | None] | None = None,
+    check_context: bool = True,
+    timeout: float = 90,
+) -> LoadReport:
+    """Run conversations (a fixed number, or until `deadline`) with `concurrency` in flight.
+
+    Turns of one conversation are sequential (a user waits for the answer); the
+    conversations run concurrently. `on_turn` is called after every turn (e.g. to kill a
+    process halfway).
+    """
+    import aiohttp
+
+    prefix = prefix or f"load-{uuid.uuid4().hex[:8]}"
+    report = LoadReport()
+    counter = itertools.count()
+    start = time.perf_counter()
+
+    async def worker(session) -> None:
+        while True:
+            index = next(counter)
+            if conversations is not None and index >= conversations:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            sender = f"{prefix}-{index}"
+            script = conversation(index, turns)
+            report.conversations[sender] = script
+            for i, turn in enumerate(script):
+                t0 = time.perf_counter()
+                status, replies, error = await send_turn(session, url, sender, turn.text, timeout)
+                result = TurnResult(sender, i, turn.text, status, replies, time.perf_counter() - t0, error)
+                if (
+                    check_context
+                    and turn.province
+                    and result.answered
+                    and not is_apology(replies)
+                    and not context_ok(replies, turn.province)
+                ):
+                    result.wrong_context = True
+                report.results.append(result)
+                if on_turn is not None:
+                    maybe = on_turn(result, report)
+                    if asyncio.iscoroutine(maybe):
+                        await maybe
+
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def summary(report: LoadReport) -> dict[str, float | int]:
+    """Figures of a load run."""
+    lat = report.latencies()
+    return {
+        "conversations": len(report.conversations),
+        "turns sent": report.sent,
+        "replies received": report.answered,
+        "transport/HTTP errors or empty replies": len(report.failed),
+        "service apologies": report.apologies,
+        "follow-ups answered for another context": len(report.wrong_context),
+        "conversations with a missing turn": len(report.conversations_missing_turns()),
+        "turns per second": round(report.sent / report.seconds, 2) if report.seconds else 0,
+        "latency p50 (s)": round(statistics.median(lat), 2) if lat else 0,
+        "latency p95 (s)": round(lat[int(0.95 * (len(lat) - 1))], 2) if lat else 0,
+        "latency max (s)": round(lat[-1], 2) if lat else 0,
+    }
+
+
+# ---- the soak run ------------------------------------------------------------------------------
+def main() -> int:
+    """Start the profile, soak it, print the figures, stop it."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--concurrency", type=int, default=20)
+    ap.add_argument("--turns", type=int, default=6, help="turns per conversation")
+    ap.add_argument("--warmup", type=float, default=60.0, help="seconds of load before the RSS baseline")
+    ap.add_argument("--rasa-ports", default="5305,5306")
+    ap.add_argument("--actions-port", type=int, default=5355)
+    ap.add_argument("--nginx-port", type=int, default=8380)
+    ap.add_argument("--db", default=f"ocop_soak_{int(time.time())}")
+    ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--var-dir", default=str(ROOT / "var" / "soak"))
+    ap.add_argument("--max-growth", type=float, default=10.0, help="fail at this RSS growth (%%)")
+    args = ap.parse_args()
+
+    prod = load_prod()
+    s = prod.Settings()
+    s.rasa_ports = [int(p) for p in args.rasa_ports.split(",") if p]
+    s.actions_port, s.nginx_port, s.nginx_listen = args.actions_port, args.nginx_port, "127.0.0.1"
+    s.pg_db, s.var_dir = args.db, Path(args.var_dir)
+    s.redis_key_prefix = "ocopsoak"
+    profile = prod.Profile(s)
+    print(f"starting the production profile (database {s.pg_db}, logs in {s.log_dir})", flush=True)
+    try:
+        startup = profile.start(progress=False)
+    except prod.StartupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(
+            f"profile up in {startup:.0f} s; soaking {args.minutes:g} min at {args.concurrency} concurrent conversations",
+            flush=True,
+        )
+        rss_launch = profile.rss_mb()
+        samples: list[tuple[float, dict[str, float]]] = []
+        url = f"http://127.0.0.1:{s.nginx_port}/webhooks/rest/webhook"
+        t_start = time.monotonic()
+        deadline = t_start + args.minutes * 60
+
+        async def sampler() -> None:
+            while time.monotonic() < deadline:
+                samples.append((time.monotonic() - t_start, profile.rss_mb()))
+                await asyncio.sleep(10)
+
+        async def run() -> LoadReport:
+            task = asyncio.create_task(sampler())
+            report = await run_load(url, None, args.turns, args.concurrency, prefix="soak", deadline=deadline)
+            task.cancel()
+            return report
+
+        report = asyncio.run(run())
+        rss_end = profile.rss_mb()
+        dead = [name for name, p in profile.procs.items() if p.poll() is not None]
+    finally:
+        profile.stop()
+        if not args.keep_db:
+            try:
+                prod.drop_database(s)
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not drop {s.pg_db}: {exc}", file=sys.stderr)
+
+    baseline = next(
+        (rss for t, rss in samples if t >= args.warmup), samples[-1][1] if samples else rss_launch
+    )
+    figures = summary(report)
+    errors = (
+        figures["transport/HTTP errors or empty replies"]
+        + figures["service apologies"]
+        + figures["follow-ups answered for another context"]
+    )
+    print()
+    print(
+        f"Soak: {args.minutes:g} min, {args.concurrency} concurrent conversations of {args.turns} turns, "
+        f"2 Rasa processes behind nginx, PostgreSQL + Redis"
+    )
+    for key, value in figures.items():
+        print(f"  {key:<42} {value}")
+    print(f"  {'errors (total)':<42} {errors}")
+    print()
+    print(
+        f"  {'process':<12} {'RSS launch':>11} {'RSS after warm-up':>18} {'RSS end':>9} {'growth':>8} {'max':>9}"
+    )
+    worst = 0.0
+    for name in sorted(rss_end):
+        peak = max([rss.get(name, 0.0) for _, rss in samples] + [rss_end[name]])
+        base = baseline.get(name) or rss_launch.get(name) or 0.0
+        growth = 100.0 * (rss_end[name] - base) / base if base else 0.0
+        worst = max(worst, growth)
+        print(
+            f"  {name:<12} {rss_launch.get(name, 0):>8.0f} MB {base:>15.0f} MB {rss_end[name]:>6.0f} MB "
+            f"{growth:>7.1f}% {peak:>6.0f} MB"
+        )
+    print(f"  (growth = end vs. after {args.warmup:g} s of load; RSS of nginx = master + worker)")
+    if report.failed:
+        print("\nfirst failures:")
+        for r in report.failed[:5]:
+            print(f"  {r.sender} turn {r.index}: {r.error or 'empty reply'}")
+    if dead:
+        print(f"\nprocesses that died: {', '.join(dead)}")
+    ok = errors == 0 and worst < args.max_growth and not dead
+    print("\nRESULT:", "PASS" if ok else f"FAIL (errors {errors}, worst growth {worst:.1f}%)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

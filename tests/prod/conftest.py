@@ -1,0 +1,142 @@
+"""Tests of the production profile against the real services (PostgreSQL, Redis, nginx).
+
+    make prod-test        # .venv-rasa/bin/python -m pytest -q tests/prod
+
+The `profile` fixture starts the profile itself (scripts/prod.py: action server, two Rasa
+processes, nginx) on PROD_TEST_RASA_PORTS [5305,5306], PROD_TEST_ACTIONS_PORT [5355] and
+PROD_TEST_NGINX_PORT [8380], with a throw-away PostgreSQL database `ocop_test_<id>` and a
+unique Redis key prefix, and removes them at the end. PostgreSQL and Redis (POSTGRES_HOST /
+POSTGRES_PORT, REDIS_HOST / REDIS_PORT of the environment; the local servers by default)
+are reached through TCP forwarders (tcpproxy.py) so that a test can cut them off and
+restore them without touching the shared servers. Rasa logs at DEBUG level, so that
+user texts do reach the logs and the masking is really exercised. Logs stay in
+var/prod-test/<id>/ when a test failed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tcpproxy import TcpProxy  # noqa: E402
+
+
+def _load(name: str, path: Path):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ports(name: str, default: str) -> list[int]:
+    return [int(p) for p in os.environ.get(name, default).replace(",", " ").split()]
+
+
+RASA_PORTS = _ports("PROD_TEST_RASA_PORTS", "5305,5306")
+ACTIONS_PORT = _ports("PROD_TEST_ACTIONS_PORT", "5355")[0]
+NGINX_PORT = _ports("PROD_TEST_NGINX_PORT", "8380")[0]
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def prod():
+    """scripts/prod.py."""
+    return _load("ocop_prod", ROOT / "scripts" / "prod.py")
+
+
+@pytest.fixture(scope="session")
+def soak():
+    """scripts/soak.py (load engine and conversation scripts)."""
+    return _load("ocop_soak", ROOT / "scripts" / "soak.py")
+
+
+def post(url: str, sender: str, text: str, timeout: float = 90) -> tuple[int, list[dict]]:
+    """POST one REST message; (status, replies)."""
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"[]")
+    except urllib.error.HTTPError as exc:
+        return exc.code, []
+
+
+def base_settings(prod, var_dir: Path):
+    """Settings on the test ports (not started)."""
+    s = prod.Settings()
+    s.rasa_ports, s.actions_port, s.nginx_port = list(RASA_PORTS), ACTIONS_PORT, NGINX_PORT
+    s.nginx_listen = "127.0.0.1"
+    s.var_dir = var_dir
+    return s
+
+
+@pytest.fixture(scope="session")
+def proxies(prod):
+    """Forwarders to the real PostgreSQL and Redis (switch them off to simulate an outage)."""
+    s = prod.Settings()
+    pg = TcpProxy(s.pg_host, s.pg_port).start()
+    redis = TcpProxy(s.redis_host, s.redis_port).start()
+    yield {"postgres": pg, "redis": redis}
+    pg.close()
+    redis.close()
+
+
+@pytest.fixture(scope="session")
+def profile(prod, proxies, request):
+    """The running production profile (started once for the whole session)."""
+    var_dir = ROOT / "var" / "prod-test" / RUN_ID
+    s = base_settings(prod, var_dir)
+    s.pg_host, s.pg_port = "127.0.0.1", proxies["postgres"].port
+    s.redis_host, s.redis_port = "127.0.0.1", proxies["redis"].port
+    s.pg_db = f"ocop_test_{RUN_ID}"
+    s.redis_key_prefix = f"ocoptest{RUN_ID}"
+    s.log_level = "DEBUG"
+    s.actions_timeout = 8
+    p = prod.Profile(s)
+    try:
+        p.start(progress=False)
+    except prod.StartupError as exc:
+        p.stop()
+        pytest.fail(f"the production profile did not start: {exc}")
+    yield p
+    p.stop()
+    direct = prod.Settings()  # the real server, whatever the proxies' state
+    direct.pg_db = s.pg_db
+    prod.drop_database(direct)
+    _delete_redis_keys(direct, s.redis_key_prefix)
+    if request.session.testsfailed:
+        print(f"\nproduction profile logs kept in {var_dir}")
+    else:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _delete_redis_keys(s, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis(
+        host=s.redis_host, port=s.redis_port, password=s.redis_password or None, db=s.redis_db
+    )
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def rest_url(profile) -> str:
+    """REST webhook through nginx."""
+    return f"http://127.0.0.1:{profile.s.nginx_port}/webhooks/rest/webhook"
