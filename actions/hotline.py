@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -59,6 +60,28 @@ def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[Any], respon
         dispatcher.utter_message(response=response, buttons=buttons_for(contact), **contact_kwargs(contact))
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?:\+84|0)[\d .-]{8,13}\d")
+
+
+def reverse_lookup(book: Any, text: str) -> list[Any]:
+    """Contacts whose phone number or e-mail appears in the text ("số 0919 199 392 là của ai")."""
+    if book is None:
+        return []
+    emails = {e.lower() for e in _EMAIL.findall(text)}
+    phones = {
+        re.sub(r"\D", "", p).replace("84", "0", 1) if p.startswith("+") else re.sub(r"\D", "", p)
+        for p in _PHONE.findall(text)
+    }
+    if not emails and not phones:
+        return []
+    return [
+        c
+        for c in book.contacts
+        if (c.email and c.email.lower() in emails) or phones & {re.sub(r"\D", "", p) for p in c.phones}
+    ]
+
+
 def lookup_and_answer(
     book: Any,
     text: str,
@@ -72,6 +95,10 @@ def lookup_and_answer(
         dispatcher.utter_message(response="utter_contacts_unavailable")
         return []
     book.reload_if_changed()
+    owners = reverse_lookup(book, text)
+    if owners:
+        utter_contacts(dispatcher, owners[:1], "utter_contact_person")
+        return [SlotSet("pending", None)]
     match = book.lookup(text, entities)
     if match.kind == "none" or not match.contacts:
         topic_words = [w for w in words(text) if w not in GENERIC]

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.hotline import lookup_and_answer, reverse_lookup
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
 from index.answer import compose, format_date, source_line
@@ -42,6 +43,9 @@ class KnowledgeAnswerer:
 
     async def answer(self, question: str, dispatcher: CollectingDispatcher, intent: str) -> bool:
         """Utter an answer or a refusal with a hotline; return True if answered."""
+        if reverse_lookup(self.contacts, question):  # "số 0919 199 392 là của ai?"
+            lookup_and_answer(self.contacts, question, {}, dispatcher, "ask_person", None)
+            return True
         contact = hotline_text(self.contacts)
         if self.retriever is None:
             dispatcher.utter_message(response="utter_kb_unavailable", contact=contact)

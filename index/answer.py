@@ -71,9 +71,13 @@ def has_figure(sentence: str) -> bool:
 
 
 def score_sentence(
-    sentence: str, query: str, passage_text: str, title: str, idf: dict[str, float] | None = None
+    sentence: str, query: str, context: str, title: str, idf: dict[str, float] | None = None
 ) -> float | None:
-    """Score how well one sentence answers the query; None if it cannot be the answer."""
+    """Score how well one sentence answers the query; None if it cannot be the answer.
+
+    `context` is the text before the sentence in its passage (what "tỉnh", "Trong đó"
+    refer to); `title` names what the document is about.
+    """
     q_tokens = search_words(query)
     q_terms = {t for t in q_tokens if t not in STOP}
     s_tokens = search_words(sentence)
@@ -86,15 +90,10 @@ def score_sentence(
     score = overlap + 0.25 * min(phrase, 4)
     q_prov = _provinces(query)
     if q_prov:
-        s_prov = _provinces(sentence)
-        if s_prov & q_prov:
-            score += 0.4
-        elif s_prov:
-            return None  # the sentence is about another province
-        elif _provinces(passage_text) & q_prov or _provinces(title) & q_prov:
-            score += 0.2
-        else:
-            return None
+        about = _provinces(sentence) or _provinces(context) or _provinces(title)
+        if not about & q_prov:
+            return None  # about another province, or no province we can tell
+        score += 0.4 if _provinces(sentence) else 0.2
     q_star = _stars(query)
     if q_star:
         score += 0.5 if _stars(sentence) & q_star else -0.4
@@ -102,14 +101,31 @@ def score_sentence(
     if _NUMBER_Q.search(folded_q):
         if not has_figure(sentence):
             return None
-        score += 0.2
         unit = asked_unit(folded_q)
-        if unit and re.search(rf"\d\s*{re.escape(unit)}", " ".join(s_tokens) + _percent(sentence)):
-            score += 1.2  # "bao nhiêu chủ thể" answered by "102 chủ thể": the answer type
+        if unit and not states_count_of(sentence, unit):
+            return None  # asks "how many X" but the sentence counts something else
+        score += 1.4 if unit else 0.2
     return score
 
 
-_UNIT_RE = re.compile(r"\b(?:bao nhieu|bao nhiu|may)\s+(phan tram|(?:\w+ ){0,1}\w+)")
+_NUMERAL = r"(?:\d+|mot|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
+
+
+def states_count_of(sentence: str, unit: str) -> bool:
+    """Does the sentence give a number of `unit` ("102 chủ thể", "30%", "hai cấp")?"""
+    folded = fold(sentence).lower()
+    if unit == "%":
+        return bool(re.search(r"\d\s*%|phan tram", folded))
+    folded = re.sub(r"(\d)\s*%", r"\1 phantram", _DATE_WORDS.sub(" ", folded))  # "40% chủ thể" is a share
+    text = " ".join(search_words(folded))
+    return bool(re.search(rf"\b{_NUMERAL}(?: den {_NUMERAL})? {re.escape(unit)}\b", text))
+
+
+_UNIT_RE = re.compile(
+    r"\b(?:bao nhieu|bao nhiu|may|so luong|tong so|so)\s+(phan tram|ty le|(?:\w+ ){0,1}\w+)"
+)
+_UNITS = {"san pham", "chu the", "diem", "huyen", "nhom", "buoc", "cap", "sao", "phan", "thang",
+          "nam", "ngay", "tien", "trieu", "lan", "diem ban", "tinh", "xa", "hop tac", "doanh nghiep"}
 
 
 def asked_unit(folded_query: str) -> str | None:
@@ -120,13 +136,13 @@ def asked_unit(folded_query: str) -> str | None:
     unit = m.group(1)
     if unit.startswith("phan tram") or unit.startswith("ty le"):
         return "%"
+    if unit in _UNITS:
+        return unit
     first = unit.split()[0]
-    return unit if first in {"san", "chu", "diem", "huyen", "xa", "ty", "trieu", "nhom", "buoc"} else first
+    return first if first in _UNITS else None
 
 
-def _percent(sentence: str) -> str:
-    """Keep "%" signs (dropped by word splitting) as " N%" tokens for unit matching."""
-    return " " + " ".join(m.group(0).replace(" ", "") for m in re.finditer(r"\d+\s*%", sentence))
+
 
 
 def compose(
@@ -144,10 +160,12 @@ def compose(
     scored: dict[tuple[int, int], float] = {}
     for hi, hit in enumerate(hits[:3]):
         sentences = hit.row["sentences"]
-        passage = " ".join(sentences)
+        context = ""  # the last earlier sentence of the passage that names a province
         title = hit.row.get("title", "")
         for si, sentence in enumerate(sentences):
-            s = score_sentence(sentence, query, passage, title, idf)
+            s = score_sentence(sentence, query, context, title, idf)
+            if _provinces(sentence):
+                context = sentence
             if s is None:
                 continue
             s += 0.3 * hit.fused / top_fused

@@ -195,9 +195,17 @@ def test_hung_action_server_times_out_with_the_apology(profile, soak, rest_url):
 
 
 @pytest.mark.parametrize("service", ["redis", "postgres"])
-def test_outage_gets_the_apology_and_turns_work_again_after_recovery(
+def test_outage_every_turn_answered_and_conversations_continue_after_recovery(
     profile, proxies, soak, rest_url, service
 ):
+    """Redis down: no conversation lock, the turn fails and gets the apology.
+
+    PostgreSQL down: Rasa 3.6 wraps the tracker store in a fail-safe one that falls back to
+    an in-memory store (ERROR "Falling back to use the 'InMemoryTrackerStore'"): users keep
+    getting normal answers, but the context from before the outage is not available until
+    PostgreSQL is back (a follow-up gets "please say which province"), and turns made
+    during the outage are not persisted.
+    """
     proxy = proxies[service]
     senders = [f"{service}-outage-{uuid.uuid4().hex[:6]}-{i}" for i in range(4)]
     for i, sender in enumerate(senders):
@@ -207,26 +215,32 @@ def test_outage_gets_the_apology_and_turns_work_again_after_recovery(
     log_sizes = {p: p.stat().st_size for p in profile.s.log_dir.glob("rasa-*.log")}
     proxy.down()
     try:
-        for sender in [*senders, f"{service}-outage-new"]:
+        for sender in [*senders, f"{service}-outage-new-{uuid.uuid4().hex[:6]}"]:
             for text in ("thế còn 3 sao?", "xin chào"):
                 t0 = time.monotonic()
                 status, replies = post(rest_url, sender, text)
                 assert status == 200, f"{service} down: HTTP {status}"
-                assert soak.is_apology(replies), replies
+                assert soak.reply_text(replies).strip(), f"{service} down: empty reply"
+                if service == "redis":
+                    assert soak.is_apology(replies), replies
+                elif text == "xin chào":
+                    assert "Xin chào" in soak.reply_text(replies)
                 assert time.monotonic() - t0 < 15
     finally:
         proxy.up()
     # a clear error in the logs of the Rasa processes
     new_log = "".join(p.read_text(errors="replace")[size:] for p, size in log_sizes.items())
-    expected = "Error 111 connecting" if service == "redis" else "OperationalError"
-    assert expected in new_log
-    assert "turn failed for sender" in new_log
-    # recovery: the conversations continue where they were (context kept)
+    if service == "redis":
+        assert "Error 111 connecting" in new_log and "turn failed for sender" in new_log
+    else:
+        assert "psycopg2.OperationalError" in new_log
+        assert "Falling back to use the 'InMemoryTrackerStore'" in new_log
+    # recovery: the conversations continue where they were before the outage
     for i, sender in enumerate(senders):
         province = soak.PROVINCES[i % 3]
         status, replies = post(rest_url, sender, "thế còn 5 sao?")
         assert status == 200 and not soak.is_apology(replies), f"after {service} recovery: {replies}"
-        assert soak.context_ok(replies, province)
+        assert soak.context_ok(replies, province), soak.reply_text(replies)
 
 
 def test_restart_keeps_the_conversations(profile, soak, rest_url):

@@ -85,3 +85,12 @@ async def test_broken_contact_table_still_answers(tmp_path):
     book = ContactBook.load(broken)
     messages, _ = await run(ActionLookupContact(book), tracker_with("sdt tthc"))
     assert messages[0]["response"] == "utter_contacts_unavailable"
+
+
+async def test_reverse_lookup_by_phone_and_email():
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker_with("Số 0919 199 392 là của ai vậy?"))
+    assert messages[0]["response"] == "utter_contact_person" and "Lê Hoàng Tâm" in messages[0]["name"]
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS), tracker_with("nslam@angiang.gov.vn là email của ai?")
+    )
+    assert "Nguyễn Sĩ Lâm" in messages[0]["name"]
