@@ -128,5 +128,23 @@ bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed  ## latency, throughput, memory 
 
 test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
 
+
+# ---- production profile: PostgreSQL + Redis, 2 Rasa processes behind nginx (README "Production") ----
+.PHONY: nginx prod prod-test soak
+
+nginx:  ## install nginx when missing (Debian package; CI runs as root)
+	test -x /usr/sbin/nginx || command -v nginx || (apt-get update && (apt-get install -y nginx-light || apt-get install -y nginx))
+
+prod: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile on :8080 (PROD_ARGS="--rasa-ports 5005,5006 ...")
+	$(RPY) scripts/prod.py $(PROD_ARGS)
+
+prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile under load, faults and restarts (ports 5305/5306/5355/8380)
+	$(RPY) -m pytest -q tests/prod --durations=5
+
+soak: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## 10 min, 20 concurrent conversations against the production profile (SOAK_ARGS="--minutes 1")
+	$(RPY) scripts/soak.py $(SOAK_ARGS)
+
+test: prod-test  # after e2e: prerequisites of several rules are run in order
+
 clean:
 	rm -rf models results var index/build

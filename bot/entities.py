@@ -84,3 +84,10 @@ def find_stars(text: str) -> list[Mention]:
 def replace_span(text: str, mention: Mention, new: str) -> str:
     """Replace a mention's span (offsets are the same in folded and original text)."""
     return text[: mention.start] + new + text[mention.end :]
+
+
+def canonical_provinces(text: str) -> str:
+    """Rewrite province mentions (typos, "tg", "soc trang") as canonical names."""
+    for mention in reversed(find_provinces(text)):
+        text = replace_span(text, mention, mention.value)
+    return text

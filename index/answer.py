@@ -124,8 +124,28 @@ def states_count_of(sentence: str, unit: str) -> bool:
 _UNIT_RE = re.compile(
     r"\b(?:bao nhieu|bao nhiu|may|so luong|tong so|so)\s+(phan tram|ty le|(?:\w+ ){0,1}\w+)"
 )
-_UNITS = {"san pham", "chu the", "diem", "huyen", "nhom", "buoc", "cap", "sao", "phan", "thang",
-          "nam", "ngay", "tien", "trieu", "lan", "diem ban", "tinh", "xa", "hop tac", "doanh nghiep"}
+_UNITS = {
+    "san pham",
+    "chu the",
+    "diem",
+    "huyen",
+    "nhom",
+    "buoc",
+    "cap",
+    "sao",
+    "phan",
+    "thang",
+    "nam",
+    "ngay",
+    "tien",
+    "trieu",
+    "lan",
+    "diem ban",
+    "tinh",
+    "xa",
+    "hop tac",
+    "doanh nghiep",
+}
 
 
 def asked_unit(folded_query: str) -> str | None:
@@ -142,9 +162,6 @@ def asked_unit(folded_query: str) -> str | None:
     return first if first in _UNITS else None
 
 
-
-
-
 def compose(
     query: str,
     hits: list[HitLike],
@@ -158,7 +175,7 @@ def compose(
     top_fused = max(h.fused for h in hits) or 1.0
     best: tuple[float, int, int] | None = None
     scored: dict[tuple[int, int], float] = {}
-    for hi, hit in enumerate(hits[:3]):
+    for hi, hit in enumerate(hits[:5]):
         sentences = hit.row["sentences"]
         context = ""  # the last earlier sentence of the passage that names a province
         title = hit.row.get("title", "")

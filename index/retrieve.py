@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.entities import find_provinces
+from bot.entities import canonical_provinces, find_provinces
 from bot.text import has_diacritics, search_words
 from index.embed import Embedder
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
@@ -127,14 +127,15 @@ class HybridRetriever:
     def dense_query(self, query: str) -> np.ndarray:
         """Embed the query; unaccented queries are embedded with restored accents."""
         text = query if has_diacritics(query) else restore_accents(query)
-        return self.embedder.encode_queries([text])
+        return self.embedder.encode_queries([canonical_provinces(text)])
 
     def search(self, query: str, k: int = 5, vector: np.ndarray | None = None) -> list[Hit]:
         """Return the k best passages by weighted reciprocal-rank fusion."""
         idx, t = self.index, self.tuning
+        vec = self.dense_query(query) if vector is None else vector
+        query = canonical_provinces(query)  # "tg", "Sóc Trăg" -> "Tiền Giang", "Sóc Trăng"
         n = len(idx.rows)
         depth = min(t.depth, n)
-        vec = self.dense_query(query) if vector is None else vector
         dense_scores, dense_ids = idx.faiss_index.search(vec, depth)
         dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
         terms = bm25_tokens(query)

@@ -181,6 +181,8 @@ class Settings:
             ("RASA_TELEMETRY_ENABLED", "false"),
             ("SQLALCHEMY_SILENCE_UBER_WARNING", "1"),
             ("TF_CPP_MIN_LOG_LEVEL", "2"),
+            # fewer glibc malloc arenas: TF/torch thread pools otherwise grow the RSS (as serve.py)
+            ("MALLOC_ARENA_MAX", "2"),
             ("HF_HUB_OFFLINE", "1"),
             ("TRANSFORMERS_OFFLINE", "1"),
             # one sequential SQL session per turn: a small pool per Rasa process is enough

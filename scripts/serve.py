@@ -99,6 +99,9 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         args.credentials,
         "--interface",
         args.interface,
+        # masks phone and ID-card numbers in every log line (bot/logmask.py)
+        "--logging-config-file",
+        args.logging_config,
         "--cors",
         *args.cors,
     ]
@@ -176,6 +179,11 @@ def main() -> int:
     ap.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     ap.add_argument("--no-web", action="store_true", help="do not serve the web chat page")
+    ap.add_argument(
+        "--logging-config",
+        default=str(ROOT / "deploy" / "logging.yml"),
+        help="Rasa's --logging-config-file (default: deploy/logging.yml, masks phone/ID numbers)",
+    )
     ap.add_argument(
         "--cors",
         nargs="*",
