@@ -105,7 +105,7 @@ validate: $(RASA_VENV)/.installed  ## rasa data validate
 	$(RASA) data validate --domain domain --fail-on-warnings
 
 nlu-test: $(MODEL)  ## intent accuracy on the unseen NLU test file (>= 0.95)
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/test_nlu.yml --out results/nlu --no-plot
+	$(RASA) test nlu --model $(MODEL) --domain domain --nlu tests/nlu/test_nlu.yml --out results/nlu --no-plot
 	$(RPY) scripts/nlu_report.py results/nlu --min 0.95
 
 core-test: $(MODEL)  ## conversation tests (fail on any prediction error)

@@ -35,6 +35,7 @@ class Tuning:
     depth: int = 30
     province_boost: float = 0.5
     coverage_rerank: float = 1.0
+    answer_type_boost: float = 1.0
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Tuning:
@@ -148,6 +149,7 @@ class HybridRetriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
         self._province_rerank(query, fused)
+        self._answer_type_rerank(query, fused)
         coverage = self._coverage(query, fused)
         for i in fused:  # lexical rerank: passages holding more of the (rare) query words
             fused[i] *= 1.0 + t.coverage_rerank * coverage[i]
@@ -161,6 +163,17 @@ class HybridRetriever:
                 cos = float(np.dot(vec[0], idx.faiss_index.reconstruct(i)))
             hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage[i], idx.doc_meta(row["doc_id"])))
         return hits
+
+    def _answer_type_rerank(self, query: str, fused: dict[int, float]) -> None:
+        """Favour passages that state a count of what "bao nhiêu X" asks for ("102 chủ thể")."""
+        from index.answer import asked_unit, states_count_of
+
+        unit = asked_unit(" ".join(search_words(query)))
+        if not unit or not self.tuning.answer_type_boost:
+            return
+        for i in fused:
+            if any(states_count_of(s, unit) for s in self.index.rows[i]["sentences"]):
+                fused[i] *= 1.0 + self.tuning.answer_type_boost
 
     def _coverage(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
         """IDF-weighted share of the query's content words found in each candidate passage."""

@@ -454,10 +454,12 @@ def post_message(url: str, sender: str, text: str, timeout: float = 60) -> list[
         return json.loads(resp.read() or b"[]")
 
 
-def tail(path: Path, lines: int = 15, grep: str | None = None) -> str:
-    """Last lines of a log (only those containing grep, when given)."""
+def tail(path: Path, lines: int = 15, grep: str | None = None, offset: int = 0) -> str:
+    """Last lines of a log from byte `offset` (only those containing grep, when given)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return ""
     if grep:
@@ -473,11 +475,13 @@ class Profile:
         self.s = settings
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs: dict[str, object] = {}
+        self._log_start: dict[str, int] = {}  # where this run's output starts in each log
 
     # -- one process ---------------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         self.s.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.s.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in _reap
+        self._log_start[name] = log.seek(0, os.SEEK_END)
         proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
@@ -538,8 +542,9 @@ class Profile:
     def _died(self, name: str) -> StartupError:
         proc = self.procs[name]
         log = self.s.log_dir / f"{name}.log"
-        problems = tail(log, 20, grep="STARTUP PROBLEM") if name == "actions" else ""
-        detail = problems or tail(log, 15)
+        start = self._log_start.get(name, 0)
+        problems = tail(log, 20, grep="STARTUP PROBLEM", offset=start) if name == "actions" else ""
+        detail = problems or tail(log, 15, offset=start)
         return StartupError(f"{name} exited with code {proc.returncode} while starting; see {log}:\n{detail}")
 
     def wait_actions(self, timeout: float = 240) -> None:
@@ -591,8 +596,11 @@ class Profile:
             problems = check_all(self.s)
             if problems:
                 raise StartupError("cannot start the production profile:\n  - " + "\n  - ".join(problems))
-        if ensure_database(self.s):
-            say(f"created PostgreSQL database {self.s.pg_db!r}")
+        try:
+            if ensure_database(self.s):
+                say(f"created PostgreSQL database {self.s.pg_db!r}")
+        except Exception as exc:  # noqa: BLE001 - reported to the user
+            raise StartupError(f"cannot create the PostgreSQL database {self.s.pg_db!r}: {exc}") from exc
         render_nginx(self.s)  # fail early on a bad template
         nginx_test(self.s, self.s.run_dir / "nginx.conf")
         say(
@@ -722,6 +730,7 @@ def main() -> int:
     """Start the profile in the foreground or around a command."""
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored
     argv = sys.argv[1:]
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv

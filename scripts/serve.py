@@ -78,7 +78,14 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     t0 = time.perf_counter()
     actions_log = open(VAR / "actions.log", "ab")
     actions = subprocess.Popen(
-        [str(ROOT / ".venv-actions/bin/python"), "-m", "actions.server", "--port", str(args.actions_port)],
+        [
+            str(ROOT / ".venv-actions/bin/python"),
+            "-m",
+            "bot.logmask",
+            "actions.server",
+            "--port",
+            str(args.actions_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=actions_log,
@@ -87,7 +94,9 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     )
     rasa_log = open(VAR / "rasa.log", "ab")
     cmd = [
-        str(ROOT / ".venv-rasa/bin/rasa"),
+        str(ROOT / ".venv-rasa/bin/python"),
+        "-m",
+        "bot.rasa_run",  # `rasa run` + the action_endpoint timeout Rasa 3.6 ignores
         "run",
         "--model",
         args.model,

@@ -40,7 +40,7 @@ def parse_body(request: Request) -> tuple[dict[str, Any] | None, str | None]:
         return None, "body too large"
     try:
         payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "body is not valid JSON"
     if not isinstance(payload, dict):
         return None, "body must be a JSON object"

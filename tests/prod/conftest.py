@@ -15,42 +15,16 @@ var/prod-test/<id>/ when a test failed.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import shutil
 import sys
-import urllib.error
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from prodtools import ROOT, RUN_ID, _load, base_settings  # noqa: E402
 from tcpproxy import TcpProxy  # noqa: E402
-
-
-def _load(name: str, path: Path):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _ports(name: str, default: str) -> list[int]:
-    return [int(p) for p in os.environ.get(name, default).replace(",", " ").split()]
-
-
-RASA_PORTS = _ports("PROD_TEST_RASA_PORTS", "5305,5306")
-ACTIONS_PORT = _ports("PROD_TEST_ACTIONS_PORT", "5355")[0]
-NGINX_PORT = _ports("PROD_TEST_NGINX_PORT", "8380")[0]
-RUN_ID = uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="session")
@@ -63,26 +37,6 @@ def prod():
 def soak():
     """scripts/soak.py (load engine and conversation scripts)."""
     return _load("ocop_soak", ROOT / "scripts" / "soak.py")
-
-
-def post(url: str, sender: str, text: str, timeout: float = 90) -> tuple[int, list[dict]]:
-    """POST one REST message; (status, replies)."""
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"[]")
-    except urllib.error.HTTPError as exc:
-        return exc.code, []
-
-
-def base_settings(prod, var_dir: Path):
-    """Settings on the test ports (not started)."""
-    s = prod.Settings()
-    s.rasa_ports, s.actions_port, s.nginx_port = list(RASA_PORTS), ACTIONS_PORT, NGINX_PORT
-    s.nginx_listen = "127.0.0.1"
-    s.var_dir = var_dir
-    return s
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, RUN_ID, base_settings
+from prodtools import ROOT, RUN_ID, base_settings
 
 from bot import rasa_run
 

@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import uuid
 
-from conftest import ROOT, RUN_ID, base_settings, post
+from prodtools import ROOT, RUN_ID, base_settings, post
 
 
 def test_restart_mid_conversation_keeps_the_context(prod, soak):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from prodtools import ROOT
 
 from bot.channels.guard import mask_pii
 from bot.logmask import PiiFilter, mask_pii_stdlib, mask_record

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import post
+from prodtools import post
 
 PII_PHONE, PII_ID = "0912345678", "079123456789"
 
