@@ -108,7 +108,8 @@ def score_sentence(
     return score
 
 
-_NUMERAL = r"(?:\d+|mot|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
+# Number words, without "một" (mostly an article: "một số", "Mỗi xã một sản phẩm").
+_NUMERAL = r"(?:\d+|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
 
 
 def states_count_of(sentence: str, unit: str) -> bool:

@@ -55,3 +55,12 @@ def test_dates_and_sources_are_formatted():
     assert source_line({"publisher": "Báo X", "source_site": "x.vn"}) == "Báo X (x.vn)"
     assert source_line({"publisher": "Nhóm", "sources": ["a.vn", "b.vn", "c.vn"]}) == "Nhóm – a.vn; b.vn"
     assert source_line({"publisher": "Báo X", "source_site": "không rõ"}) == "Báo X"
+
+
+def test_programme_name_is_not_a_count():
+    from index.answer import states_count_of
+
+    sentence = "Trong 02 ngày, đoàn trao đổi về Chương trình Mỗi xã một sản phẩm."
+    assert not states_count_of(sentence, "san pham")
+    assert states_count_of("Quy trình còn hai cấp.", "cap")
+    assert not states_count_of("phấn đấu ít nhất 40% chủ thể OCOP là hợp tác xã", "chu the")
