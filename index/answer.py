@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -54,14 +55,22 @@ def _bigrams(tokens: list[str]) -> set[str]:
     return {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
 
 
-def _provinces(text: str) -> set[str]:
-    """Provinces named in a text."""
-    return {m.value for m in find_provinces(text)}
+@functools.lru_cache(maxsize=50_000)
+def _provinces(text: str) -> frozenset[str]:
+    """Provinces named in a text (cached: passages' sentences recur across questions)."""
+    return frozenset(m.value for m in find_provinces(text))
 
 
-def _stars(text: str) -> set[str]:
+@functools.lru_cache(maxsize=50_000)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Folded words with abbreviations expanded (cached)."""
+    return tuple(search_words(text))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stars(text: str) -> frozenset[str]:
     """Star levels named in a text."""
-    return {m.value for m in find_stars(text)}
+    return frozenset(m.value for m in find_stars(text))
 
 
 def has_figure(sentence: str) -> bool:
@@ -78,9 +87,9 @@ def score_sentence(
     `context` is the text before the sentence in its passage (what "tỉnh", "Trong đó"
     refer to); `title` names what the document is about.
     """
-    q_tokens = search_words(query)
+    q_tokens = _tokens(query)
     q_terms = {t for t in q_tokens if t not in STOP}
-    s_tokens = search_words(sentence)
+    s_tokens = _tokens(sentence)
     s_set = set(s_tokens)
     if not q_terms or len(s_tokens) < 3:
         return None
@@ -112,6 +121,7 @@ def score_sentence(
 _NUMERAL = r"(?:\d+|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
 
 
+@functools.lru_cache(maxsize=50_000)
 def states_count_of(sentence: str, unit: str) -> bool:
     """Does the sentence give a number of `unit` ("102 chủ thể", "30%", "hai cấp")?"""
     folded = fold(sentence).lower()
