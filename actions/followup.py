@@ -57,6 +57,8 @@ class ActionFollowup(Action):
             )
         previous = tracker.get_slot("last_question")
         question = rewrite(previous, text) if previous else None
+        if question is None and not previous and len(text.split()) >= 4:
+            question = text  # a whole question classified as a follow-up: answer it as such
         if question is None:
             provinces = find_provinces(text)
             if provinces:

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from bot.text import clean_user_text, words
+from bot.text import clean_user_text, fold, words
 
 # Folded words that only say "I want a contact" (no topic): then ask what it is about.
 GENERIC = frozenset(
@@ -82,6 +82,9 @@ def reverse_lookup(book: Any, text: str) -> list[Any]:
     ]
 
 
+_PRONOUN = re.compile(r"\b(ong|ba|anh|chi|nguoi|co|chu) (ay|do|nay)\b|\bho\b")
+
+
 def lookup_and_answer(
     book: Any,
     text: str,
@@ -89,6 +92,7 @@ def lookup_and_answer(
     dispatcher: CollectingDispatcher,
     intent: str,
     pending: str | None,
+    last_contact: str | None = None,
 ) -> list[EventType]:
     """Resolve a contact request and utter the answer; return slot events."""
     if book is None or not book.contacts:
@@ -100,6 +104,12 @@ def lookup_and_answer(
         utter_contacts(dispatcher, owners[:1], "utter_contact_person")
         return [SlotSet("pending", None)]
     match = book.lookup(text, entities)
+    previous = next((c for c in book.contacts if c.id == last_contact), None) if last_contact else None
+    if (match.kind == "none" or not match.contacts) and previous and _PRONOUN.search(fold(text).lower()):
+        # "số điện thoại của ông ấy": the person of the previous answer
+        response = "utter_contact_email" if match.field == "email" else "utter_contact"
+        utter_contacts(dispatcher, [previous], response)
+        return [SlotSet("pending", None)]
     if match.kind == "none" or not match.contacts:
         topic_words = [w for w in words(text) if w not in GENERIC]
         if not topic_words and pending != "contact":
@@ -115,7 +125,7 @@ def lookup_and_answer(
         utter_contacts(dispatcher, match.contacts, "utter_contact_email")
     else:
         utter_contacts(dispatcher, match.contacts, "utter_contact")
-    return [SlotSet("pending", None)]
+    return [SlotSet("pending", None), SlotSet("last_contact", match.contacts[0].id)]
 
 
 class ActionLookupContact(Action):
@@ -136,5 +146,5 @@ class ActionLookupContact(Action):
         book = self._contacts if self._contacts is not None else resources.load_contacts().value
         text = clean_user_text(tracker.latest_message.get("text") or "", 500)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        pending = tracker.get_slot("pending")
-        return lookup_and_answer(book, text, entity_values(tracker), dispatcher, intent, pending)
+        pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
+        return lookup_and_answer(book, text, entity_values(tracker), dispatcher, intent, pending, last)

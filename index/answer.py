@@ -93,6 +93,8 @@ def score_sentence(
     s_set = set(s_tokens)
     if not q_terms or len(s_tokens) < 3:
         return None
+    if not re.search(r"[.!?…;:)”\"]\s*$", sentence) and not _DIGIT.search(sentence):
+        return None  # a heading or caption ("Chương trình OCOP là gì và cơ sở pháp lý"), not an answer
     weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
     overlap = sum(weight(t) for t in q_terms & s_set) / sum(weight(t) for t in q_terms)
     phrase = len(_bigrams(q_tokens) & _bigrams(s_tokens))

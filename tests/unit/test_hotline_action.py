@@ -94,3 +94,13 @@ async def test_reverse_lookup_by_phone_and_email():
         ActionLookupContact(CONTACTS), tracker_with("nslam@angiang.gov.vn là email của ai?")
     )
     assert "Nguyễn Sĩ Lâm" in messages[0]["name"]
+
+
+async def test_pronoun_refers_to_the_previous_person():
+    _, slots = await run(
+        ActionLookupContact(CONTACTS), tracker_with("Giám đốc Sở Nông nghiệp An Giang là ai", "ask_person")
+    )
+    assert slots["last_contact"]
+    follow = tracker_with("số điện thoại của ông ấy", "ask_contact", last_contact=slots["last_contact"])
+    messages, _ = await run(ActionLookupContact(CONTACTS), follow)
+    assert messages[0]["phones"] == "0913 979 245"
