@@ -114,6 +114,9 @@ core-test: $(MODEL)  ## conversation tests (fail on any prediction error)
 retrieval-eval: $(INDEX)  ## hit@1 / hit@3 on the labelled retrieval set
 	$(APY) -m index eval --min-hit1 0.90 --min-hit3 0.97 -v
 
+bench-index: $(INDEX)  ## index build time per 1,000 passages, query p50/p95 on the corpus and on 100k synthetic passages, RSS
+	$(APY) scripts/bench_index.py --synthetic 100000
+
 tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled set
 	$(APY) -m index eval --tune -v
 

@@ -141,7 +141,11 @@ class HybridRetriever:
         dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
         terms = bm25_tokens(query)
         bm = idx.bm25.get_scores(terms) if terms else np.zeros(n, dtype=np.float32)
-        bm_top = np.argsort(-bm)[:depth]
+        if len(bm) > depth:  # partial selection: O(n) instead of sorting every passage
+            part = np.argpartition(-bm, depth)[:depth]
+            bm_top = part[np.argsort(-bm[part])]
+        else:
+            bm_top = np.argsort(-bm)[:depth]
         fused: dict[int, float] = {}
         for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):
             fused[i] = fused.get(i, 0.0) + t.dense_weight / (t.rrf_k + rank + 1)
@@ -175,6 +179,16 @@ class HybridRetriever:
             if any(states_count_of(s, unit) for s in self.index.rows[i]["sentences"]):
                 fused[i] *= 1.0 + self.tuning.answer_type_boost
 
+    def _words_of(self, i: int) -> frozenset[str]:
+        """Folded words of passage i (computed once per loaded index)."""
+        idx = self.index
+        if idx.word_sets is None:
+            idx.word_sets = {}
+        if i not in idx.word_sets:
+            row = idx.rows[i]
+            idx.word_sets[i] = frozenset(search_words(row["title"] + " " + " ".join(row["sentences"])))
+        return idx.word_sets[i]
+
     def _coverage(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
         """IDF-weighted share of the query's content words found in each candidate passage."""
         idf = self.idf
@@ -182,8 +196,7 @@ class HybridRetriever:
         total = sum(idf.get(t, 1.0) for t in content)
         out = {}
         for i in candidates:
-            row = self.index.rows[i]
-            have = set(search_words(row["title"] + " " + " ".join(row["sentences"])))
+            have = self._words_of(i)
             out[i] = sum(idf.get(t, 1.0) for t in content & have) / total if total else 0.0
         return out
 

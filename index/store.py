@@ -162,6 +162,7 @@ class LoadedIndex:
     stamp: float
     provinces: list[set[str]] | None = None
     idf: dict[str, float] | None = None
+    word_sets: dict[int, frozenset[str]] | None = None
 
     def doc_meta(self, doc_id: str) -> dict[str, Any]:
         """Metadata of a document (title, publisher, date, ...)."""
