@@ -114,3 +114,23 @@ def load_tracker(name: str) -> Tracker:
 @pytest.fixture
 def fake_retriever() -> FakeRetriever:
     return FakeRetriever()
+
+
+CONTACTS_FILE = Path(__file__).resolve().parents[2] / "data" / "contacts.csv"
+
+
+def tracker_with(text: str, intent: str, **slots: Any) -> Tracker:
+    """The stats fixture with another text / intent / slots."""
+    tracker = load_tracker("tracker_stats.json")
+    tracker.latest_message = {"text": text, "intent": {"name": intent}, "entities": []}
+    tracker.slots.update(slots)
+    return tracker
+
+
+async def run_action(action: Any, tracker: Tracker) -> tuple[list[dict], dict[str, Any]]:
+    """Run an action with a CollectingDispatcher; return (messages, slots set)."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rasa_sdk.executor import CollectingDispatcher
-
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.hotline import ActionLookupContact
-from tests.unit.conftest import load_tracker
+from tests.unit.conftest import CONTACTS_FILE, run_action
+from tests.unit.conftest import tracker_with as shared_tracker_with
 
-CONTACTS = ContactBook.load(Path(__file__).resolve().parents[2] / "data" / "contacts.csv")
+CONTACTS = ContactBook.load(CONTACTS_FILE)
 
 
 def tracker_with(text: str, intent: str = "ask_contact", **slots):
-    tracker = load_tracker("tracker_stats.json")
-    tracker.latest_message = {"text": text, "intent": {"name": intent}, "entities": []}
-    tracker.slots.update(slots)
-    return tracker
+    return shared_tracker_with(text, intent, **slots)
 
 
-async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, {})
-    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+run = run_action
 
 
 async def test_topic_request_gets_phone_and_call_buttons():

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup, rewrite
 from actions.knowledge import ActionAnswerKnowledge
-from tests.unit.conftest import FakeRetriever, load_tracker
+from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, load_tracker, run_action
+from tests.unit.conftest import tracker_with as shared_tracker_with
 
-CONTACTS = ContactBook.load(Path(__file__).resolve().parents[2] / "data" / "contacts.csv")
+CONTACTS = ContactBook.load(CONTACTS_FILE)
 
 
 def tracker_with(text: str, intent: str = "ask_ocop_stats", **slots):
-    """The stats fixture with another text / intent / slots."""
-    tracker = load_tracker("tracker_stats.json")
-    tracker.latest_message = {"text": text, "intent": {"name": intent}, "entities": []}
-    tracker.slots.update(slots)
-    return tracker
+    return shared_tracker_with(text, intent, **slots)
 
 
-async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, {})
-    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+run = run_action
 
 
 async def test_figures_answer_carries_number_date_and_source(fake_retriever):
