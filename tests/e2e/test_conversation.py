@@ -51,3 +51,30 @@ def test_odd_messages_get_a_polite_vietnamese_reply(sender, message):
     reply = text_of(say(sender, message))
     assert reply.strip()
     assert re.search(r"[àáảãạăâđêôơưạ-ỹ]", reply.lower()), reply
+
+
+def test_forged_zalo_event_is_refused(rasa_url):
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "app_id": "1",
+            "event_name": "user_send_text",
+            "timestamp": "1",
+            "sender": {"id": "u1"},
+            "message": {"text": "hi", "msg_id": "m1"},
+        }
+    ).encode()
+    req = urllib.request.Request(
+        f"{rasa_url}/webhooks/zalo/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", "X-ZEvent-Signature": "mac=" + "0" * 64},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as err:
+        status = err.code
+    assert status in (401, 403)
