@@ -341,6 +341,7 @@ def bench_ours(args: argparse.Namespace) -> BotRun:
         cors=[],
         no_web=True,
         web_port=0,
+        logging_config=str(ROOT / "deploy" / "logging.yml"),
     )
     print(f"starting our assistant (Rasa :{args.port}, actions :{args.actions_port}) ...", flush=True)
     t0 = time.perf_counter()
