@@ -114,9 +114,13 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         "--cors",
         *args.cors,
     ]
-    rasa = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    try:
+        rasa = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    except BaseException:
+        stop([actions])  # never leave an orphaned action server holding its port
+        raise
     procs = [actions, rasa]
     pids = {"actions": actions.pid, "rasa": rasa.pid}
     if not args.no_web:
