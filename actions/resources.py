@@ -50,12 +50,12 @@ def load_knowledge() -> Loaded:
     with _lock:
         if _knowledge is None:
             try:
-                from index.embed import SentenceEmbedder
+                from index.embed import load_embedder
                 from index.retrieve import HybridRetriever
                 from index.settings import Settings
 
                 settings = Settings.from_env()
-                retriever = HybridRetriever(settings.build_dir, SentenceEmbedder(settings))
+                retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
                 _knowledge = Loaded(retriever)
                 logger.info("knowledge index loaded: %s passages", len(retriever.index.rows))
             except Exception as exc:  # noqa: BLE001 - reported, the server still answers

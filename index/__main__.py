@@ -12,9 +12,9 @@ from index.settings import Settings
 
 def _embedder(settings: Settings):  # noqa: ANN202
     """Load the configured embedding model."""
-    from index.embed import SentenceEmbedder
+    from index.embed import load_embedder
 
-    return SentenceEmbedder(settings)
+    return load_embedder(settings)
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:

@@ -84,7 +84,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args()
 
-    from index.embed import SentenceEmbedder
+    from index.embed import load_embedder
     from index.ingest import load_documents, make_passages
     from index.retrieve import HybridRetriever
     from index.settings import Settings
@@ -95,7 +95,7 @@ def main() -> int:
     items = yaml.safe_load((ROOT / "tests/retrieval/questions.yaml").read_text("utf-8"))["items"]
     queries = [rng.choice(items)["q"] for _ in range(args.queries)]
     rss0 = rss_mb()
-    embedder = SentenceEmbedder(settings)
+    embedder = load_embedder(settings)
     print(f"model loaded: RSS {rss_mb():.0f} MB (before {rss0:.0f} MB)")
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -63,12 +63,12 @@ def profile_actions() -> None:
     import torch
 
     from index.answer import compose
-    from index.embed import SentenceEmbedder
+    from index.embed import load_embedder
     from index.retrieve import HybridRetriever
     from index.settings import Settings
 
     settings = Settings.from_env()
-    retriever = HybridRetriever(settings.build_dir, SentenceEmbedder(settings))
+    retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
     torch.set_num_threads(1)
     encode, search, extract = [], [], []
     for q in questions():

@@ -16,12 +16,12 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory):
-    from index.embed import SentenceEmbedder
+    from index.embed import load_embedder
     from index.retrieve import HybridRetriever
     from index.store import build
 
     settings = Settings(docs_dir=ROOT / "data" / "docs", build_dir=tmp_path_factory.mktemp("idx") / "build")
-    embedder = SentenceEmbedder(settings)
+    embedder = load_embedder(settings)
     build(settings, embedder, progress=False)
     return HybridRetriever(Path(settings.build_dir), embedder)
 
