@@ -32,40 +32,55 @@ class Mention:
     end: int
 
 
-def _province_patterns() -> list[tuple[re.Pattern[str], str]]:
-    """Build folded regexes for full names (longest first) and abbreviations."""
-    pats = []
-    names = sorted(set(PROVINCES), key=len, reverse=True)
-    for name in names:
-        folded = r"\s+".join(re.escape(p) for p in fold(name).lower().split())
-        pats.append((re.compile(rf"(?<!\w){folded}(?!\w)"), _CANONICAL.get(name, name)))
+def _province_table() -> dict[str, str | None]:
+    """Folded names, frequent typos and abbreviations -> name; their word prefixes -> None."""
+    entries: dict[str, str] = {}
+    for name in PROVINCES:
+        entries[" ".join(_WORD_RE.findall(fold(name).lower()))] = _CANONICAL.get(name, name)
     # Frequent typos of the three provinces of the corpus (missing final letter).
     for typo, name in (("soc trag", "Sóc Trăng"), ("tien gian", "Tiền Giang"), ("an gian", "An Giang")):
-        pats.append((re.compile(rf"(?<!\w){typo}(?!\w)"), name))
-    for abbr, name in ABBREVIATIONS.items():
-        pats.append((re.compile(rf"(?<!\w){abbr}(?!\w)"), name))
-    return pats
+        entries[typo] = name
+    entries.update(ABBREVIATIONS)
+    table: dict[str, str | None] = {}
+    for key in entries:
+        words = key.split()
+        for n in range(1, len(words)):
+            table.setdefault(" ".join(words[:n]), None)
+    table.update(entries)
+    return table
 
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] | None = None
+_WORD_RE = re.compile(r"\w+")
+_TABLE: dict[str, str | None] | None = None
 _STAR_RE = re.compile(r"(?<!\w)(\d|mot|hai|ba|bon|tu|nam)\s*(?:sao|\*|⭐)")
 
 
 def find_provinces(text: str) -> list[Mention]:
-    """Return the provinces named in the text, in order, without overlaps."""
-    global _PATTERNS
-    if _PATTERNS is None:
-        _PATTERNS = _province_patterns()
-    low = fold(text).lower()
+    """Return the provinces named in the text, in order, without overlaps (longest first).
+
+    Walks the words once, extending a match while it is a prefix of some name.
+    """
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _province_table()
+    words = list(_WORD_RE.finditer(fold(text).lower()))
     found: list[Mention] = []
-    taken: list[tuple[int, int]] = []
-    for pat, name in _PATTERNS:
-        for m in pat.finditer(low):
-            if any(m.start() < e and s < m.end() for s, e in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            found.append(Mention(name, m.start(), m.end()))
-    return sorted(found, key=lambda m: m.start)
+    i = 0
+    while i < len(words):
+        key, best, j = words[i].group(), None, i
+        while key in _TABLE:
+            if _TABLE[key] is not None:
+                best = (_TABLE[key], j)
+            j += 1
+            if j == len(words):
+                break
+            key = f"{key} {words[j].group()}"
+        if best is None:
+            i += 1
+            continue
+        found.append(Mention(best[0], words[i].start(), words[best[1]].end()))
+        i = best[1] + 1
+    return found
 
 
 def find_stars(text: str) -> list[Mention]:

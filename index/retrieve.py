@@ -200,12 +200,15 @@ class HybridRetriever:
             out[i] = sum(idf.get(t, 1.0) for t in content & have) / total if total else 0.0
         return out
 
-    def _provinces_cache(self) -> list[set[str]]:
-        """Provinces of every passage, computed once per loaded index."""
+    def _provinces_of(self, i: int) -> set[str]:
+        """Provinces of passage i (computed on first use, once per loaded index)."""
         idx = self.index
         if getattr(idx, "provinces", None) is None:
-            idx.provinces = [passage_provinces(r, idx.doc_meta(r["doc_id"])) for r in idx.rows]
-        return idx.provinces
+            idx.provinces = {}
+        if i not in idx.provinces:
+            row = idx.rows[i]
+            idx.provinces[i] = passage_provinces(row, idx.doc_meta(row["doc_id"]))
+        return idx.provinces[i]
 
     def _province_rerank(self, query: str, fused: dict[int, float]) -> None:
         """Favour passages about the province the question names; demote other provinces'."""
@@ -213,9 +216,8 @@ class HybridRetriever:
         boost = self.tuning.province_boost
         if not wanted or not boost:
             return
-        cache = self._provinces_cache()
         for i in fused:
-            here = cache[i]
+            here = self._provinces_of(i)
             if here & wanted:
                 fused[i] *= 1.0 + boost
             elif here:
