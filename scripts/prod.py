@@ -30,6 +30,7 @@ Command-line options override the ports, database and log level.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -41,8 +42,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
@@ -297,10 +300,10 @@ def check_all(s: Settings) -> list[str]:
     return problems
 
 
-def ensure_database(s: Settings) -> bool:
-    """Create POSTGRES_DB if missing; True if it was created."""
+@contextlib.contextmanager
+def _admin_cursor(s: Settings) -> Iterator[Any]:
+    """An autocommit cursor on the login database (for CREATE/DROP DATABASE)."""
     import psycopg2
-    from psycopg2 import sql
 
     s.validate()
     conn = psycopg2.connect(
@@ -314,39 +317,33 @@ def ensure_database(s: Settings) -> bool:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (s.pg_db,))
-            if cur.fetchone():
-                return False
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(s.pg_db)))
-            return True
+            yield cur
     finally:
         conn.close()
+
+
+def ensure_database(s: Settings) -> bool:
+    """Create POSTGRES_DB if missing; True if it was created."""
+    from psycopg2 import sql
+
+    with _admin_cursor(s) as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (s.pg_db,))
+        if cur.fetchone():
+            return False
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(s.pg_db)))
+        return True
 
 
 def drop_database(s: Settings) -> None:
     """Drop POSTGRES_DB (tests and soak runs use throw-away databases)."""
-    import psycopg2
     from psycopg2 import sql
 
-    s.validate()
-    conn = psycopg2.connect(
-        host=s.pg_host,
-        port=s.pg_port,
-        user=s.pg_user,
-        password=s.pg_password or None,
-        dbname=s.pg_login_db,
-        connect_timeout=5,
-    )
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (s.pg_db,),
-            )
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(s.pg_db)))
-    finally:
-        conn.close()
+    with _admin_cursor(s) as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (s.pg_db,),
+        )
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(s.pg_db)))
 
 
 # ---- nginx configuration -------------------------------------------------------------------

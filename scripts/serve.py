@@ -61,6 +61,14 @@ def web_origins(web_port: int) -> list[str]:
     return [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
 
 
+def _spawn(cmd: list[str], name: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start one server in its own session, its output appended to var/<name>.log."""
+    with open(VAR / f"{name}.log", "ab") as log:
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
 def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     """Start the servers and wait until they answer."""
     VAR.mkdir(parents=True, exist_ok=True)
@@ -76,23 +84,12 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
     env.setdefault("MALLOC_ARENA_MAX", "2")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
-    actions_log = open(VAR / "actions.log", "ab")
-    actions = subprocess.Popen(
-        [
-            str(ROOT / ".venv-actions/bin/python"),
-            "-m",
-            "bot.logmask",
-            "actions.server",
-            "--port",
-            str(args.actions_port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=actions_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    actions = _spawn(
+        [str(ROOT / ".venv-actions/bin/python"), "-m", "bot.logmask", "actions.server"]
+        + ["--port", str(args.actions_port)],
+        "actions",
+        env,
     )
-    rasa_log = open(VAR / "rasa.log", "ab")
     cmd = [
         str(ROOT / ".venv-rasa/bin/python"),
         "-m",
@@ -115,32 +112,18 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         *args.cors,
     ]
     try:
-        rasa = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        rasa = _spawn(cmd, "rasa", env)
     except BaseException:
         stop([actions])  # never leave an orphaned action server holding its port
         raise
     procs = [actions, rasa]
     pids = {"actions": actions.pid, "rasa": rasa.pid}
     if not args.no_web:
-        web_log = open(VAR / "web.log", "ab")
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "web.py"),
-                "--host",
-                args.interface,
-                "--port",
-                str(args.web_port),
-                "--rasa-port",
-                str(args.port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=web_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        web = _spawn(
+            [sys.executable, str(ROOT / "scripts" / "web.py"), "--host", args.interface]
+            + ["--port", str(args.web_port), "--rasa-port", str(args.port)],
+            "web",
+            env,
         )
         procs.append(web)
         pids["web"] = web.pid
