@@ -29,22 +29,24 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _running(var: str, default: str, what: str) -> str:
+    """The base URL in $var, failing the test clearly when nothing answers there."""
+    url = _base(var, default)
+    if not _answers(url + "/"):
+        pytest.fail(f"{what} does not answer on {url}/: start scripts/serve.py first")
+    return url
+
+
 @pytest.fixture(scope="session")
 def web_url() -> str:
     """Base URL of the web chat page (scripts/web.py)."""
-    url = _base("WEB_URL", "http://localhost:8080")
-    if not _answers(url + "/"):
-        pytest.fail(f"the web chat page does not answer on {url}/: start scripts/serve.py first")
-    return url
+    return _running("WEB_URL", "http://localhost:8080", "the web chat page")
 
 
 @pytest.fixture(scope="session")
 def rasa_url() -> str:
     """Base URL of the Rasa server."""
-    url = _base("RASA_URL", "http://localhost:5005")
-    if not _answers(url + "/"):
-        pytest.fail(f"Rasa does not answer on {url}/: start scripts/serve.py first")
-    return url
+    return _running("RASA_URL", "http://localhost:5005", "Rasa")
 
 
 RASA_URL = _base("RASA_URL", "http://localhost:5005")
