@@ -1,4 +1,4 @@
-"""`rasa` with two production fixes Rasa 3.6 lacks (scripts/prod.py starts Rasa through this).
+"""`rasa` with four fixes Rasa 3.6 lacks (scripts/prod.py starts Rasa through this).
 
     python -m bot.rasa_run run --endpoints endpoints.prod.yml [other `rasa run` options]
 
@@ -12,6 +12,15 @@
 2. Database reconnection. The SQL tracker store's engine is created without
    `pool_pre_ping`: after a PostgreSQL restart every pooled connection is dead and the
    first turn served by each fails. With pre-ping a dead connection is replaced before use.
+3. Action response validation. Rasa 3.6 checks every action server response with
+   `jsonschema.validate`, which re-checks the schema against its meta-schema and builds a
+   new validator on each call: ~16 ms of CPU per custom action, measured as 38% of the
+   Rasa process's CPU under load (py-spy). One compiled validator gives the same verdict
+   in ~0.5 ms; an invalid response still goes through Rasa's own code for its error.
+4. SQLite tracker store (the single-host default of `make run`): WAL journal with
+   synchronous=NORMAL instead of a rollback journal with an fsync per turn. A committed
+   turn survives a crash of Rasa; only an OS crash or power cut can lose the last turns.
+   The production profile keeps conversations in PostgreSQL.
 
 Everything else is plain `rasa`.
 """
@@ -65,6 +74,51 @@ def apply_pool_pre_ping() -> None:
     tracker_store.create_engine_kwargs = engine_kwargs  # looked up at call time by SQLTrackerStore
 
 
+def apply_compiled_action_validation() -> None:
+    """Validate action server responses with one compiled validator (same schema, same errors)."""
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._validate_action_result
+    if getattr(original, "ocop_compiled", False):
+        return
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+
+    def validate(self: RemoteAction, result: dict[str, Any]) -> bool:
+        if best_match(validator.iter_errors(result)) is None:
+            return True
+        return original(self, result)  # raises Rasa's ValidationError with its message
+
+    validate.ocop_compiled = True  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = validate
+
+
+def apply_sqlite_wal() -> None:
+    """Open SQLite connections in WAL mode with synchronous=NORMAL."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if event.contains(Engine, "connect", _sqlite_pragmas):
+        return
+    event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Set the pragmas on a new SQLite connection (other databases are left alone)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
 def main() -> None:
     """Apply the fixes, then run Rasa's command line."""
     argv = sys.argv[1:]
@@ -76,6 +130,8 @@ def main() -> None:
         if timeout:
             apply_action_timeout(timeout)
     apply_pool_pre_ping()
+    apply_compiled_action_validation()
+    apply_sqlite_wal()
     sys.argv = ["rasa", *argv]
     from rasa.__main__ import main as rasa_main
 
