@@ -20,6 +20,7 @@
 4. SQLite tracker store (the single-host default of `make run`): WAL journal with
    synchronous=NORMAL instead of a rollback journal with an fsync per turn. A committed
    turn survives a crash of Rasa; only an OS crash or power cut can lose the last turns.
+   Its connections are pooled instead of opened anew for every read and write.
    The production profile keeps conversations in PostgreSQL.
 
 Everything else is plain `rasa`.
@@ -68,7 +69,14 @@ def apply_pool_pre_ping() -> None:
         return
 
     def engine_kwargs(url: Any) -> dict[str, Any]:
-        return {**original(url), "pool_pre_ping": True}
+        kwargs = {**original(url), "pool_pre_ping": True}
+        if str(url).startswith("sqlite:///") and str(url) != "sqlite:///":
+            # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool); keep a
+            # few open instead (Rasa uses them from its event-loop thread only).
+            from sqlalchemy.pool import QueuePool
+
+            kwargs |= {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
+        return kwargs
 
     engine_kwargs.ocop_pre_ping = True  # type: ignore[attr-defined]
     tracker_store.create_engine_kwargs = engine_kwargs  # looked up at call time by SQLTrackerStore

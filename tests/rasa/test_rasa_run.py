@@ -70,3 +70,23 @@ def test_sqlite_connections_use_wal(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     engine.dispose()
+
+
+def test_sqlite_tracker_store_keeps_its_connections(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy.pool import QueuePool
+
+    rasa_run.apply_pool_pre_ping()
+    rasa_run.apply_sqlite_wal()
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
+    assert isinstance(store.engine.pool, QueuePool)
+    tracker = DialogueStateTracker("u1", slots=[])
+    tracker.update(UserUttered("xin chào"))
+    import asyncio
+
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve("u1"))
+    assert again is not None and again.latest_message.text == "xin chào"
