@@ -132,8 +132,8 @@ e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then
 eval: $(MODEL) $(INDEX)  ## score question sets against a freshly started assistant
 	$(RPY) scripts/serve.py -- bash -c '$(RPY) scripts/evaluate.py tests/eval/questions.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py ../shared/eval/dev.yaml --min-score 0.95'
 
-bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed  ## latency, throughput, memory vs a bare rasa init bot (writes docs/benchmarks.md)
-	$(RPY) scripts/bench.py $(BENCH_ARGS)
+bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughput, memory: make run, make prod and a bare rasa init bot (writes docs/benchmarks.md)
+	$(RPY) scripts/bench.py --scaled $(BENCH_ARGS)
 
 test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
 

@@ -3,6 +3,7 @@
 
     python scripts/bench.py [--port 5305 --actions-port 5355 --bare-port 5306] [--endpoints FILE]
                             [--levels 1,10,20,50] [--duration 30] [--max-turns 3000] [--skip-bare]
+                            [--scaled [--scaled-port 5307 --scaled-actions-port 5357 ...]]
 
 For each bot: cold start (command to first answer), then for every concurrency level N,
 N simultaneous conversations on the REST channel, each a multi-turn script (ours: drawn
@@ -10,7 +11,9 @@ from tests/eval/questions.yaml; bare bot: simple English turns), sent back to ba
 think time) until the level's turn budget or time limit is reached. Reports p50/p95/p99
 latency, turns/s, errors (exceptions, non-200) and empty replies, and the peak resident
 memory of the Rasa server and the action server (process trees). The bare bot is made
-once with `rasa init --no-prompt` under var/bare-bot and reused.
+once with `rasa init --no-prompt` under var/bare-bot and reused. With --scaled, the
+production profile (scripts/prod.py: two Rasa processes behind nginx, PostgreSQL tracker
+store, Redis lock store) is measured the same way, in the same run.
 
 Everything talks to 127.0.0.1 only; every load loop is bounded by --max-turns and
 --duration. Run with the Rasa environment's Python (it has aiohttp).
@@ -19,27 +22,22 @@ Everything talks to 127.0.0.1 only; every load loop is bounded by --max-turns an
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
 import importlib.util
 import json
-import math
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import yaml
+from bench_load import BotRun, MemorySampler, run_levels
+from bench_report import print_summary, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -47,14 +45,6 @@ BARE_DIR = VAR / "bare-bot"
 BENCH_VAR = VAR / "bench"
 QUESTIONS = ROOT / "tests" / "eval" / "questions.yaml"
 HOST = "127.0.0.1"  # never anything else
-
-TARGETS = {
-    "p50_ratio_1": 1.3,  # our p50 at 1 conversation <= 1.3 x bare
-    "tps_20": 60.0,  # turns/s at 20 conversations
-    "p95_20_ms": 500.0,
-    "rasa_rss_gb": 1.2,
-    "actions_rss_gb": 1.0,
-}
 
 BARE_SCRIPTS = [
     ["hello", "I am sad", "yes", "bye"],
@@ -116,217 +106,17 @@ def our_scripts(path: Path = QUESTIONS, count: int = 60, seed: int = 7) -> list[
     return scripts
 
 
-# --- memory ---------------------------------------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    """ppid -> child pids, from /proc."""
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
-                stat = f.read()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def tree_pids(root: int) -> list[int]:
-    """The process and all its descendants."""
-    tree, out, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(tree.get(pid, []))
-    return out
-
-
-def _status_kb(pid: int, key: str) -> int:
-    """A VmRSS / VmHWM value in kB from /proc/<pid>/status (0 if gone)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_rss(root: int) -> tuple[int, int]:
-    """(sum of VmRSS, sum of VmHWM) in bytes over the process tree."""
-    pids = tree_pids(root)
-    return (
-        sum(_status_kb(p, "VmRSS") for p in pids) * 1024,
-        sum(_status_kb(p, "VmHWM") for p in pids) * 1024,
-    )
-
-
-class MemorySampler(threading.Thread):
-    """Samples the RSS of named process trees every `interval` seconds; keeps the peaks."""
-
-    def __init__(self, roots: dict[str, int], interval: float = 0.25) -> None:
-        super().__init__(daemon=True)
-        self.roots, self.interval = roots, interval
-        self.peak_rss = dict.fromkeys(roots, 0)
-        self.peak_hwm = dict.fromkeys(roots, 0)
-        self.last_rss = dict.fromkeys(roots, 0)
-        self._halt = threading.Event()
-
-    def sample(self) -> None:
-        for name, pid in self.roots.items():
-            rss, hwm = tree_rss(pid)
-            if rss:
-                self.last_rss[name] = rss
-            self.peak_rss[name] = max(self.peak_rss[name], rss)
-            self.peak_hwm[name] = max(self.peak_hwm[name], hwm)
-
-    def run(self) -> None:
-        while not self._halt.wait(self.interval):
-            self.sample()
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(5)
-        self.sample()
-
-
-# --- load ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class LevelResult:
-    """One concurrency level."""
-
-    conversations: int
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    empty: int = 0
-    seconds: float = 0.0
-    error_samples: list[str] = field(default_factory=list)
-
-    @property
-    def turns(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def tps(self) -> float:
-        return self.turns / self.seconds if self.seconds else 0.0
-
-    def pct(self, q: float) -> float:
-        """Nearest-rank percentile in milliseconds."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] * 1000
-
-
-async def run_level(
-    url: str, scripts: list[list[str]], n: int, duration: float, max_turns: int, timeout: float, tag: str
-) -> LevelResult:
-    """N concurrent conversations until max_turns turns were sent or duration seconds passed."""
-    result = LevelResult(n)
-    sent = 0
-    started = time.perf_counter()
-    deadline = started + duration
-    connector = aiohttp.TCPConnector(limit=n, limit_per_host=n)
-    client_timeout = aiohttp.ClientTimeout(total=timeout)
-
-    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
-
-        async def conversation_loop(worker: int) -> None:
-            nonlocal sent
-            number = 0
-            while True:
-                script = scripts[(worker * 7 + number) % len(scripts)]
-                sender = f"bench-{tag}-{n}-{worker}-{number}-{uuid.uuid4().hex[:6]}"
-                for text in script:
-                    if sent >= max_turns or time.perf_counter() >= deadline:
-                        return
-                    sent += 1
-                    t0 = time.perf_counter()
-                    try:
-                        async with session.post(url, json={"sender": sender, "message": text}) as resp:
-                            body = await resp.read()
-                            status = resp.status
-                        elapsed = time.perf_counter() - t0
-                    except Exception as exc:  # noqa: BLE001 - counted, the conversation restarts
-                        result.errors += 1
-                        if len(result.error_samples) < 5:
-                            result.error_samples.append(repr(exc)[:200])
-                        break
-                    if status != 200:
-                        result.errors += 1
-                        if len(result.error_samples) < 5:
-                            result.error_samples.append(f"HTTP {status}: {body[:200]!r}")
-                        break
-                    result.latencies.append(elapsed)
-                    try:
-                        messages = json.loads(body or b"[]")
-                    except ValueError:
-                        messages = []
-                    if not messages:
-                        result.empty += 1
-                number += 1
-
-        await asyncio.gather(*(conversation_loop(w) for w in range(n)))
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-async def warm_up(url: str, scripts: list[list[str]], turns: int, timeout: float) -> None:
-    """A few unrecorded turns so first-use costs do not land in the N=1 figures."""
-    await run_level(url, scripts, 1, 60.0, turns, timeout, "warmup")
-
-
-def run_levels(url: str, scripts: list[list[str]], args: argparse.Namespace, tag: str) -> list[LevelResult]:
-    """Warm up, then every concurrency level in turn, printing each as it finishes."""
-    asyncio.run(warm_up(url, scripts, args.warmup, args.timeout))
-    results = []
-    for n in args.levels:
-        res = asyncio.run(run_level(url, scripts, n, args.duration, args.max_turns, args.timeout, tag))
-        results.append(res)
-        print(f"  [{tag}] {fmt_row(res)}", flush=True)
-        for sample in res.error_samples:
-            print(f"      error: {sample}", flush=True)
-    return results
-
-
-def fmt_row(r: LevelResult) -> str:
-    return (
-        f"N={r.conversations:<3d} turns={r.turns:<5d} errors={r.errors:<3d} empty={r.empty:<3d} "
-        f"p50={r.pct(0.50):7.0f} ms p95={r.pct(0.95):7.0f} ms p99={r.pct(0.99):7.0f} ms "
-        f"{r.tps:6.1f} turns/s"
-    )
-
-
-# --- the two bots ----------------------------------------------------------------------------------
-
-
-@dataclass
-class BotRun:
-    """Everything measured for one bot."""
-
-    name: str
-    cold_start: float = math.nan
-    levels: list[LevelResult] = field(default_factory=list)
-    peak_rss: dict[str, int] = field(default_factory=dict)
-    peak_hwm: dict[str, int] = field(default_factory=dict)
-    note: str = ""
-    probe: str = ""
-
-    def level(self, n: int) -> LevelResult | None:
-        return next((lv for lv in self.levels if lv.conversations == n), None)
+# --- the bots ----------------------------------------------------------------------------------
 
 
 def bench_ours(args: argparse.Namespace) -> BotRun:
     """Start our assistant with serve.py's start(), measure, stop."""
     serve = load_serve()
-    run = BotRun("OCOP assistant")
+    run = BotRun(
+        "OCOP assistant (make run: one Rasa process, SQLite tracker store)",
+        conversations=OUR_CONVERSATIONS,
+        probe_question=PROBE_QUESTION,
+    )
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     tracker = BENCH_VAR / "tracker.db"
     tracker.unlink(missing_ok=True)
@@ -365,6 +155,59 @@ def bench_ours(args: argparse.Namespace) -> BotRun:
 
 
 PROBE_QUESTION = "An Giang có bao nhiêu sản phẩm OCOP?"
+OUR_CONVERSATIONS = (
+    "multi-turn Vietnamese scripts built from `tests/eval/questions.yaml` "
+    "(its multi-turn items, and greeting + 2-3 questions + thanks/goodbye)"
+)
+
+
+def load_prod():
+    """scripts/prod.py as a module (the production profile)."""
+    spec = importlib.util.spec_from_file_location("ocop_prod", ROOT / "scripts" / "prod.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("ocop_prod", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_scaled(args: argparse.Namespace) -> BotRun:
+    """The production profile (make prod): two Rasa processes behind nginx, PostgreSQL, Redis."""
+    prod = load_prod()
+    s = prod.Settings()
+    s.rasa_ports = [args.scaled_port, args.scaled_port + 1]
+    s.actions_port, s.nginx_port, s.nginx_listen = args.scaled_actions_port, args.scaled_nginx_port, HOST
+    s.pg_db, s.var_dir, s.redis_key_prefix = f"ocop_bench_{int(time.time())}", BENCH_VAR / "prod", "ocopbench"
+    run = BotRun(
+        "OCOP assistant, production profile (make prod: 2 Rasa processes + nginx, PostgreSQL, Redis lock store)",
+        conversations=OUR_CONVERSATIONS,
+        probe_question=PROBE_QUESTION,
+    )
+    profile = prod.Profile(s)
+    print(f"starting the production profile (Rasa :{s.rasa_ports}, nginx :{s.nginx_port}) ...", flush=True)
+    try:
+        run.cold_start = profile.start(progress=False)
+    except prod.StartupError as exc:
+        run.note = f"not measured: {exc}"
+        print(f"  {run.note}", flush=True)
+        return run
+    print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
+    pids = profile.pids()
+    roots = {"actions": pids["actions"]} | {
+        f"rasa{i + 1}": pids[prod.Profile.rasa_name(p)] for i, p in enumerate(s.rasa_ports)
+    }
+    sampler = MemorySampler(roots)
+    sampler.sample()
+    sampler.start()
+    try:
+        url = f"http://{HOST}:{s.nginx_port}/webhooks/rest/webhook"
+        run.probe = probe(url, PROBE_QUESTION)
+        run.levels = run_levels(url, our_scripts(), args, "prod")
+    finally:
+        sampler.stop()
+        profile.stop()
+        prod.drop_database(s)
+    run.peak_rss, run.peak_hwm = sampler.peak_rss, sampler.peak_hwm
+    return run
 
 
 def probe(url: str, text: str, timeout: float = 60.0) -> str:
@@ -414,7 +257,10 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
     rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
     models = ensure_bare_bot(rasa)
     run = BotRun(
-        "bare rasa init bot", note="stock `rasa init` project, in-memory tracker store, no action server"
+        "bare rasa init bot",
+        note="stock `rasa init` project, in-memory tracker store, no action server",
+        conversations=f"English scripts such as {' / '.join(BARE_SCRIPTS[0])}",
+        probe_question=BARE_SCRIPTS[0][1],
     )
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.pop("PYTHONPATH", None)
@@ -448,168 +294,6 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
     return run
 
 
-# --- report ----------------------------------------------------------------------------------------
-
-
-def git_commit() -> str:
-    """HEAD commit read from .git files (no git command)."""
-    git = ROOT / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref:"):
-            return head[:12]
-        ref = head.split(None, 1)[1]
-        path = git / ref
-        if path.exists():
-            return path.read_text().strip()[:12] + f" ({ref.rsplit('/', 1)[-1]})"
-        packed = git / "packed-refs"
-        if packed.exists():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0][:12] + f" ({ref.rsplit('/', 1)[-1]})"
-        return f"unborn branch {ref}"
-    except OSError:
-        return "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def gb(value: int) -> str:
-    return f"{value / 1024**3:.2f} GB" if value else "n/a"
-
-
-def ratio(a: float, b: float) -> float:
-    return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
-
-
-def verdicts(ours: BotRun, bare: BotRun | None) -> list[tuple[str, str, str, bool | None]]:
-    """(target, measured, limit, passed) rows."""
-    rows: list[tuple[str, str, str, bool | None]] = []
-    o1, o20 = ours.level(1), ours.level(20)
-    b1 = bare.level(1) if bare else None
-    if o1 and b1:
-        r = ratio(o1.pct(0.5), b1.pct(0.5))
-        rows.append(("p50 at 1 conversation, ours / bare", f"{r:.2f}x", f"<= {TARGETS['p50_ratio_1']}x",
-                     r <= TARGETS["p50_ratio_1"]))  # fmt: skip
-    else:
-        rows.append(
-            ("p50 at 1 conversation, ours / bare", "not measured", f"<= {TARGETS['p50_ratio_1']}x", None)
-        )
-    if o20:
-        rows.append(("turns/s at 20 conversations", f"{o20.tps:.1f}", f">= {TARGETS['tps_20']:.0f}",
-                     o20.tps >= TARGETS["tps_20"]))  # fmt: skip
-        rows.append(("p95 at 20 conversations", f"{o20.pct(0.95):.0f} ms", f"<= {TARGETS['p95_20_ms']:.0f} ms",
-                     o20.pct(0.95) <= TARGETS["p95_20_ms"]))  # fmt: skip
-        rows.append(("errors at 20 conversations", str(o20.errors), "0", o20.errors == 0))
-    rasa_peak = max(ours.peak_rss.get("rasa", 0), 0)
-    act_peak = max(ours.peak_rss.get("actions", 0), 0)
-    rows.append(("Rasa server peak RSS", gb(rasa_peak), f"<= {TARGETS['rasa_rss_gb']} GB",
-                 rasa_peak <= TARGETS["rasa_rss_gb"] * 1024**3 if rasa_peak else None))  # fmt: skip
-    rows.append(("action server peak RSS", gb(act_peak), f"<= {TARGETS['actions_rss_gb']} GB",
-                 act_peak <= TARGETS["actions_rss_gb"] * 1024**3 if act_peak else None))  # fmt: skip
-    return rows
-
-
-def level_table(run: BotRun) -> list[str]:
-    lines = [
-        "| conversations | turns | errors | empty replies | p50 ms | p95 ms | p99 ms | max ms | turns/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in run.levels:
-        mx = max(r.latencies) * 1000 if r.latencies else math.nan
-        lines.append(
-            f"| {r.conversations} | {r.turns} | {r.errors} | {r.empty} | {r.pct(0.5):.0f} | {r.pct(0.95):.0f} "
-            f"| {r.pct(0.99):.0f} | {mx:.0f} | {r.tps:.1f} |"
-        )
-    return lines
-
-
-def write_report(
-    path: Path, ours: BotRun, bare: BotRun | None, args: argparse.Namespace, load: tuple
-) -> None:
-    now = dt.datetime.now().astimezone()
-    lines = [
-        "# Benchmarks",
-        "",
-        "Generated by `make bench` (`scripts/bench.py`); this file is overwritten on every run.",
-        "",
-        f"- date: {now:%Y-%m-%d %H:%M %Z}",
-        f"- git commit: {git_commit()}",
-        f"- machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}",
-        f"- load average before / after: {load[0]} / {load[1]} (other processes may share the CPUs; "
-        "the load generator runs on the same machine)",
-        f"- settings: levels {','.join(map(str, args.levels))} conversations; each level runs up to "
-        f"{args.max_turns} turns or {args.duration:.0f} s; {args.warmup} warm-up turns; turns are sent back to back "
-        "(no think time); a new sender id per conversation; all traffic on 127.0.0.1",
-        "",
-        "## Targets",
-        "",
-        "| target | measured | limit | result |",
-        "|---|---:|---:|---|",
-    ]
-    for name, measured, limit, passed in verdicts(ours, bare):
-        mark = "n/a" if passed is None else ("PASS" if passed else "FAIL")
-        lines.append(f"| {name} | {measured} | {limit} | {mark} |")
-    lines += ["", f"## {ours.name}", "", f"Cold start (command to first answer): {ours.cold_start:.1f} s", ""]
-    lines += [
-        "Conversations: multi-turn Vietnamese scripts built from `tests/eval/questions.yaml` "
-        "(its multi-turn items, and greeting + 2-3 questions + thanks/goodbye).",
-        "",
-    ]
-    lines += [f"Probe: “{PROBE_QUESTION}” → “{ours.probe}”", ""]
-    lines += level_table(ours)
-    lines += [
-        "",
-        f"Peak RSS (sampled every 0.25 s, whole process tree): Rasa server {gb(ours.peak_rss.get('rasa', 0))}, "
-        f"action server {gb(ours.peak_rss.get('actions', 0))} "
-        f"(kernel high-water marks: {gb(ours.peak_hwm.get('rasa', 0))}, {gb(ours.peak_hwm.get('actions', 0))}).",
-    ]
-    if bare:
-        lines += ["", f"## {bare.name}", "", f"{bare.note}.", ""]
-        lines += [f"Cold start (command to first answer): {bare.cold_start:.1f} s", ""]
-        lines += [f"Conversations: English scripts such as {' / '.join(BARE_SCRIPTS[0])}.", ""]
-        lines += level_table(bare)
-        lines += ["", f"Peak RSS: Rasa server {gb(bare.peak_rss.get('rasa', 0))}."]
-        lines += ["", "## Ratios (ours / bare)", ""]
-        o1, b1, o20, b20 = ours.level(1), bare.level(1), ours.level(20), bare.level(20)
-        if o1 and b1:
-            lines.append(f"- p50 latency at 1 conversation: {ratio(o1.pct(0.5), b1.pct(0.5)):.2f}x "
-                         f"({o1.pct(0.5):.0f} ms vs {b1.pct(0.5):.0f} ms)")  # fmt: skip
-        if o20 and b20:
-            lines.append(f"- throughput at 20 conversations: {ratio(o20.tps, b20.tps):.2f}x "
-                         f"({o20.tps:.1f} vs {b20.tps:.1f} turns/s)")  # fmt: skip
-        lines.append(f"- cold start: {ratio(ours.cold_start, bare.cold_start):.2f}x")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def print_summary(ours: BotRun, bare: BotRun | None) -> None:
-    print("\n=== summary ===")
-    for run in [ours] + ([bare] if bare else []):
-        print(f"{run.name}: cold start {run.cold_start:.1f} s; peak RSS "
-              + ", ".join(f"{k} {gb(v)}" for k, v in run.peak_rss.items()))  # fmt: skip
-        for r in run.levels:
-            print(f"  {fmt_row(r)}")
-    if bare:
-        o1, b1, o20, b20 = ours.level(1), bare.level(1), ours.level(20), bare.level(20)
-        if o1 and b1:
-            print(f"ratio p50 @1 (ours/bare): {ratio(o1.pct(0.5), b1.pct(0.5)):.2f}x")
-        if o20 and b20:
-            print(f"ratio throughput @20 (ours/bare): {ratio(o20.tps, b20.tps):.2f}x")
-    for name, measured, limit, passed in verdicts(ours, bare):
-        mark = "n/a" if passed is None else ("PASS" if passed else "FAIL")
-        print(f"  {mark:4s} {name}: {measured} (target {limit})")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=int(os.environ.get("BENCH_RASA_PORT", "5305")))
@@ -621,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=20, help="unrecorded turns before the levels")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     ap.add_argument("--skip-bare", action="store_true", help="do not measure the bare rasa init bot")
+    ap.add_argument("--scaled", action="store_true", help="also measure the production profile (make prod)")
+    ap.add_argument("--scaled-port", type=int, default=5307, help="first of its two Rasa ports")
+    ap.add_argument("--scaled-actions-port", type=int, default=5357)
+    ap.add_argument("--scaled-nginx-port", type=int, default=8385)
     ap.add_argument(
         "--endpoints", default=str(ROOT / "endpoints.yml"), help="endpoints file for our Rasa server"
     )
@@ -637,10 +325,11 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     ours = bench_ours(args)
+    scaled = bench_scaled(args) if args.scaled else None
     bare = None if args.skip_bare else bench_bare(args)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    write_report(Path(args.out), ours, bare, args, (load_before, load_after))
-    print_summary(ours, bare)
+    write_report(Path(args.out), ours, scaled, bare, args, (load_before, load_after))
+    print_summary(ours, scaled, bare)
     print(f"\nwrote {args.out}")
     return 0
 
