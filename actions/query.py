@@ -1,0 +1,135 @@
+"""Turn a chat message into a search query: drop emoji, keep the question of a long
+message, expand chat abbreviations, correct typos against the documents' vocabulary.
+
+    "TG co bnhieu sp ocop"            -> "Tien Giang co bao nhieu san pham ocop"
+    "An Gaing có bao nhiu sảm phẩm"    -> "An Giang có bao nhiêu sản phẩm"
+    "<ten sentences of context>: giấy chứng nhận OCOP có thời hạn bao lâu?"
+                                       -> "giấy chứng nhận OCOP có thời hạn bao lâu?"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from actions.lexicon import Lexicon
+from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
+from bot.text import ABBREVIATIONS, fold, fold_char, has_diacritics, search_words
+
+QUERY_LIMIT = 500  # characters of the (focused) question sent to retrieval
+LONG_MESSAGE = 30  # words: longer messages are focused on their question sentence
+SHORT_SENTENCE = 6  # words: a shorter question sentence keeps the sentence before it
+# Below this share of words with accents, a message was typed without them ("ocop la gi ạ"):
+# its stray accents are dropped so that retrieval treats it as unaccented text.
+ACCENTED_SHARE = 0.34
+# Chat shorthand expanded in the query text itself (retrieval's BM25 expands every
+# abbreviation of bot.text, but the dense encoder only sees the text).
+CHAT_SHORTHAND = ("sp", "bnhieu", "bn", "nhiu", "ko", "k", "dc", "htx", "dn", "tthc", "ntm", "tmdt")
+# Function words of a question ("ocop là gì ạ"): with nothing else, the subject is bare.
+_FUNCTION = frozenset(
+    "a ah ak ad ai cho co cua day de em gi ha hay hoi la nao nhe nhi oi vay voi z j".split()
+)
+BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+_QUESTION_CUE = re.compile(
+    r"\?|\b(bao nhieu|bao lau|bao gio|gi|nao|the nao|ra sao|khong|chua|may|ai|o dau|lam sao|khi nao)\b"
+)
+_REPEATED_PUNCT = re.compile(r"([?!.,])(?:\s*\1)+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([?!.,])")
+
+
+def strip_noise(text: str) -> str:
+    """Remove emoji and pictographs, collapse repeated punctuation ("??? 🤔🤔" -> "?")."""
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e":
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    out = _REPEATED_PUNCT.sub(r"\1", "".join(kept))
+    out = _SPACE_BEFORE_PUNCT.sub(r"\1", out)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def focus(text: str) -> str:
+    """The question of a long message (the last sentence that asks something)."""
+    if len(text.split()) <= LONG_MESSAGE:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return text
+    asking = [i for i, s in enumerate(sentences) if s.endswith("?")]
+    if not asking:
+        asking = [i for i, s in enumerate(sentences) if _QUESTION_CUE.search(fold(s))]
+    if not asking:
+        return text
+    i = asking[-1]
+    question = sentences[i]
+    if len(question.split()) < SHORT_SENTENCE and i > 0:
+        question = f"{sentences[i - 1]} {question}"
+    return question
+
+
+def unify_accents(text: str) -> str:
+    """Drop the few accents of a message typed mostly without them (case kept)."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text)]
+    if not words or not has_diacritics(text):
+        return text
+    share = sum(has_diacritics(w) for w in words) / len(words)
+    if share >= ACCENTED_SHARE:
+        return text
+    return "".join(fold_char(c).upper() if c.isupper() else fold_char(c) for c in text)
+
+
+def _replace_words(text: str, replace: dict[str, str], lexicon: Lexicon | None, accented: bool) -> str:
+    """Replace whole words (folded, case-insensitive) not part of codes like "148/QĐ-TTg"."""
+    keys = "|".join(sorted((re.escape(k) for k in replace), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w/-])({keys})(?![\w/-])")
+    folded = fold(text)  # same length as text: spans map back
+    out, last = [], 0
+    for m in pattern.finditer(folded):
+        new = replace[m.group(1)]
+        if accented and lexicon is not None and new.islower():  # "bao nhiu" -> "bao nhiêu"
+            if " " in new:
+                new = lexicon.accent(new)
+            else:
+                before = re.findall(r"\w+", folded[: m.start()])
+                new = lexicon.written(new, before[-1].lower() if before else None)
+        out.append(text[last : m.start()] + new)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def expand_shorthand(text: str, lexicon: Lexicon | None) -> str:
+    """Spell out chat abbreviations and province short forms in the text's own style."""
+    accented = has_diacritics(text)
+    replace = {short: ABBREVIATIONS[short] for short in CHAT_SHORTHAND}
+    for short, name in PROVINCE_ABBREVIATIONS.items():
+        replace[short] = name if accented else fold(name).title()
+    return _replace_words(text, replace, lexicon, accented)
+
+
+def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
+    """ "ocop là gì ạ?" -> "chương trình OCOP là gì ạ?" (the subject alone says too little)."""
+    terms = [w for w in search_words(text) if w not in _FUNCTION]
+    if len(terms) != 1 or terms[0] not in BARE_SUBJECT:
+        return text
+    long = BARE_SUBJECT[terms[0]]
+    if has_diacritics(text) and lexicon is not None:
+        long = lexicon.accent(long)
+    head, _, tail = long.rpartition(" ")
+    pattern = re.compile(rf"(?<!\w){re.escape(terms[0])}(?!\w)", re.IGNORECASE)
+    return pattern.sub(lambda m: f"{head} {m.group()}", text, count=1)
+
+
+def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:
+    """The search query for a (cleaned) user message."""
+    question = unify_accents(focus(strip_noise(text))[:QUERY_LIMIT].strip())
+    question = expand_shorthand(question, lexicon)
+    if lexicon is not None:
+        keep = frozenset(ABBREVIATIONS) | frozenset(PROVINCE_ABBREVIATIONS)
+        question = lexicon.correct(question, keep)
+    return expand_bare_subject(question, lexicon) or text
