@@ -66,7 +66,8 @@ class ActionFollowup(Action):
                 contacts, text, entity_values(tracker), dispatcher, "ask_contact", pending
             )
         previous = tracker.get_slot("last_question")
-        question = rewrite(previous, text) if previous else None
+        # "còn Tiềng Giang?": the follow-up's typos corrected like a question's
+        question = rewrite(previous, self.answerer(contacts).prepare(text)) if previous else None
         entities = entity_values(tracker)
         if question is None and contacts is not None and _names_contact(entities):
             # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage

@@ -31,6 +31,7 @@ _FUNCTION = frozenset(
 )
 BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
 
+STAR_SIGNS = "⭐★"
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
 _QUESTION_CUE = re.compile(
     r"\?|\b(bao nhieu|bao lau|bao gio|gi|nao|the nao|ra sao|khong|chua|may|ai|o dau|lam sao|khi nao)\b"
@@ -44,7 +45,9 @@ def strip_noise(text: str) -> str:
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)
-        if cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e":
+        if ch in STAR_SIGNS:  # "5⭐" is a star level (bot.entities.find_stars)
+            kept.append(ch)
+        elif cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e":
             kept.append(" ")
         else:
             kept.append(ch)

@@ -6,8 +6,14 @@ from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.hotline import ActionLookupContact
 from actions.lexicon import Lexicon, edits1, spelling_key
-from actions.query import expand_bare_subject, expand_shorthand, focus, prepare_question, strip_noise
-from actions.query import unify_accents
+from actions.query import (
+    expand_bare_subject,
+    expand_shorthand,
+    focus,
+    prepare_question,
+    strip_noise,
+    unify_accents,
+)
 from tests.unit.conftest import CONTACTS_FILE, run_action, tracker_with
 
 CONTACTS = ContactBook.load(CONTACTS_FILE)
@@ -22,7 +28,9 @@ LEX = Lexicon(DOCS, WORDS)
 
 def test_strip_noise_drops_emoji_and_repeated_punctuation():
     assert strip_noise("ocop la gi ạ ??? 🤔🤔") == "ocop la gi ạ?"
-    assert strip_noise("An Giang có bao nhiêu sản phẩm OCOP 😊🙏!!!") == "An Giang có bao nhiêu sản phẩm OCOP!"
+    assert (
+        strip_noise("An Giang có bao nhiêu sản phẩm OCOP 😊🙏!!!") == "An Giang có bao nhiêu sản phẩm OCOP!"
+    )
 
 
 def test_focus_keeps_the_question_of_a_long_message():
@@ -90,3 +98,7 @@ async def test_followup_naming_an_agency_gets_the_contact_without_pending(fake_r
     messages, _ = await run_action(ActionFollowup(fake_retriever, CONTACTS), tracker)
     assert messages[0]["response"] == "utter_contact"
     assert messages[0]["name"] == "Tổ kiểm tra công vụ"
+
+
+def test_star_signs_are_kept():
+    assert strip_noise("An Giang có mấy sp 5⭐ 😊") == "An Giang có mấy sp 5⭐"
