@@ -27,9 +27,11 @@ ACCENTED_SHARE = 0.34
 CHAT_SHORTHAND = ("sp", "bnhieu", "bn", "nhiu", "ko", "k", "dc", "htx", "dn", "tthc", "ntm", "tmdt")
 # Function words of a question ("ocop là gì ạ"): with nothing else, the subject is bare.
 _FUNCTION = frozenset(
-    "a ah ak ad ai cho co cua day de em gi ha hay hoi la nao nhe nhi oi vay voi z j".split()
+    "a ah ak ad ai ban bot cai cho co cua day de em gi ha hay hoi la nao nghia nhe nhi oi the thi "
+    "vay voi z j".split()
 )
 BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
+DEFINITION = "la gi"  # folded "là gì": the canonical form of a definition question
 
 STAR_SIGNS = "⭐★"
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
@@ -116,16 +118,13 @@ def expand_shorthand(text: str, lexicon: Lexicon | None) -> str:
 
 
 def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
-    """ "ocop là gì ạ?" -> "chương trình OCOP là gì ạ?" (the subject alone says too little)."""
+    """ "ocop là cái gì vậy ạ?" -> "chương trình OCOP là gì" (the subject alone says too little,
+    and the filler words only dilute the query)."""
     terms = [w for w in search_words(text) if w not in _FUNCTION]
     if len(terms) != 1 or terms[0] not in BARE_SUBJECT:
         return text
-    long = BARE_SUBJECT[terms[0]]
-    if has_diacritics(text) and lexicon is not None:
-        long = lexicon.accent(long)
-    head, _, tail = long.rpartition(" ")
-    pattern = re.compile(rf"(?<!\w){re.escape(terms[0])}(?!\w)", re.IGNORECASE)
-    return pattern.sub(lambda m: f"{head} {m.group()}", text, count=1)
+    question = f"{BARE_SUBJECT[terms[0]]} {DEFINITION}"
+    return lexicon.accent(question) if lexicon is not None else question  # our words: accented
 
 
 def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:

@@ -22,7 +22,7 @@ DOCS = [
     "Chương trình OCOP là Chương trình Mỗi xã một sản phẩm.",
     "Giấy chứng nhận có thời hạn 36 tháng. Bao nhiêu sản phẩm đạt 5 sao?",
 ]
-WORDS = ["bao nhiêu", "sản phẩm", "chương trình", "thời hạn", "chứng nhận", "khoẻ"]
+WORDS = ["là gì", "bao nhiêu", "sản phẩm", "chương trình", "thời hạn", "chứng nhận", "khoẻ"]
 LEX = Lexicon(DOCS, WORDS)
 
 
@@ -74,13 +74,14 @@ def test_typos_corrected_against_the_vocabulary_only_when_unknown():
 
 
 def test_bare_subject_becomes_the_programme():
-    assert expand_bare_subject("ocop la gi a?", LEX) == "chuong trinh ocop la gi a?"
-    assert expand_bare_subject("OCOP là gì?", LEX) == "chương trình OCOP là gì?"
+    assert expand_bare_subject("ocop la gi a?", None) == "chuong trinh ocop la gi"
+    assert expand_bare_subject("ocop nghia la gi vay ban", LEX) == "chương trình ocop là gì"
+    assert expand_bare_subject("OCOP là cái gì thế?", LEX) == "chương trình ocop là gì"
     assert expand_bare_subject("ocop 3 sao la gi", LEX) == "ocop 3 sao la gi"
 
 
 def test_prepare_question_end_to_end():
-    assert prepare_question("ocop la gi ạ ??? 🤔🤔", LEX) == "chuong trinh ocop la gi a?"
+    assert prepare_question("ocop la gi ạ ??? 🤔🤔", LEX) == "chương trình ocop là gì"
     assert prepare_question("TG co bnhieu sp ocop", None) == "Tien Giang co bao nhieu san pham ocop"
 
 
