@@ -19,9 +19,11 @@ from bot.text import ABBREVIATIONS, fold, fold_char, has_diacritics, search_word
 QUERY_LIMIT = 500  # characters of the (focused) question sent to retrieval
 LONG_MESSAGE = 30  # words: longer messages are focused on their question sentence
 SHORT_SENTENCE = 6  # words: a shorter question sentence keeps the sentence before it
-# Below this share of words with accents, a message was typed without them ("ocop la gi ạ"):
-# its stray accents are dropped so that retrieval treats it as unaccented text.
-ACCENTED_SHARE = 0.34
+# Below this share of words with accents (or with accents only on particles such as "ạ"),
+# a message was typed without them: its stray accents are dropped so that retrieval treats
+# it as unaccented text. Accented Vietnamese has accents on most words.
+STRAY_SHARE = 0.2
+PARTICLES = frozenset("ạ à ả ơi nhé nhá nhỉ hả hở ợ ạh".split())
 # Chat shorthand expanded in the query text itself (retrieval's BM25 expands every
 # abbreviation of bot.text, but the dense encoder only sees the text).
 CHAT_SHORTHAND = ("sp", "bnhieu", "bn", "nhiu", "ko", "k", "dc", "htx", "dn", "tthc", "ntm", "tmdt")
@@ -78,12 +80,14 @@ def focus(text: str) -> str:
 
 
 def unify_accents(text: str) -> str:
-    """Drop the few accents of a message typed mostly without them (case kept)."""
-    words = [w for w in re.findall(r"[^\W\d_]+", text)]
-    if not words or not has_diacritics(text):
+    """Drop the stray accents of a message typed without them ("ocop la gi ạ", "Tiền Giang
+    co bao nhieu sp"): only sentence particles, or a small share of its words, have any."""
+    words = re.findall(r"[^\W\d_]+", text)
+    accented = [w for w in words if has_diacritics(w)]
+    if not accented:
         return text
-    share = sum(has_diacritics(w) for w in words) / len(words)
-    if share >= ACCENTED_SHARE:
+    only_particles = all(w.lower() in PARTICLES for w in accented)
+    if not only_particles and (len(accented) / len(words) >= STRAY_SHARE or len(words) < 5):
         return text
     return "".join(fold_char(c).upper() if c.isupper() else fold_char(c) for c in text)
 

@@ -52,6 +52,7 @@ def test_mostly_unaccented_message_is_folded():
     assert unify_accents("ocop la gi ạ?") == "ocop la gi a?"
     assert unify_accents("Tiền Giang co bao nhieu san pham") == "Tien Giang co bao nhieu san pham"
     assert unify_accents("An Giang có bao nhiêu sản phẩm") == "An Giang có bao nhiêu sản phẩm"
+    assert unify_accents("ai được tham gia ocop") == "ai được tham gia ocop"  # accented, few marks
 
 
 def test_shorthand_expanded_in_the_style_of_the_message():
