@@ -150,8 +150,8 @@ class Lexicon:
         accented = has_diacritics(text)
         out, last = [], 0
         for i, m in enumerate(matches):
-            if folded[i] in keep:
-                continue
+            if folded[i] in keep or (m.group().isupper() and len(m.group()) > 1 and not text.isupper()):
+                continue  # acronyms ("CCCD", "VNPT") are not typos (unless all is in capitals)
             prev = folded[i - 1] if i > 0 else None
             nxt = folded[i + 1] if i + 1 < len(matches) else None
             fix = self.best_correction(prev, m.group(), nxt)

@@ -72,6 +72,8 @@ def test_typos_corrected_against_the_vocabulary_only_when_unknown():
     assert LEX.correct("soc trang co bao nhieu san pham ocpo") == "soc trang co bao nhieu san pham ocop"
     assert LEX.correct("Bạn có khỏe không") == "Bạn có khỏe không"  # a real word stays
     assert LEX.correct("gia xoai hom nay") == "gia xoai hom nay"  # no attested neighbour: kept
+    assert LEX.correct("An Giang có bao nhiêu sản phẩm OCPO") == "An Giang có bao nhiêu sản phẩm OCPO"
+    assert LEX.correct("AN GAING CÓ BAO NHIÊU") == "AN Giang CÓ BAO NHIÊU"
 
 
 def test_bare_subject_becomes_the_programme():
