@@ -16,11 +16,14 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from actions.accents import AccentModel, nlu_examples
 from bot.segment import PROVINCES
 from bot.text import fold, has_diacritics
 
+NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"  # accented questions
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIN_LEN = 3  # shorter syllables are too ambiguous to correct ("sp", "ba", "có")
@@ -64,6 +67,7 @@ class Lexicon:
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
         self.spellings: set[str] = set()  # lowercase words as written, with accents
+        self.accents: AccentModel | None = None  # accent restoration (from_retriever)
         forms: dict[str, Counter[str]] = {}
         pair_forms: dict[tuple[str, str], Counter[str]] = {}
         left_forms: dict[tuple[str, str], Counter[str]] = {}
@@ -91,8 +95,11 @@ class Lexicon:
         and a word list (default: pyvi's)."""
         rows = getattr(getattr(retriever, "index", None), "rows", None) or getattr(retriever, "rows", [])
         texts = [str(r.get("title", "")) + ". " + " ".join(r.get("sentences", [])) for r in rows]
-        words = dictionary_words() if dictionary is None else dictionary
-        return cls(texts + list(PROVINCES), words)
+        words = list(dictionary_words() if dictionary is None else dictionary)
+        lexicon = cls(texts + list(PROVINCES), words)
+        examples = nlu_examples(NLU_DIR) if NLU_DIR.is_dir() else []
+        lexicon.accents = AccentModel(texts + examples + words + list(PROVINCES))
+        return lexicon
 
     def __contains__(self, folded: str) -> bool:
         """Tell whether the documents or the word list use this folded word."""

@@ -138,4 +138,6 @@ def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:
     if lexicon is not None:
         keep = frozenset(ABBREVIATIONS) | frozenset(PROVINCE_ABBREVIATIONS)
         question = lexicon.correct(question, keep)
+        if lexicon.accents is not None:  # the dense encoder reads accented text far better
+            question = lexicon.accents.restore(question)
     return expand_bare_subject(question, lexicon) or text

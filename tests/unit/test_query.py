@@ -106,3 +106,22 @@ async def test_followup_naming_an_agency_gets_the_contact_without_pending(fake_r
 
 def test_star_signs_are_kept():
     assert strip_noise("An Giang có mấy sp 5⭐ 😊") == "An Giang có mấy sp 5⭐"
+
+
+def test_accents_restored_from_the_bigram_model():
+    from actions.accents import AccentModel
+
+    model = AccentModel([*DOCS, "Sản phẩm được 60 điểm thì xếp mấy sao?", "thì", "thi", "mấy", "máy"])
+    assert model.restore("san pham duoc 60 diem thi xep may sao") == "sản phẩm được 60 điểm thì xếp mấy sao"
+    assert model.restore("OCOP la gi") == "OCOP là gi"  # acronyms kept; unseen words as typed
+    assert model.restore("An Giang có") == "An Giang có"  # accented text is left alone
+
+
+def test_nlu_examples_keep_accented_sentences_only(tmp_path):
+    from actions.accents import nlu_examples
+
+    (tmp_path / "a.yml").write_text(
+        "- intent: x\n  examples: |\n    - [An Giang](province) có mấy sản phẩm\n    - ag co may sp\n",
+        encoding="utf-8",
+    )
+    assert nlu_examples(tmp_path) == ["An Giang có mấy sản phẩm"]
