@@ -33,6 +33,11 @@ def rewrite(previous: str, text: str) -> str | None:
     return question
 
 
+def _names_contact(entities: dict[str, list[str]]) -> bool:
+    """Tell whether a follow-up names an agency, a contact topic or a person."""
+    return any(entities.get(kind) for kind in ("agency", "topic", "person"))
+
+
 class ActionFollowup(Action):
     """Route a short follow-up to the pending contact request or the last question."""
 
@@ -43,6 +48,11 @@ class ActionFollowup(Action):
     def name(self) -> str:
         """Action name."""
         return "action_followup"
+
+    def answerer(self, contacts: Any) -> KnowledgeAnswerer:
+        """The knowledge answerer on the injected or shared index."""
+        retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
+        return KnowledgeAnswerer(retriever, contacts)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -56,9 +66,15 @@ class ActionFollowup(Action):
                 contacts, text, entity_values(tracker), dispatcher, "ask_contact", pending
             )
         previous = tracker.get_slot("last_question")
-        question = rewrite(previous, text) if previous else None
+        # "còn Tiềng Giang?": the follow-up's typos corrected like a question's
+        question = rewrite(previous, self.answerer(contacts).prepare(text)) if previous else None
+        entities = entity_values(tracker)
+        if question is None and contacts is not None and _names_contact(entities):
+            # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage
+            if contacts.lookup(text, entities).contacts:
+                return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
         if question is None and not previous and len(text.split()) >= 4:
-            question = text  # a whole question classified as a follow-up: answer it as such
+            question = self.answerer(contacts).prepare(text)  # a whole question as a follow-up
         if question is None:
             provinces = find_provinces(text)
             if provinces:
@@ -70,6 +86,5 @@ class ActionFollowup(Action):
             else:
                 dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
-        await KnowledgeAnswerer(retriever, contacts).answer(question, dispatcher, "ask_ocop_stats")
+        await self.answerer(contacts).answer(question, dispatcher, "ask_ocop_stats")
         return question_slots(question)

@@ -16,7 +16,7 @@ from bot.text import clean_user_text, fold, words
 GENERIC = frozenset(
     "cho toi em minh xin hoi so sdt sđt dt dien thoai lien he hotline duong day nong email mail "
     "goi can muon a ah ad oi voi nhe nao gi ai ve viec la duoc khong ko k so_dien_thoai vui long "
-    "giup cua the thi va hay".split()
+    "giup cua the thi va hay bay gio luc nay day vay nha nhi ha ben phia do can".split()
 )
 MAX_CONTACTS = 3
 

@@ -11,6 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.hotline import lookup_and_answer, reverse_lookup
+from actions.lexicon import lexicon_for
+from actions.query import prepare_question
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
 from index.answer import compose, format_date, source_line
@@ -18,6 +20,7 @@ from index.answer import compose, format_date, source_line
 logger = logging.getLogger(__name__)
 OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"
 MERGED = {"An Giang", "Sóc Trăng", "Kiên Giang"}
+MESSAGE_LIMIT = 4000  # characters read from a message; the query is its question (≤ 500)
 
 
 def hotline_text(book: Any, query: str = OCOP_CONTACT_QUERY) -> str:
@@ -40,6 +43,15 @@ class KnowledgeAnswerer:
         """Take the storage in the constructor (like rasa-sdk's knowledge-base action)."""
         self.retriever = retriever
         self.contacts = contacts
+
+    def prepare(self, text: str) -> str:
+        """The search query for a user message (question focused, typos corrected)."""
+        try:
+            lexicon = lexicon_for(self.retriever)
+        except Exception as exc:  # noqa: BLE001 - correction is an extra: answer without it
+            logger.error("query lexicon unavailable: %s", exc)
+            lexicon = None
+        return prepare_question(text, lexicon)
 
     async def answer(self, question: str, dispatcher: CollectingDispatcher, intent: str) -> bool:
         """Utter an answer or a refusal with a hotline; return True if answered."""
@@ -108,7 +120,9 @@ class ActionAnswerKnowledge(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Answer the latest user message."""
-        question = clean_user_text(tracker.latest_message.get("text") or "", 500)
+        text = clean_user_text(tracker.latest_message.get("text") or "", MESSAGE_LIMIT)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        await self.answerer().answer(question, dispatcher, intent)
+        answerer = self.answerer()
+        question = answerer.prepare(text)
+        await answerer.answer(question, dispatcher, intent)
         return question_slots(question)

@@ -84,6 +84,13 @@ def preload() -> list[str]:
     knowledge, contacts = load_knowledge(), load_contacts()
     if knowledge.error:
         problems.append(f"knowledge index: {knowledge.error}")
+    else:
+        from actions.lexicon import lexicon_for
+
+        try:  # typo-correction vocabulary, built before the first query
+            lexicon_for(knowledge.value)
+        except Exception as exc:  # noqa: BLE001 - queries are then searched as typed
+            logger.error("query lexicon unavailable: %s", exc)
     if contacts.value is not None:
         problems.extend(f"contacts: {e}" for e in contacts.value.errors)
     return problems

@@ -88,6 +88,7 @@ ABBREVIATIONS = {
     "dc": "duoc",
     "bnhieu": "bao nhieu",
     "bn": "bao nhieu",
+    "nhiu": "nhieu",
     "tp": "thanh pho",
     "sdt": "so dien thoai",
     "dt": "dien thoai",

@@ -1,0 +1,96 @@
+"""Accent restoration for questions typed without diacritics, from the project's own text.
+
+"san pham duoc 60 diem thi xep may sao" -> "sản phẩm được 60 điểm thì xếp mấy sao": each
+folded syllable becomes one of the spellings seen in the documents, the NLU training
+questions or pyvi's word list, chosen by a smoothed bigram model (Viterbi). The dense
+encoder embeds text with accents much better than without; pyvi's own restorer, trained
+on general text, gets domain words wrong ("Sản Phạm", "máy sáo").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from bot.text import fold, has_diacritics
+
+_TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+MAX_FORMS = 6  # spellings kept per folded syllable (most frequent first)
+ACCENTED = 0.4  # share of words with accents of an NLU example typed with accents
+SMOOTHING = 0.5  # weight of the unigram model inside the bigram estimate
+
+
+def nlu_examples(nlu_dir: Path) -> list[str]:
+    """The example sentences typed with accents in Rasa NLU files (annotations reduced to
+    their text); examples typed without accents would teach unaccented spellings."""
+    out: list[str] = []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped.startswith("- ") and not stripped.startswith(("- intent:", "- synonym:")):
+                text = _ANNOTATION.sub(r"\1", stripped[2:])
+                words = re.findall(r"[^\W\d_]+", text)
+                if words and sum(has_diacritics(w) for w in words) / len(words) >= ACCENTED:
+                    out.append(text)
+    return out
+
+
+class AccentModel:
+    """Bigram counts over lowercase accented syllables."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        """Count spellings and spelling pairs of the texts (sentences or words)."""
+        self.unigrams: Counter[str] = Counter()
+        self.bigrams: Counter[tuple[str, str]] = Counter()
+        forms: dict[str, Counter[str]] = {}
+        for text in texts:
+            tokens = [t.lower() for t in re.findall(r"[^\W\d_]+", text)]
+            self.unigrams.update(tokens)
+            self.bigrams.update(zip(tokens, tokens[1:]))
+            for tok in tokens:
+                forms.setdefault(fold(tok), Counter())[tok] += 1
+        self.forms = {f: [w for w, _ in c.most_common(MAX_FORMS)] for f, c in forms.items()}
+        self.total = sum(self.unigrams.values()) or 1
+
+    def _p1(self, word: str) -> float:
+        return (self.unigrams.get(word, 0) + 0.1) / self.total
+
+    def _score(self, prev: str | None, word: str) -> float:
+        """log P(word | prev), interpolated with the unigram probability."""
+        p1 = self._p1(word)
+        if prev is None:
+            return math.log(p1)
+        count_prev = self.unigrams.get(prev, 0)
+        pair = self.bigrams.get((prev, word), 0)
+        return math.log((pair + SMOOTHING * p1 * 1000) / (count_prev + SMOOTHING * 1000))
+
+    def restore_words(self, folded_words: list[str]) -> list[str]:
+        """The most likely spelling of each folded word (Viterbi over the bigram model)."""
+        if not folded_words:
+            return []
+        lattice = [self.forms.get(w, [w]) for w in folded_words]
+        best = {c: (self._score(None, c), [c]) for c in lattice[0]}
+        for options in lattice[1:]:
+            step = {}
+            for c in options:
+                step[c] = max(((s + self._score(p, c), path + [c]) for p, (s, path) in best.items()))
+            best = step
+        return max(best.values())[1]
+
+    def restore(self, text: str) -> str:
+        """The text with accents, if it has none; case and punctuation are kept."""
+        if has_diacritics(text):
+            return text
+        parts = _TOKEN.findall(text)
+        idx = [i for i, p in enumerate(parts) if re.fullmatch(r"[^\W\d_]+", p)]
+        restored = self.restore_words([parts[i].lower() for i in idx])
+        for i, word in zip(idx, restored):
+            original = parts[i]
+            if original.isupper() and len(original) > 1:
+                continue  # acronyms (OCOP, UBND) as typed
+            parts[i] = word[:1].upper() + word[1:] if original[:1].isupper() else word
+        return "".join(parts)

@@ -1,0 +1,143 @@
+"""Turn a chat message into a search query: drop emoji, keep the question of a long
+message, expand chat abbreviations, correct typos against the documents' vocabulary.
+
+    "TG co bnhieu sp ocop"            -> "Tien Giang co bao nhieu san pham ocop"
+    "An Gaing có bao nhiu sảm phẩm"    -> "An Giang có bao nhiêu sản phẩm"
+    "<ten sentences of context>: giấy chứng nhận OCOP có thời hạn bao lâu?"
+                                       -> "giấy chứng nhận OCOP có thời hạn bao lâu?"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from actions.lexicon import Lexicon
+from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
+from bot.text import ABBREVIATIONS, fold, fold_char, has_diacritics, search_words
+
+QUERY_LIMIT = 500  # characters of the (focused) question sent to retrieval
+LONG_MESSAGE = 30  # words: longer messages are focused on their question sentence
+SHORT_SENTENCE = 6  # words: a shorter question sentence keeps the sentence before it
+# Below this share of words with accents (or with accents only on particles such as "ạ"),
+# a message was typed without them: its stray accents are dropped so that retrieval treats
+# it as unaccented text. Accented Vietnamese has accents on most words.
+STRAY_SHARE = 0.2
+PARTICLES = frozenset("ạ à ả ơi nhé nhá nhỉ hả hở ợ ạh".split())
+# Chat shorthand expanded in the query text itself (retrieval's BM25 expands every
+# abbreviation of bot.text, but the dense encoder only sees the text).
+CHAT_SHORTHAND = ("sp", "bnhieu", "bn", "nhiu", "ko", "k", "dc", "htx", "dn", "tthc", "ntm", "tmdt")
+# Function words of a question ("ocop là gì ạ"): with nothing else, the subject is bare.
+_FUNCTION = frozenset(
+    "a ah ak ad ai ban bot cai cho co cua day de em gi ha hay hoi la nao nghia nhe nhi oi the thi "
+    "vay voi z j".split()
+)
+BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
+DEFINITION = "la gi"  # folded "là gì": the canonical form of a definition question
+
+STAR_SIGNS = "⭐★"
+_SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+_QUESTION_CUE = re.compile(
+    r"\?|\b(bao nhieu|bao lau|bao gio|gi|nao|the nao|ra sao|khong|chua|may|ai|o dau|lam sao|khi nao)\b"
+)
+_REPEATED_PUNCT = re.compile(r"([?!.,])(?:\s*\1)+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([?!.,])")
+
+
+def strip_noise(text: str) -> str:
+    """Remove emoji and pictographs, collapse repeated punctuation ("??? 🤔🤔" -> "?")."""
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in STAR_SIGNS:  # "5⭐" is a star level (bot.entities.find_stars)
+            kept.append(ch)
+        elif cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e":
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    out = _REPEATED_PUNCT.sub(r"\1", "".join(kept))
+    out = _SPACE_BEFORE_PUNCT.sub(r"\1", out)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def focus(text: str) -> str:
+    """The question of a long message (the last sentence that asks something)."""
+    if len(text.split()) <= LONG_MESSAGE:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return text
+    asking = [i for i, s in enumerate(sentences) if s.endswith("?")]
+    if not asking:
+        asking = [i for i, s in enumerate(sentences) if _QUESTION_CUE.search(fold(s))]
+    if not asking:
+        return text
+    i = asking[-1]
+    question = sentences[i]
+    if len(question.split()) < SHORT_SENTENCE and i > 0:
+        question = f"{sentences[i - 1]} {question}"
+    return question
+
+
+def unify_accents(text: str) -> str:
+    """Drop the stray accents of a message typed without them ("ocop la gi ạ", "Tiền Giang
+    co bao nhieu sp"): only sentence particles, or a small share of its words, have any."""
+    words = re.findall(r"[^\W\d_]+", text)
+    accented = [w for w in words if has_diacritics(w)]
+    if not accented:
+        return text
+    only_particles = all(w.lower() in PARTICLES for w in accented)
+    if not only_particles and (len(accented) / len(words) >= STRAY_SHARE or len(words) < 5):
+        return text
+    return "".join(fold_char(c).upper() if c.isupper() else fold_char(c) for c in text)
+
+
+def _replace_words(text: str, replace: dict[str, str], lexicon: Lexicon | None, accented: bool) -> str:
+    """Replace whole words (folded, case-insensitive) not part of codes like "148/QĐ-TTg"."""
+    keys = "|".join(sorted((re.escape(k) for k in replace), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w/-])({keys})(?![\w/-])")
+    folded = fold(text)  # same length as text: spans map back
+    out, last = [], 0
+    for m in pattern.finditer(folded):
+        new = replace[m.group(1)]
+        if accented and lexicon is not None and new.islower():  # "bao nhiu" -> "bao nhiêu"
+            if " " in new:
+                new = lexicon.accent(new)
+            else:
+                before = re.findall(r"\w+", folded[: m.start()])
+                new = lexicon.written(new, before[-1].lower() if before else None)
+        out.append(text[last : m.start()] + new)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def expand_shorthand(text: str, lexicon: Lexicon | None) -> str:
+    """Spell out chat abbreviations and province short forms in the text's own style."""
+    accented = has_diacritics(text)
+    replace = {short: ABBREVIATIONS[short] for short in CHAT_SHORTHAND}
+    for short, name in PROVINCE_ABBREVIATIONS.items():
+        replace[short] = name if accented else fold(name).title()
+    return _replace_words(text, replace, lexicon, accented)
+
+
+def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
+    """ "ocop là cái gì vậy ạ?" -> "chương trình OCOP là gì" (the subject alone says too little,
+    and the filler words only dilute the query)."""
+    terms = [w for w in search_words(text) if w not in _FUNCTION]
+    if len(terms) != 1 or terms[0] not in BARE_SUBJECT:
+        return text
+    question = f"{BARE_SUBJECT[terms[0]]} {DEFINITION}"
+    return lexicon.accent(question) if lexicon is not None else question  # our words: accented
+
+
+def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:
+    """The search query for a (cleaned) user message."""
+    question = unify_accents(focus(strip_noise(text))[:QUERY_LIMIT].strip())
+    question = expand_shorthand(question, lexicon)
+    if lexicon is not None:
+        keep = frozenset(ABBREVIATIONS) | frozenset(PROVINCE_ABBREVIATIONS)
+        question = lexicon.correct(question, keep)
+        if lexicon.accents is not None:  # the dense encoder reads accented text far better
+            question = lexicon.accents.restore(question)
+    return expand_bare_subject(question, lexicon) or text
