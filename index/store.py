@@ -138,6 +138,9 @@ def save(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     faiss.write_index(make_faiss(matrix, exact_limit), str(tmp / "faiss.index"))
+    tokens = passage_tokens(rows)  # BM25 and IDF built once here, not at every load
+    lexical_index(tokens).save(str(tmp / "bm25"))
+    (tmp / "idf.json").write_text(json.dumps(idf_table(tokens), ensure_ascii=False), "utf-8")
     np.save(tmp / "vectors.npy", matrix)
     with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
@@ -200,10 +203,27 @@ def load(build_dir: Path, model_id: str | None = None) -> LoadedIndex:
             f"knowledge index was built with model {manifest.get('model_id')!r} but the server "
             f"uses {model_id!r}; run `make index`"
         )
+    try:
+        bm25 = bm25s.BM25.load(str(build_dir / "bm25"))
+        idf = json.loads((build_dir / "idf.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # built before BM25 was saved with the index
+        tokens = passage_tokens(rows)
+        bm25, idf = lexical_index(tokens), idf_table(tokens)
+    return LoadedIndex(manifest, rows, index, bm25, manifest_stamp(build_dir), idf=idf)
+
+
+def passage_tokens(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """BM25 tokens of every passage (title + sentences)."""
+    return [bm25_tokens(passage_embed_text(r["title"], " ".join(r["sentences"]))) for r in rows]
+
+
+def lexical_index(tokens: list[list[str]]) -> Any:  # noqa: ANN401 - bm25s has no types
+    """A BM25 index over the passages' tokens."""
+    import bm25s
+
     bm25 = bm25s.BM25()
-    tokens = [bm25_tokens(passage_embed_text(r["title"], " ".join(r["sentences"]))) for r in rows]
     bm25.index(tokens, show_progress=False)
-    return LoadedIndex(manifest, rows, index, bm25, manifest_stamp(build_dir), idf=idf_table(tokens))
+    return bm25
 
 
 def idf_table(tokens: list[list[str]]) -> dict[str, float]:

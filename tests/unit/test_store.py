@@ -126,3 +126,24 @@ def test_manifest_records_prompts_and_hashes(settings):
     m = json.loads((settings.build_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["query_prompt"] == "query: " and m["passage_prompt"] == "passage: "
     assert len(m["documents"]["a"]["sha256"]) == 64 and m["chunker"]
+
+
+def test_lexical_index_is_saved_with_the_build_and_loaded_as_built(settings, monkeypatch):
+    import shutil
+
+    import index.store as store
+
+    build(settings, HashEmbedder(), progress=False)
+    assert (settings.build_dir / "bm25").is_dir() and (settings.build_dir / "idf.json").is_file()
+    saved = load(settings.build_dir)
+    query = ["tien", "giang"]
+    expected = saved.bm25.get_scores(query)
+    # an index from before BM25 was saved: rebuilt at load, same scores and IDF
+    shutil.rmtree(settings.build_dir / "bm25")
+    rebuilt = load(settings.build_dir)
+    assert np.allclose(rebuilt.bm25.get_scores(query), expected)
+    assert rebuilt.idf == pytest.approx(saved.idf)
+    # and with the files present, load does not re-tokenise the passages
+    build(settings, HashEmbedder(), progress=False)
+    monkeypatch.setattr(store, "passage_tokens", lambda rows: pytest.fail("re-tokenised at load"))
+    assert np.allclose(load(settings.build_dir).bm25.get_scores(query), expected)
