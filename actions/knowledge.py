@@ -124,5 +124,9 @@ class ActionAnswerKnowledge(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answerer = self.answerer()
         question = answerer.prepare(text)
-        await answerer.answer(question, dispatcher, intent)
+        answered = await answerer.answer(question, dispatcher, intent)
+        if not answered and not find_provinces(question) and not find_stars(question):
+            # a refused message with nothing a follow-up could change ("phí thẩm định?",
+            # pasted markup) keeps the conversation's question for "còn Tiền Giang thì sao?"
+            return []
         return question_slots(question)

@@ -115,3 +115,18 @@ async def test_followup_with_only_a_province_and_no_context(fake_retriever):
     messages, _ = await run(ActionFollowup(fake_retriever, CONTACTS), tracker)
     assert messages[0]["response"] == "utter_kb_need_question"
     assert messages[0]["province"] == "Tiền Giang"
+
+
+async def test_refused_question_without_province_or_stars_keeps_the_context(fake_retriever):
+    previous = "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?"
+    tracker = tracker_with('ask_ocop_stats{"last_question": "x"}', last_question=previous)
+    messages, slots = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_kb_no_answer"
+    assert "last_question" not in slots
+
+
+async def test_refused_question_naming_a_province_becomes_the_context(fake_retriever):
+    tracker = tracker_with("Đồng Nai có bao nhiêu sản phẩm OCOP 3 sao?", last_question="OCOP là gì?")
+    messages, slots = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_kb_no_answer"
+    assert slots["last_question"].startswith("Đồng Nai") and slots["star"] == "3"
