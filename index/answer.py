@@ -165,6 +165,8 @@ def score_sentence(
         if not about & q_prov:
             return None  # about another province, or no province we can tell
         score += 0.4 if _provinces(sentence) else 0.2
+    elif _provinces(sentence):
+        score -= 0.3  # a question about the programme: one province's facts answer it less well
     number_q = bool(_NUMBER_Q.search(folded_q))
     naming_q = bool(_NAME_Q.search(folded_q))
     q_star = _stars(query)
@@ -172,12 +174,14 @@ def score_sentence(
         exact = (
             _stars(_STAR_RANGE.sub(" ", folded_s)) if not _STAR_RANGE.search(folded_q) else _stars(sentence)
         )
-        if exact & q_star:
+        if number_q or naming_q:
+            if not exact & q_star:
+                return None  # "bao nhiêu sản phẩm 3 sao" / "điểm nào đạt 4 sao": not this level
             score += 0.5
-        elif number_q or naming_q:
-            return None  # "bao nhiêu sản phẩm 3 sao" / "điểm nào đạt 4 sao": not this level
-        else:
-            score -= 0.4
+        elif exact & q_star:
+            score += 0.2  # "đạt 4 sao có được thưởng không": the level is a detail of the question
+        elif _stars(sentence):
+            score -= 0.4  # about other star levels
     if naming_q and not _NAMES_S.search(sentence):
         return None  # "kể tên ...": a count or a remark names nothing
     if _WHO_Q.search(folded_q) and names_person(sentence):
@@ -197,10 +201,26 @@ def score_sentence(
             return None  # asks "how many X" but the sentence counts something else
         if unit in ("tien", "trieu") and not same_money_kind(folded_q, folded_s):
             return None  # "phí thẩm định bao nhiêu tiền": a support amount is not a fee
+        if key_overlap(q_terms, query, unit, s_set | set(_tokens(title))) < 0.34:
+            return None  # a figure, but about little of what was asked ("xuất khẩu sang Nhật Bản")
         score += 1.4 if unit else 0.2
         if bool(_TARGET_Q.search(folded_q)) != bool(_TARGET_S.search(folded_s)):
             score -= 0.6  # a target answering "how many are there" (or the reverse)
     return score
+
+
+# Words of figure questions that say nothing about what is counted.
+_FILLERS = frozenset("nhiu bn bnhieu may tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc".split())
+
+
+def key_overlap(q_terms: set[str], query: str, unit: str | None, s_set: set[str]) -> float:
+    """Share of what a figure question is about (not its province, unit or stars) in a sentence."""
+    drop = set(_tokens(" ".join(_provinces(query)))) | set((unit or "").split()) | {"sao", "nam"}
+    drop |= {t for t in q_terms if t.isdigit()}
+    key = q_terms - drop - _FILLERS
+    if len(key) < 3:
+        return 1.0  # "Sóc Trăng có bao nhiêu sản phẩm": nothing more to check
+    return len(key & s_set) / len(key)  # unweighted: one rare word missing ("phải") is not enough
 
 
 def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
