@@ -141,7 +141,9 @@ def score_sentence(
     `passage` is the whole passage (where a year asked about may be stated).
     """
     q_tokens = _tokens(query)
-    q_terms = {t for t in q_tokens if t not in STOP}
+    q_star = _stars(query)
+    # star digits are weighed by the star rules below, not as words
+    q_terms = {t for t in q_tokens if t not in STOP and t not in q_star}
     q_prov = _provinces(query)
     s_tokens = _tokens(_without_provinces(sentence, q_prov))
     s_set = set(s_tokens)
@@ -169,7 +171,6 @@ def score_sentence(
         score -= 0.3  # a question about the programme: one province's facts answer it less well
     number_q = bool(_NUMBER_Q.search(folded_q))
     naming_q = bool(_NAME_Q.search(folded_q))
-    q_star = _stars(query)
     if q_star:
         exact = (
             _stars(_STAR_RANGE.sub(" ", folded_s)) if not _STAR_RANGE.search(folded_q) else _stars(sentence)
