@@ -29,10 +29,11 @@ _FIGURE = re.compile(
 _TARGET_Q = re.compile(
     r"\b(muc tieu|phan dau|chi tieu|du kien|ke hoach|dat ra|den nam|se co|dinh huong|muon co|toi thieu)\b"
 )
-_TARGET_S = re.compile(r"\b(muc tieu|phan dau|chi tieu|du kien|it nhat|se phat trien|dinh huong)\b")
+_TARGET_S = re.compile(r"\b(muc tieu|phan dau|chi tieu|du kien|it nhat|dinh huong)\b")
 _YEAR = re.compile(r"(?<![\d.])(?:19[89]\d|20[0-3]\d)(?!\d)")
 # "vào ngày nào", "năm nào", "từ bao giờ": the sentence must state a date or a year.
 _WHEN_Q = re.compile(r"\b(ngay nao|nam nao|thang nao|tu bao gio|tu khi nao|thoi diem nao)\b")
+_FULL_DATE = re.compile(r"\b\d{1,2}/\d{1,2}\b|\bngay \d{1,2} thang \d{1,2}\b")
 _DATE_S = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}/\d{1,2}|thang \d{1,2}\b")
 # "kể tên", "những sản phẩm nào": a count ("02 sản phẩm 5 sao") does not name anything.
 _NAME_Q = re.compile(
@@ -158,6 +159,8 @@ def score_sentence(
         return None  # "năm 2019 ...": nothing here is about that year
     if _WHEN_Q.search(folded_q) and not _DATE_S.search(folded_s):
         return None  # asks when: the sentence must give a date or a year
+    if re.search(r"\bngay nao\b", folded_q) and not _FULL_DATE.search(folded_s):
+        return None  # "vào ngày nào": a day, not only a year
     weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
     overlap = sum(weight(t) for t in q_terms & s_set) / sum(weight(t) for t in q_terms)
     phrase = len(_bigrams(q_tokens) & _bigrams(s_tokens))
@@ -211,7 +214,11 @@ def score_sentence(
 
 
 # Words of figure questions that say nothing about what is counted.
-_FILLERS = frozenset("nhiu bn bnhieu may tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc".split())
+_FILLERS = frozenset(
+    "nhiu bn bnhieu may tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc "
+    # target words (weighed by the target rule) and document references (by the number rule)
+    "ke hoach chi tieu muc tieu phan dau du kien kh ubnd qd ttg de an quyet dinh".split()
+)
 
 
 def key_overlap(q_terms: set[str], query: str, unit: str | None, s_set: set[str]) -> float:
