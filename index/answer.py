@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ _MONEY_KINDS = (
     ("von", r"\bvon\b"),
     ("luong", r"\bluong\b"),
 )
+# An agency named in a question ("sở công thương", "phòng tổng hợp", "bộ tài chính").
+_AGENCY = re.compile(r"\b(?:so|phong|bo|van phong) (?!san\b|pham\b)[a-z]+ [a-z]+")
 # A number naming a document ("152/KH-UBND", "1048"), not a year or an amount.
 _ID_NUMBER = re.compile(
     r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))(\d{3,5})(?![\d.,]|\s*(?:%|san pham|sp|diem|trieu|chu the))"
@@ -134,12 +137,14 @@ def score_sentence(
     title: str,
     idf: dict[str, float] | None = None,
     passage: str = "",
+    document: str = "",
 ) -> float | None:
     """Score how well one sentence answers the query; None if it cannot be the answer.
 
     `context` is the text before the sentence in its passage (what "tỉnh", "Trong đó"
     refer to); `title` names what the document is about (with its date);
-    `passage` is the whole passage (where a year asked about may be stated).
+    `passage` is the whole passage (where a year asked about may be stated);
+    `document` what was retrieved of the whole document (where its number is stated).
     """
     q_tokens = _tokens(query)
     q_star = _stars(query)
@@ -170,7 +175,7 @@ def score_sentence(
         if not about & q_prov:
             return None  # about another province, or no province we can tell
         score += 0.4 if _provinces(sentence) else 0.2
-    elif _provinces(sentence):
+    elif _provinces(sentence) and not any(_named_like(folded_q, name) for name in _provinces(sentence)):
         score -= 0.3  # a question about the programme: one province's facts answer it less well
     number_q = bool(_NUMBER_Q.search(folded_q))
     naming_q = bool(_NAME_Q.search(folded_q))
@@ -179,28 +184,36 @@ def score_sentence(
             _stars(_STAR_RANGE.sub(" ", folded_s)) if not _STAR_RANGE.search(folded_q) else _stars(sentence)
         )
         if number_q or naming_q:
-            if not exact & q_star:
+            if exact & q_star:
+                score += 0.5
+            elif _stars(sentence) & q_star:
+                score -= 0.3  # only "từ 3 sao trở lên": a total, the answer if nothing better
+            else:
                 return None  # "bao nhiêu sản phẩm 3 sao" / "điểm nào đạt 4 sao": not this level
-            score += 0.5
         elif exact & q_star:
             score += 0.2  # "đạt 4 sao có được thưởng không": the level is a detail of the question
         elif _stars(sentence):
             score -= 0.4  # about other star levels
     if naming_q and not _NAMES_S.search(sentence):
         return None  # "kể tên ...": a count or a remark names nothing
+    agency = _AGENCY.search(folded_q)
+    if agency and re.search(rf"\b{agency.group(0)}\b", " ".join(s_tokens)):
+        score += 1.0  # "Sở Công Thương làm gì": the sentence about that agency
     if _WHO_Q.search(folded_q) and names_person(sentence):
         score += 0.5
     ids = _ID_NUMBER.findall(folded_q)
     if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
         score += (
             0.5
-            if any(re.search(rf"(?<!\d){i}(?!\d)", fold(f"{sentence} {passage} {title}")) for i in ids)
+            if any(
+                re.search(rf"(?<!\d){i}(?!\d)", fold(f"{sentence} {passage} {document} {title}")) for i in ids
+            )
             else -0.5
         )
     if number_q:
         if not has_figure(sentence):
             return None
-        unit = asked_unit(folded_q)
+        unit = "%" if "%" in query else asked_unit(folded_q)
         if unit and not states_count_of(sentence, unit):
             return None  # asks "how many X" but the sentence counts something else
         if unit in ("tien", "trieu") and not same_money_kind(folded_q, folded_s):
@@ -217,7 +230,7 @@ def score_sentence(
 _FILLERS = frozenset(
     "nhiu bn bnhieu may tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc "
     # target words (weighed by the target rule) and document references (by the number rule)
-    "ke hoach chi tieu muc tieu phan dau du kien kh ubnd qd ttg de an quyet dinh".split()
+    "ke hoach chi tieu muc tieu phan dau du kien kh ubnd uy ban nhan dan qd ttg de an quyet dinh".split()
 )
 
 
@@ -237,6 +250,30 @@ def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
         if re.search(pattern, folded_query):
             return bool(re.search(pattern, folded_sentence))
     return True
+
+
+@functools.lru_cache(maxsize=50_000)
+def _named_like(folded_query: str, province: str) -> bool:
+    """Does the question name this province, perhaps misspelt ("Sóc Trănng", "tien giag")?"""
+    target = " ".join(_tokens(province))
+    words = folded_query.split()
+    n = len(target.split())
+    return any(
+        difflib.SequenceMatcher(None, " ".join(words[i : i + n]), target).ratio() >= 0.8
+        for i in range(len(words) - n + 1)
+    )
+
+
+def with_misspelt_province(query: str, hits: list[HitLike]) -> str:
+    """The query, plus the province it names misspelt ("Sóc Trănng") if a passage names it."""
+    if _provinces(query):
+        return query
+    folded_q = " ".join(_tokens(query))
+    named = set()
+    for hit in hits:
+        named |= _provinces(hit.row.get("title", "")) | _provinces(" ".join(hit.row["sentences"]))
+    like = sorted(name for name in named if _named_like(folded_q, name))
+    return f"{query} ({like[0]})" if len(like) == 1 else query
 
 
 def names_person(sentence: str) -> bool:
@@ -358,6 +395,7 @@ def compose(
     idf: dict[str, float] | None = None,
     max_sentences: int = 4,
     max_words: int = 90,
+    max_hits: int = 5,
 ) -> Answer | None:
     """Return the best extractive answer from the hits, or None if nothing answers."""
     if not hits:
@@ -365,13 +403,22 @@ def compose(
     top_fused = max(h.fused for h in hits) or 1.0
     best: tuple[float, int, int] | None = None
     scored: dict[tuple[int, int], float] = {}
-    for hi, hit in enumerate(hits[:5]):
+    query = with_misspelt_province(query, hits[:max_hits])
+    doc_text: dict[str, str] = {}
+    for hit in hits[:max_hits]:
+        doc_text[hit.row["doc_id"]] = (
+            doc_text.get(hit.row["doc_id"], "") + " " + " ".join(hit.row["sentences"])
+        )
+    for hi, hit in enumerate(hits[:max_hits]):
         sentences = hit.row["sentences"]
         context = ""  # the last earlier sentence of the passage that names a province
         title = f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"
+        # the passage, with what the other retrieved passages of its document say (the
+        # plan's number or year is often stated once, at the top of the document)
         passage = " ".join(sentences)
+        document = doc_text.get(hit.row["doc_id"], "")
         for si, sentence in enumerate(sentences):
-            s = score_sentence(sentence, query, context, title, idf, passage)
+            s = score_sentence(sentence, query, context, title, idf, passage, document)
             if _provinces(sentence):
                 context = sentence
             if s is None:
