@@ -421,6 +421,8 @@ def compose(
             s = score_sentence(sentence, query, context, title, idf, passage, document)
             if _provinces(sentence):
                 context = sentence
+            if fold(sentence).strip().lower() == fold(hit.row.get("title", "")).strip().lower():
+                continue  # the document's heading ("Chu trình OCOP hằng năm gồm 6 bước"), not an answer
             if s is None:
                 continue
             s += 0.3 * hit.fused / top_fused

@@ -126,3 +126,17 @@ def test_asked_units_and_figures():
     assert asked_unit("so san pham 5 sao tang tu bao nhieu len bao nhieu") is None
     assert asked_unit("hoi dong co bao nhieu thanh vien") == "thanh vien"
     assert has_figure("dự kiến khoảng 5-8 sản phẩm") and not has_figure("giai đoạn 2021-2025")
+
+
+def test_the_document_heading_is_not_an_answer():
+    cycle = doc(
+        "Chu trình OCOP gồm 6 bước",
+        "2025-07-06",
+        [
+            "Chu trình OCOP gồm 6 bước",
+            "Chương trình OCOP được triển khai hằng năm theo một chu trình gồm 6 bước.",
+            "Sáu bước là: tuyên truyền; nhận ý tưởng; nhận phương án; triển khai; đánh giá; xúc tiến thương mại.",
+        ],
+    )
+    text = answer("Chu trình OCOP gồm bao nhiêu bước?", {"c": cycle})
+    assert text.startswith("Chương trình OCOP được triển khai") and "xúc tiến thương mại" in text
