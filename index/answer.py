@@ -38,9 +38,9 @@ _FULL_DATE = re.compile(r"\b\d{1,2}/\d{1,2}\b|\bngay \d{1,2} thang \d{1,2}\b")
 _DATE_S = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}/\d{1,2}|thang \d{1,2}\b")
 # "kể tên", "những sản phẩm nào": a count ("02 sản phẩm 5 sao") does not name anything.
 _NAME_Q = re.compile(
-    r"\b(ke ten|liet ke|ten (cua )?(cac|nhung)|(san pham|diem du lich|diem|co so|hop tac xa|doanh nghiep) nao)\b"
+    r"\b(ke ten|liet ke|ten (cua )?(cac|nhung)|(san pham|diem du lich|diem|co so|hop tac xa|doanh nghiep)(?: ocop)? nao)\b"
 )
-_NAMES_S = re.compile(r"[:“\"]|\bnhu\b")
+_NAMES_S = re.compile(r":|\bnhu\b")
 # "ai chủ trì ...": prefer sentences that name a person.
 _WHO_Q = re.compile(r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b")
 # What an amount of money is ("phí thẩm định", "giá", "hỗ trợ", "thưởng"): asked kind -> regex.
@@ -49,14 +49,17 @@ _MONEY_KINDS = (
     ("kinh phi", r"\bkinh phi\b"),
     ("le phi", r"\ble phi\b"),
     ("phi", r"(?<!chi )(?<!kinh )(?<!le )\bphi\b"),
-    ("gia", r"(?<!danh )\bgia\b(?! tri)"),
+    ("gia", r"(?<!danh )(?<!quoc )(?<!tham )\bgia\b(?! tri| dinh| tang)"),
     ("ho tro", r"\bho tro\b"),
     ("thuong", r"\bthuong\b(?! mai| hieu)"),
     ("von", r"\bvon\b"),
     ("luong", r"\bluong\b"),
+    ("lai suat", r"\blai suat\b"),
 )
 # An agency named in a question ("sở công thương", "phòng tổng hợp", "bộ tài chính").
 _AGENCY = re.compile(r"\b(?:so|phong|bo|van phong) (?!san\b|pham\b)[a-z]+ [a-z]+")
+# A fee, price, loan or wage asked without "bao nhiêu tiền" ("lệ phí ... là bao nhiêu").
+_PRICE_Q = re.compile(r"\b(le phi|chi phi|kinh phi|phi|gia|von|luong|lai suat)\b(?! tri)")
 # A number naming a document ("152/KH-UBND", "1048"), not a year or an amount.
 _ID_NUMBER = re.compile(
     r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))(\d{3,5})(?![\d.,]|\s*(?:%|san pham|sp|diem|trieu|chu the))"
@@ -70,7 +73,7 @@ _ANNOUNCE = re.compile(
 # Questions that want a list or a procedure: neighbouring sentences that also answer are kept.
 _LIST_Q = re.compile(
     r"\b(nhu the nao|the nao|lam sao|ra sao|nhung gi|gom nhung|gom gi|cac buoc|nhung (nhom|buoc|loai|giay to|mau)|"
-    r"nhiem vu gi|lam gi|nao)\b"
+    r"nhiem vu gi|lam gi|nhung \w+(?: \w+)? nao)\b"
 )
 
 _SMALL_RANGE = re.compile(r"(?<![\d/.-])(\d{1,3})\s*[-–]\s*(\d{1,3})(?![\d/-])")
@@ -138,13 +141,15 @@ def score_sentence(
     idf: dict[str, float] | None = None,
     passage: str = "",
     document: str = "",
+    previous: str = "",
 ) -> float | None:
     """Score how well one sentence answers the query; None if it cannot be the answer.
 
     `context` is the text before the sentence in its passage (what "tỉnh", "Trong đó"
     refer to); `title` names what the document is about (with its date);
     `passage` is the whole passage (where a year asked about may be stated);
-    `document` what was retrieved of the whole document (where its number is stated).
+    `document` what was retrieved of the whole document (where its number is stated);
+    `previous` the sentence before (a year asked about may be stated there).
     """
     q_tokens = _tokens(query)
     q_star = _stars(query)
@@ -160,7 +165,12 @@ def score_sentence(
     folded_q = " ".join(q_tokens)
     folded_s = fold(sentence).lower()
     years = set(_YEAR.findall(folded_q))
-    if years and not years & set(_YEAR.findall(fold(f"{sentence} {passage} {title}"))):
+    # the sentence, its document's title and date, the sentence it continues ("Trong đó, ..."),
+    # or "năm 2024" in its passage (not a decision's date "ngày 07/5/2018")
+    before = previous if re.match(r"(trong do|trong so|ngoai ra|bao gom|gom)\b", folded_s) else ""
+    stated = set(_YEAR.findall(fold(f"{before} {sentence} {title}")))
+    stated |= set(re.findall(r"\bnam ((?:19|20)\d\d)\b", fold(passage).lower()))  # "đợt 3 năm 2024" heading
+    if years and not years & stated:
         return None  # "năm 2019 ...": nothing here is about that year
     if _WHEN_Q.search(folded_q) and not _DATE_S.search(folded_s):
         return None  # asks when: the sentence must give a date or a year
@@ -194,7 +204,7 @@ def score_sentence(
             score += 0.2  # "đạt 4 sao có được thưởng không": the level is a detail of the question
         elif _stars(sentence):
             score -= 0.4  # about other star levels
-    if naming_q and not _NAMES_S.search(sentence):
+    if naming_q and not re.search(r"\b(chua|khong)\s*$", folded_q) and not _NAMES_S.search(sentence):
         return None  # "kể tên ...": a count or a remark names nothing
     agency = _AGENCY.search(folded_q)
     if agency and re.search(rf"\b{agency.group(0)}\b", " ".join(s_tokens)):
@@ -203,20 +213,21 @@ def score_sentence(
         score += 0.5
     ids = _ID_NUMBER.findall(folded_q)
     if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
-        score += (
-            0.5
-            if any(
-                re.search(rf"(?<!\d){i}(?!\d)", fold(f"{sentence} {passage} {document} {title}")) for i in ids
-            )
-            else -0.5
-        )
+        if _names_any(sentence, ids):
+            score += 0.8
+        elif _names_any(f"{passage} {document} {title}", ids):
+            score += 0.3
+        else:
+            score -= 0.5
     if number_q:
         if not has_figure(sentence):
             return None
         unit = "%" if "%" in query else asked_unit(folded_q)
         if unit and not states_count_of(sentence, unit):
             return None  # asks "how many X" but the sentence counts something else
-        if unit in ("tien", "trieu") and not same_money_kind(folded_q, folded_s):
+        if (unit in ("tien", "trieu") or _PRICE_Q.search(folded_q)) and not same_money_kind(
+            folded_q, folded_s
+        ):
             return None  # "phí thẩm định bao nhiêu tiền": a support amount is not a fee
         if key_overlap(q_terms, query, unit, s_set | set(_tokens(title))) < 0.34:
             return None  # a figure, but about little of what was asked ("xuất khẩu sang Nhật Bản")
@@ -242,6 +253,12 @@ def key_overlap(q_terms: set[str], query: str, unit: str | None, s_set: set[str]
     if len(key) < 3:
         return 1.0  # "Sóc Trăng có bao nhiêu sản phẩm": nothing more to check
     return len(key & s_set) / len(key)  # unweighted: one rare word missing ("phải") is not enough
+
+
+def _names_any(text: str, numbers: list[str]) -> bool:
+    """Does the text name one of these (document) numbers?"""
+    folded = fold(text)
+    return any(re.search(rf"(?<!\d){n}(?!\d)", folded) for n in numbers)
 
 
 def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
@@ -359,7 +376,7 @@ _UNITS = {
 
 # Words after "bao nhiêu" that are not the thing counted ("tăng từ bao nhiêu lên bao nhiêu").
 _NOT_UNIT = STOP | frozenset("len xuong nua roi the thi vay ocop nam nay sp dat".split())
-_OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+ \w+)")
+_OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+)(?: (\w+))?")
 
 
 def asked_unit(folded_query: str) -> str | None:
@@ -384,9 +401,11 @@ def asked_unit(folded_query: str) -> str | None:
         if unit.split()[0] in _UNITS:
             return unit.split()[0]
     m = _OPEN_UNIT_RE.search(folded_query)
-    if m and not set(m.group(1).split()) & _NOT_UNIT:
-        return m.group(1)
-    return None
+    if not m or m.group(1) in _NOT_UNIT:
+        return None
+    if m.group(2) and m.group(2) not in _NOT_UNIT:
+        return f"{m.group(1)} {m.group(2)}"  # "bao nhiêu thành viên"
+    return m.group(1)  # "bao nhiêu người?"
 
 
 def compose(
@@ -418,7 +437,8 @@ def compose(
         passage = " ".join(sentences)
         document = doc_text.get(hit.row["doc_id"], "")
         for si, sentence in enumerate(sentences):
-            s = score_sentence(sentence, query, context, title, idf, passage, document)
+            previous = sentences[si - 1] if si else ""
+            s = score_sentence(sentence, query, context, title, idf, passage, document, previous)
             if _provinces(sentence):
                 context = sentence
             if fold(sentence).strip().lower() == fold(hit.row.get("title", "")).strip().lower():
