@@ -154,7 +154,9 @@ def score_sentence(
     q_tokens = _tokens(query)
     q_star = _stars(query)
     # star digits are weighed by the star rules below, not as words
-    q_terms = {t for t in q_tokens if t not in STOP and t not in q_star}
+    ids = _ID_NUMBER.findall(" ".join(q_tokens))
+    # star digits and document numbers are weighed by their own rules below, not as words
+    q_terms = {t for t in q_tokens if t not in STOP and t not in q_star and t not in ids}
     q_prov = _provinces(query)
     s_tokens = _tokens(_without_provinces(sentence, q_prov))
     s_set = set(s_tokens)
@@ -209,9 +211,10 @@ def score_sentence(
     agency = _AGENCY.search(folded_q)
     if agency and re.search(rf"\b{agency.group(0)}\b", " ".join(s_tokens)):
         score += 1.0  # "Sở Công Thương làm gì": the sentence about that agency
+    if _LIST_Q.search(folded_q) and is_list(sentence, asked_noun(folded_q)):
+        score += 0.5 * overlap  # "gồm những nhóm nào": the sentence that gives the list
     if _WHO_Q.search(folded_q) and names_person(sentence):
         score += 0.5
-    ids = _ID_NUMBER.findall(folded_q)
     if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
         if _names_any(sentence, ids):
             score += 0.8
@@ -480,12 +483,25 @@ def compose(
     return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(text), score)
 
 
+def is_list(sentence: str, noun: str = "") -> bool:
+    """Does the sentence enumerate ("gồm: a; b; c", "a, b, c và d", "QĐ 1048 và QĐ 781")?"""
+    if ":" in sentence or sentence.count(";") >= 2 or sentence.count(",") >= 3:
+        return True
+    return bool(noun) and " ".join(_tokens(sentence)).count(noun) >= 3
+
+
+def asked_noun(folded_query: str) -> str:
+    """What "những X nào" asks to list ("quyet dinh"), or ""."""
+    m = re.search(r"\bnhung (\w+(?: \w+)?) nao\b", folded_query)
+    return m.group(1) if m else ""
+
+
 def announces_list(sentence: str, following: str) -> bool:
     """Does the sentence announce a list ("chia thành 6 nhóm") that the next one gives?"""
     folded = fold(sentence).lower()
     if ":" in sentence or not _ANNOUNCE.search(folded):
         return False
-    return ":" in following or following.count(";") >= 2 or following.count(",") >= 3
+    return is_list(following)
 
 
 def format_date(value: Any) -> str:
