@@ -140,3 +140,32 @@ def test_the_document_heading_is_not_an_answer():
     )
     text = answer("Chu trình OCOP gồm bao nhiêu bước?", {"c": cycle})
     assert text.startswith("Chương trình OCOP được triển khai") and "xúc tiến thương mại" in text
+
+
+def test_fees_prices_and_single_word_units():
+    cert = doc(
+        "Giấy chứng nhận OCOP",
+        "2025-07-06",
+        ["Chỉ sản phẩm đạt từ 3 sao đến 5 sao mới được cấp giấy chứng nhận OCOP, có thời hạn 36 tháng."],
+    )
+    assert answer("Lệ phí cấp giấy chứng nhận OCOP là bao nhiêu?", {"c": cert}) is None
+    assert answer("Sóc Trăng có bao nhiêu người tiếp đoàn?", {"st": VISIT}) is None
+    assert asked_unit("hoi dong co bao nhieu nguoi") == "nguoi"
+
+
+def test_a_decision_date_is_not_the_year_asked():
+    assert answer("Sóc Trăng có bao nhiêu sản phẩm OCOP vào năm 2019?", {"st": VISIT}) is None
+
+
+def test_list_questions_prefer_the_sentence_giving_the_list():
+    decisions = doc(
+        "Cơ sở pháp lý OCOP",
+        "2025-07-06",
+        [
+            "Quyết định 1489/QĐ-TTg sửa quy trình của Quyết định 148 thành hai cấp: cấp tỉnh và cấp trung ương.",
+            "Quyết định 148/QĐ-TTg thay thế Quyết định 1048/QĐ-TTg và Quyết định 781/QĐ-TTg.",
+        ],
+    )
+    assert "1048" in answer("Quyết định 148 thay thế những quyết định nào?", {"d": decisions})
+    text = answer("Sản phẩm OCOP gồm những nhóm nào?", {"g": GROUPS})
+    assert "đồ uống" in text
