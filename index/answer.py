@@ -58,6 +58,12 @@ _MONEY_KINDS = (
 )
 # An agency named in a question ("sở công thương", "phòng tổng hợp", "bộ tài chính").
 _AGENCY = re.compile(r"\b(?:so|phong|bo|van phong) (?!san\b|pham\b)[a-z]+ [a-z]+")
+# A decision's number and date ("Quyết định 919/QĐ-TTg ngày 01/08/2022", "53/2022/TT-BTC"):
+# its year is when the text was signed, not the year a figure is about.
+_DECISION_REF = re.compile(
+    r"\b(?:quyet dinh|qd|thong tu|nghi dinh|ke hoach)\s*(?:so\s*)?[\w/.-]*"
+    r"(?:\s*ngay \d{1,2}(?:/\d{1,2}/\d{4}| thang \d{1,2} nam \d{4}))?"
+)
 # A fee, price, loan or wage asked without "bao nhiêu tiền" ("lệ phí ... là bao nhiêu").
 _PRICE_Q = re.compile(r"\b(le phi|chi phi|kinh phi|phi|gia|von|luong|lai suat)\b(?! tri)")
 # A number naming a document ("152/KH-UBND", "1048"), not a year or an amount.
@@ -170,7 +176,8 @@ def score_sentence(
     # the sentence, its document's title and date, the sentence it continues ("Trong đó, ..."),
     # or "năm 2024" in its passage (not a decision's date "ngày 07/5/2018")
     before = previous if re.match(r"(trong do|trong so|ngoai ra|bao gom|gom)\b", folded_s) else ""
-    stated = set(_YEAR.findall(fold(f"{before} {sentence} {title}")))
+    own = folded_s if _WHEN_Q.search(folded_q) else _DECISION_REF.sub(" ", folded_s)
+    stated = set(_YEAR.findall(fold(f"{before} {own} {title}")))
     stated |= set(re.findall(r"\bnam ((?:19|20)\d\d)\b", fold(passage).lower()))  # "đợt 3 năm 2024" heading
     if years and not years & stated:
         return None  # "năm 2019 ...": nothing here is about that year
@@ -232,7 +239,7 @@ def score_sentence(
             folded_q, folded_s
         ):
             return None  # "phí thẩm định bao nhiêu tiền": a support amount is not a fee
-        if key_overlap(q_terms, query, unit, s_set | set(_tokens(title))) < 0.34:
+        if key_overlap(q_terms, query, unit, s_set | set(_tokens(title))) < 0.3:
             return None  # a figure, but about little of what was asked ("xuất khẩu sang Nhật Bản")
         score += 1.4 if unit else 0.2
         if bool(_TARGET_Q.search(folded_q)) != bool(_TARGET_S.search(folded_s)):
@@ -242,7 +249,7 @@ def score_sentence(
 
 # Words of figure questions that say nothing about what is counted.
 _FILLERS = frozenset(
-    "nhiu bn bnhieu may tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc "
+    "nhiu bn bnhieu may lau tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc "
     # target words (weighed by the target rule) and document references (by the number rule)
     "ke hoach chi tieu muc tieu phan dau du kien kh ubnd uy ban nhan dan qd ttg de an quyet dinh".split()
 )
@@ -343,6 +350,11 @@ def states_count_of(sentence: str, unit: str) -> bool:
     folded = fold(sentence).lower()
     if unit == "%":
         return bool(re.search(r"\d\s*%|phan tram", folded))
+    if unit == "thoi gian":  # a duration ("bao lâu")
+        text = " ".join(search_words(_DATE_WORDS.sub(" ", folded)))
+        return bool(
+            re.search(r"\b(\d+|mot|hai|ba|bon|sau|bay|tam|chin|muoi) (ngay|thang|nam|tuan|gio)\b", text)
+        )
     if unit in ("tien", "trieu"):  # an amount of money
         return bool(re.search(r"\d\s*(trieu|ty|nghin|ngan|dong|vnd)\b", folded))
     folded = re.sub(r"(\d)\s*%", r"\1 phantram", _DATE_WORDS.sub(" ", folded))  # "40% chủ thể" is a share
@@ -390,6 +402,8 @@ def asked_unit(folded_query: str) -> str | None:
     so that a sentence counting something else cannot answer it. "bao nhiêu X" is read
     before "số X" ("hồ sơ ... bao nhiêu tiền" asks for money, not for "sơ").
     """
+    if re.search(r"\bbao lau\b", folded_query):
+        return "thoi gian"
     found = [m.group(1) for m in _UNIT_RE.finditer(folded_query)]
     found.sort(
         key=lambda u: 0 if re.search(rf"\b(bao nhieu|bao nhiu|may) {re.escape(u)}", folded_query) else 1

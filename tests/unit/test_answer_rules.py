@@ -169,3 +169,20 @@ def test_list_questions_prefer_the_sentence_giving_the_list():
     assert "1048" in answer("Quyết định 148 thay thế những quyết định nào?", {"d": decisions})
     text = answer("Sản phẩm OCOP gồm những nhóm nào?", {"g": GROUPS})
     assert "đồ uống" in text
+
+
+def test_durations_and_decision_years():
+    cert = doc(
+        "Giấy chứng nhận OCOP",
+        "2025-07-06",
+        ["Giấy chứng nhận OCOP có thời hạn 36 tháng kể từ ngày công nhận."],
+    )
+    assert "36 tháng" in answer("Giấy chứng nhận OCOP có thời hạn bao lâu?", {"c": cert})
+    assert asked_unit("tham dinh ho so mat bao lau") == "thoi gian"
+    target = doc(
+        "Mục tiêu OCOP quốc gia",
+        "2025-07-01",
+        ["Mục tiêu theo Quyết định 919/QĐ-TTg ngày 01/08/2022 là có ít nhất 10.000 sản phẩm OCOP cả nước."],
+    )
+    # 2022 is when the decision was signed, not a year the figure is about
+    assert answer("Năm 2022 cả nước có bao nhiêu sản phẩm OCOP?", {"t": target}) is None
