@@ -82,6 +82,8 @@ _LIST_Q = re.compile(
     r"nhiem vu gi|lam gi|nhung \w+(?: \w+)? nao)\b"
 )
 
+# A sentence that only makes sense after the one before it.
+_CONTINUES = re.compile(r"(trong do|trong so do|trong so nay|ngoai ra|dong thoi|tuy nhien|ben canh do)\b")
 _SMALL_RANGE = re.compile(r"(?<![\d/.-])(\d{1,3})\s*[-–]\s*(\d{1,3})(?![\d/-])")
 
 
@@ -492,6 +494,11 @@ def compose(
             fold(nxt).lower().startswith(("trong do", "bao gom", "gom")) or announces_list(sentences[si], nxt)
         ):
             chosen.append(si + 1)
+    first = min(chosen)
+    if first > 0 and _CONTINUES.match(fold(sentences[first]).lower()) and len(chosen) < max_sentences:
+        n_words = sum(len(sentences[k].split()) for k in chosen) + len(sentences[first - 1].split())
+        if n_words <= max_words:
+            chosen.append(first - 1)  # "Trong đó, 19 sản phẩm 4 sao": say what "đó" is
     picked = [sentences[k] for k in sorted(chosen)]
     text = " ".join(picked)
     return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(text), score)

@@ -186,3 +186,8 @@ def test_durations_and_decision_years():
     )
     # 2022 is when the decision was signed, not a year the figure is about
     assert answer("Năm 2022 cả nước có bao nhiêu sản phẩm OCOP?", {"t": target}) is None
+
+
+def test_a_continuing_sentence_comes_with_the_one_it_continues():
+    text = answer("Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?", {"st": VISIT})
+    assert text.startswith("Đến nay tỉnh Sóc Trăng có 189") and "19 sản phẩm 4 sao" in text
