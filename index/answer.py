@@ -165,6 +165,12 @@ def score_sentence(
     ids = _ID_NUMBER.findall(" ".join(q_tokens))
     # star digits and document numbers are weighed by their own rules below, not as words
     q_terms = {t for t in q_tokens if t not in STOP and t not in q_star and t not in ids}
+    if (
+        not q_terms
+        and "ocop" in q_tokens
+        and re.search(r"\b(la gi|nghia la|nghia gi|la sao)\b", " ".join(q_tokens))
+    ):
+        q_terms = {"ocop"}  # "OCOP là gì?": the programme itself is what is asked about
     q_prov = _provinces(query)
     s_tokens = _tokens(_without_provinces(sentence, q_prov))
     s_set = set(s_tokens)

@@ -191,3 +191,15 @@ def test_durations_and_decision_years():
 def test_a_continuing_sentence_comes_with_the_one_it_continues():
     text = answer("Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?", {"st": VISIT})
     assert text.startswith("Đến nay tỉnh Sóc Trăng có 189") and "19 sản phẩm 4 sao" in text
+
+
+def test_what_is_ocop_is_answered_but_ocop_alone_is_not():
+    about = doc(
+        "Chương trình OCOP là gì",
+        "2025-07-06",
+        [
+            'OCOP là viết tắt của tiếng Anh "One Commune One Product", tên tiếng Việt là Chương trình Mỗi xã một sản phẩm.'
+        ],
+    )
+    assert "One Commune One Product" in answer("OCOP là gì?", {"a": about})
+    assert answer("ocop ocop ocop", {"a": about}) is None
