@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class Tuning:
     province_boost: float = 0.5
     coverage_rerank: float = 1.0
     answer_type_boost: float = 1.0
+    document_boost: float = 1.0
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Tuning:
@@ -153,6 +155,7 @@ class HybridRetriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
         self._province_rerank(query, fused)
+        self._document_rerank(query, fused)
         self._answer_type_rerank(query, fused)
         coverage = self._coverage(query, fused)
         for i in fused:  # lexical rerank: passages holding more of the (rare) query words
@@ -178,6 +181,24 @@ class HybridRetriever:
         for i in fused:
             if any(states_count_of(s, unit) for s in self.index.rows[i]["sentences"]):
                 fused[i] *= 1.0 + self.tuning.answer_type_boost
+
+    def _document_rerank(self, query: str, fused: dict[int, float]) -> None:
+        """Favour passages of the document a question names by number ("kế hoạch 152", "1048")."""
+        from index.answer import _ID_NUMBER
+
+        ids = set(_ID_NUMBER.findall(" ".join(search_words(query))))
+        if not ids or not self.tuning.document_boost:
+            return
+        idx = self.index
+        if getattr(idx, "doc_numbers", None) is None:
+            numbers: dict[str, set[str]] = {}
+            for row in idx.rows:
+                text = " ".join(search_words(row["title"] + " " + " ".join(row["sentences"])))
+                numbers.setdefault(row["doc_id"], set()).update(re.findall(r"\d+", text))
+            idx.doc_numbers = numbers
+        for i in fused:
+            if ids & idx.doc_numbers.get(idx.rows[i]["doc_id"], set()):
+                fused[i] *= 1.0 + self.tuning.document_boost
 
     def _words_of(self, i: int) -> frozenset[str]:
         """Folded words of passage i (computed once per loaded index)."""

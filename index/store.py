@@ -166,6 +166,7 @@ class LoadedIndex:
     provinces: list[set[str]] | None = None
     idf: dict[str, float] | None = None
     word_sets: dict[int, frozenset[str]] | None = None
+    doc_numbers: dict[str, set[str]] | None = None  # numbers named in each document (retrieve)
 
     def doc_meta(self, doc_id: str) -> dict[str, Any]:
         """Metadata of a document (title, publisher, date, ...)."""
