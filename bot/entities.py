@@ -56,31 +56,37 @@ _STAR_RE = re.compile(r"(?<!\w)(\d|mot|hai|ba|bon|tu|nam)\s*(?:sao|\*|⭐)")
 
 
 def find_provinces(text: str) -> list[Mention]:
-    """Return the provinces named in the text, in order, without overlaps (longest first).
+    """Return the provinces named in the text, in order, without overlaps.
 
-    Walks the words once, extending a match while it is a prefix of some name.
+    One pass over the words collects, at each word, the longest name starting there
+    (extending while the words are a prefix of some name); overlapping candidates are
+    then settled in favour of the longer name ("Công nghệ An Giang" is An Giang, not
+    Nghệ An), as a longest-name-first search would.
     """
     global _TABLE
     if _TABLE is None:
         _TABLE = _province_table()
     words = list(_WORD_RE.finditer(fold(text).lower()))
-    found: list[Mention] = []
-    i = 0
-    while i < len(words):
+    candidates: list[tuple[str, int, int]] = []  # folded name, first word, last word
+    for i in range(len(words)):
         key, best, j = words[i].group(), None, i
         while key in _TABLE:
             if _TABLE[key] is not None:
-                best = (_TABLE[key], j)
+                best = (key, i, j)
             j += 1
             if j == len(words):
                 break
             key = f"{key} {words[j].group()}"
-        if best is None:
-            i += 1
+        if best is not None:
+            candidates.append(best)
+    taken: list[tuple[int, int]] = []
+    found: list[Mention] = []
+    for key, i, j in sorted(candidates, key=lambda c: (-len(c[0]), c[1])):
+        if any(i <= b and a <= j for a, b in taken):
             continue
-        found.append(Mention(best[0], words[i].start(), words[best[1]].end()))
-        i = best[1] + 1
-    return found
+        taken.append((i, j))
+        found.append(Mention(_TABLE[key], words[i].start(), words[j].end()))
+    return sorted(found, key=lambda m: m.start)
 
 
 def find_stars(text: str) -> list[Mention]:

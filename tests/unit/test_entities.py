@@ -49,3 +49,17 @@ def test_has_diacritics_and_cleaning():
     assert has_diacritics("số điện thoại") and not has_diacritics("so dien thoai 123")
     assert clean_user_text("  a\x00b\u200b  c\n\n", 10) == "a b c"
     assert len(clean_user_text("x" * 5000, 2000)) == 2000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sở Khoa học và Công nghệ An Giang được giao việc gì?", ["An Giang"]),  # not "Nghệ An"
+        ("tỉnh Nghệ An có bao nhiêu sản phẩm OCOP", ["Nghệ An"]),
+        ("TP. Hồ Chí Minh và Hà Nội", ["Hồ Chí Minh", "Hà Nội"]),
+        ("so cong nghe an giang va tien giang", ["An Giang", "Tiền Giang"]),
+        ("ag tg st", ["An Giang", "Tiền Giang", "Sóc Trăng"]),
+    ],
+)
+def test_overlapping_names_prefer_the_longer(text, expected):
+    assert [m.value for m in find_provinces(text)] == expected
