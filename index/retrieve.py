@@ -14,6 +14,7 @@ import numpy as np
 from bot.entities import canonical_provinces, find_provinces
 from bot.text import has_diacritics, search_words
 from index.embed import Embedder
+from index.question import ID_NUMBER, asked_unit, states_count_of
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
 
 TUNING_FILE = Path(__file__).with_name("retrieval.json")
@@ -173,8 +174,6 @@ class HybridRetriever:
 
     def _answer_type_rerank(self, query: str, fused: dict[int, float]) -> None:
         """Favour passages that state a count of what "bao nhiêu X" asks for ("102 chủ thể")."""
-        from index.answer import asked_unit, states_count_of
-
         unit = asked_unit(" ".join(search_words(query)))
         if not unit or not self.tuning.answer_type_boost:
             return
@@ -184,21 +183,25 @@ class HybridRetriever:
 
     def _document_rerank(self, query: str, fused: dict[int, float]) -> None:
         """Favour passages of the document a question names by number ("kế hoạch 152", "1048")."""
-        from index.answer import _ID_NUMBER
-
-        ids = set(_ID_NUMBER.findall(" ".join(search_words(query))))
+        ids = set(ID_NUMBER.findall(" ".join(search_words(query))))
         if not ids or not self.tuning.document_boost:
             return
-        idx = self.index
-        if getattr(idx, "doc_numbers", None) is None:
-            numbers: dict[str, set[str]] = {}
-            for row in idx.rows:
-                text = " ".join(search_words(row["title"] + " " + " ".join(row["sentences"])))
-                numbers.setdefault(row["doc_id"], set()).update(re.findall(r"\d+", text))
-            idx.doc_numbers = numbers
         for i in fused:
-            if ids & idx.doc_numbers.get(idx.rows[i]["doc_id"], set()):
+            if ids & self._numbers_of_document(self.index.rows[i]["doc_id"]):
                 fused[i] *= 1.0 + self.tuning.document_boost
+
+    def _numbers_of_document(self, doc_id: str) -> set[str]:
+        """Numbers written in a document (computed when one of its passages is first a candidate)."""
+        idx = self.index
+        if idx.doc_numbers is None:
+            idx.doc_numbers = {}
+        if doc_id not in idx.doc_numbers:
+            numbers: set[str] = set()
+            for row in idx.rows_of(doc_id):
+                text = " ".join(search_words(row["title"] + " " + " ".join(row["sentences"])))
+                numbers.update(re.findall(r"\d+", text))
+            idx.doc_numbers[doc_id] = numbers
+        return idx.doc_numbers[doc_id]
 
     def _words_of(self, i: int) -> frozenset[str]:
         """Folded words of passage i (computed once per loaded index)."""

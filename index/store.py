@@ -167,6 +167,15 @@ class LoadedIndex:
     idf: dict[str, float] | None = None
     word_sets: dict[int, frozenset[str]] | None = None
     doc_numbers: dict[str, set[str]] | None = None  # numbers named in each document (retrieve)
+    doc_rows: dict[str, list[dict[str, Any]]] | None = None
+
+    def rows_of(self, doc_id: str) -> list[dict[str, Any]]:
+        """The passages of one document (the doc -> passages map is built on first use)."""
+        if self.doc_rows is None:
+            self.doc_rows = {}
+            for row in self.rows:
+                self.doc_rows.setdefault(row["doc_id"], []).append(row)
+        return self.doc_rows.get(doc_id, [])
 
     def doc_meta(self, doc_id: str) -> dict[str, Any]:
         """Metadata of a document (title, publisher, date, ...)."""

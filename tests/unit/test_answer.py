@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from index.answer import compose, format_date, has_figure, score_sentence, source_line
+from index.answer import compose, format_date, score_sentence, source_line
+from index.question import has_figure
 from tests.unit.conftest import FakeRetriever
 
 
@@ -58,7 +59,7 @@ def test_dates_and_sources_are_formatted():
 
 
 def test_programme_name_is_not_a_count():
-    from index.answer import states_count_of
+    from index.question import states_count_of
 
     sentence = "Trong 02 ngày, đoàn trao đổi về Chương trình Mỗi xã một sản phẩm."
     assert not states_count_of(sentence, "san pham")

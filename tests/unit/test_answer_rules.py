@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from index.answer import announces_list, asked_unit, compose, has_figure, names_person
+from index.answer import compose
+from index.question import announces_list, asked_unit, has_figure, names_person
 from tests.unit.conftest import FakeRetriever
 
 

@@ -147,3 +147,19 @@ def test_lexical_index_is_saved_with_the_build_and_loaded_as_built(settings, mon
     build(settings, HashEmbedder(), progress=False)
     monkeypatch.setattr(store, "passage_tokens", lambda rows: pytest.fail("re-tokenised at load"))
     assert np.allclose(load(settings.build_dir).bm25.get_scores(query), expected)
+
+
+def test_document_named_by_number_is_favoured(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_doc(docs, "plan", "Kế hoạch 152/KH-UBND", "Sở Nông nghiệp chủ trì tổ chức đánh giá sản phẩm.")
+    write_doc(docs, "news", "Tin tức", "Sở Nông nghiệp chủ trì tổ chức đánh giá sản phẩm mới.")
+    settings = Settings(docs_dir=docs, build_dir=tmp_path / "build")
+    build(settings, HashEmbedder(), progress=False)
+    question = "Kế hoạch 152 giao Sở Nông nghiệp việc gì?"
+    on = HybridRetriever(settings.build_dir, HashEmbedder(), Tuning(document_boost=5.0))
+    off = HybridRetriever(settings.build_dir, HashEmbedder(), Tuning(document_boost=0.0))
+    boosted = {h.doc_id: h.fused for h in on.search(question, k=2)}
+    plain = {h.doc_id: h.fused for h in off.search(question, k=2)}
+    assert boosted["plan"] / boosted["news"] > 2 * plain["plan"] / plain["news"]
+    assert on.search(question, k=1)[0].doc_id == "plan"

@@ -1,0 +1,301 @@
+"""What a question asks and what a sentence states: units, figures, targets, dates, lists (folded text)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+
+from bot.entities import find_provinces, find_stars
+from bot.text import fold, search_words
+
+STOP = frozenset(
+    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
+    "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
+    "toi trong tu va ve vay voi vui xin z j dc nhi u ong ba con hien nay ocop".split()
+)
+NUMBER_Q = re.compile(
+    r"\b(bao nhieu|bao nhiu|bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b"
+)
+DIGIT = re.compile(r"\d")
+# A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
+_DATE_WORDS = re.compile(r"ngay \d{1,2} thang \d{1,2}(?: nam \d{4})?|thang \d{1,2} nam \d{4}")
+_FIGURE = re.compile(
+    r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?"
+)
+
+# A question about a plan ("phấn đấu", "chỉ tiêu") vs. one about what exists; sentences alike.
+TARGET_Q = re.compile(
+    r"\b(muc tieu|phan dau|chi tieu|du kien|ke hoach|dat ra|den nam|se co|dinh huong|muon co|toi thieu)\b"
+)
+TARGET_S = re.compile(r"\b(muc tieu|phan dau|chi tieu|du kien|it nhat|dinh huong)\b")
+YEAR = re.compile(r"(?<![\d.])(?:19[89]\d|20[0-3]\d)(?!\d)")
+# "vào ngày nào", "năm nào", "từ bao giờ": the sentence must state a date or a year.
+WHEN_Q = re.compile(r"\b(ngay nao|nam nao|thang nao|tu bao gio|tu khi nao|thoi diem nao)\b")
+FULL_DATE = re.compile(r"\b\d{1,2}/\d{1,2}\b|\bngay \d{1,2} thang \d{1,2}\b")
+DATE_S = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}/\d{1,2}|thang \d{1,2}\b")
+# "kể tên", "những sản phẩm nào": a count ("02 sản phẩm 5 sao") does not name anything.
+NAME_Q = re.compile(
+    r"\b(ke ten|liet ke|ten (cua )?(cac|nhung)|(san pham|diem du lich|diem|co so|hop tac xa|doanh nghiep)(?: ocop)? nao)\b"
+)
+NAMES_S = re.compile(r":|\bnhu\b")
+# "ai chủ trì ...": prefer sentences that name a person.
+WHO_Q = re.compile(r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b")
+# What an amount of money is ("phí thẩm định", "giá", "hỗ trợ", "thưởng"): asked kind -> regex.
+_MONEY_KINDS = (
+    ("chi phi", r"\bchi phi\b"),
+    ("kinh phi", r"\bkinh phi\b"),
+    ("le phi", r"\ble phi\b"),
+    ("phi", r"(?<!chi )(?<!kinh )(?<!le )\bphi\b"),
+    ("gia", r"(?<!danh )(?<!quoc )(?<!tham )\bgia\b(?! tri| dinh| tang)"),
+    ("ho tro", r"\bho tro\b"),
+    ("thuong", r"\bthuong\b(?! mai| hieu)"),
+    ("von", r"\bvon\b"),
+    ("luong", r"\bluong\b"),
+    ("lai suat", r"\blai suat\b"),
+)
+# An agency named in a question ("sở công thương", "phòng tổng hợp", "bộ tài chính").
+AGENCY = re.compile(r"\b(?:so|phong|bo|van phong) (?!san\b|pham\b)[a-z]+ [a-z]+")
+# A decision's number and date ("Quyết định 919/QĐ-TTg ngày 01/08/2022", "53/2022/TT-BTC"):
+# its year is when the text was signed, not the year a figure is about.
+DECISION_REF = re.compile(
+    r"\b(?:quyet dinh|qd|thong tu|nghi dinh|ke hoach)\s*(?:so\s*)?[\w/.-]*"
+    r"(?:\s*ngay \d{1,2}(?:/\d{1,2}/\d{4}| thang \d{1,2} nam \d{4}))?"
+)
+# A fee, price, loan or wage asked without "bao nhiêu tiền" ("lệ phí ... là bao nhiêu").
+PRICE_Q = re.compile(r"\b(le phi|chi phi|kinh phi|phi|gia|von|luong|lai suat)\b(?! tri)")
+# A number naming a document ("152/KH-UBND", "1048"), not a year or an amount.
+ID_NUMBER = re.compile(
+    r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))(\d{3,5})(?![\d.,]|\s*(?:%|san pham|sp|diem|trieu|chu the))"
+)
+# "từ 3 sao trở lên" is a total, not the count of 3-star products.
+STAR_RANGE = re.compile(r"\btu \d sao(?: tro len)?|\b\d sao tro len|\btu \d (?:den|toi) \d sao")
+# A sentence that announces a list ("chia thành 6 nhóm") without giving it.
+_ANNOUNCE = re.compile(
+    r"\b(\d+|hai|ba|bon|nam|sau|bay|tam|chin|muoi) (nhom|buoc|phan|cap|loai|tieu chi|noi dung|nhiem vu|giai doan)\b"
+)
+# Questions that want a list or a procedure: neighbouring sentences that also answer are kept.
+LIST_Q = re.compile(
+    r"\b(nhu the nao|the nao|lam sao|ra sao|nhung gi|gom nhung|gom gi|cac buoc|nhung (nhom|buoc|loai|giay to|mau)|"
+    r"nhiem vu gi|lam gi|nhung \w+(?: \w+)? nao)\b"
+)
+
+# A sentence that only makes sense after the one before it.
+CONTINUES = re.compile(r"(trong do|trong so do|trong so nay|ngoai ra|dong thoi|tuy nhien|ben canh do)\b")
+_SMALL_RANGE = re.compile(r"(?<![\d/.-])(\d{1,3})\s*[-–]\s*(\d{1,3})(?![\d/-])")
+
+
+def bigrams(tokens: list[str]) -> set[str]:
+    """Adjacent token pairs."""
+    return {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+
+
+@functools.lru_cache(maxsize=50_000)
+def provinces_in(text: str) -> frozenset[str]:
+    """Provinces named in a text (cached: passages' sentences recur across questions)."""
+    return frozenset(m.value for m in find_provinces(text))
+
+
+@functools.lru_cache(maxsize=50_000)
+def folded_tokens(text: str) -> tuple[str, ...]:
+    """Folded words with abbreviations expanded (cached)."""
+    return tuple(search_words(text))
+
+
+@functools.lru_cache(maxsize=50_000)
+def stars_in(text: str) -> frozenset[str]:
+    """Star levels named in a text."""
+    return frozenset(m.value for m in find_stars(text))
+
+
+def has_figure(sentence: str) -> bool:
+    """Tell whether a sentence states a figure (not only years, dates or decision numbers)."""
+    text = _DATE_WORDS.sub(" ", fold(sentence).lower())
+    text = _SMALL_RANGE.sub(r"\1 den \2", text)  # "5-8 sản phẩm" is a figure, "2021-2025" is not
+    return bool(_FIGURE.search(text))
+
+
+_FILLERS = frozenset(
+    "nhiu bn bnhieu may lau tong cong tat ca hien dat sp tinh thanh pho toan quoc nuoc "
+    # target words (weighed by the target rule) and document references (by the number rule)
+    "ke hoach chi tieu muc tieu phan dau du kien kh ubnd uy ban nhan dan qd ttg de an quyet dinh".split()
+)
+
+
+def key_overlap(q_terms: set[str], query: str, unit: str | None, s_set: set[str]) -> float:
+    """Share of what a figure question is about (not its province, unit or stars) in a sentence."""
+    drop = set(folded_tokens(" ".join(provinces_in(query)))) | set((unit or "").split()) | {"sao", "nam"}
+    drop |= {t for t in q_terms if t.isdigit()}
+    key = q_terms - drop - _FILLERS
+    if len(key) < 3:
+        return 1.0  # "Sóc Trăng có bao nhiêu sản phẩm": nothing more to check
+    return len(key & s_set) / len(key)  # unweighted: one rare word missing ("phải") is not enough
+
+
+def names_any(text: str, numbers: list[str]) -> bool:
+    """Does the text name one of these (document) numbers?"""
+    folded = fold(text)
+    return any(re.search(rf"(?<!\d){n}(?!\d)", folded) for n in numbers)
+
+
+def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
+    """Is the amount in the sentence the kind of money asked (fee, price, support, reward)?"""
+    for _kind, pattern in _MONEY_KINDS:
+        if re.search(pattern, folded_query):
+            return bool(re.search(pattern, folded_sentence))
+    return True
+
+
+@functools.lru_cache(maxsize=50_000)
+def named_like(folded_query: str, province: str) -> bool:
+    """Does the question name this province, perhaps misspelt ("Sóc Trănng", "tien giag")?"""
+    target = " ".join(folded_tokens(province))
+    words = folded_query.split()
+    n = len(target.split())
+    return any(
+        difflib.SequenceMatcher(None, " ".join(words[i : i + n]), target).ratio() >= 0.8
+        for i in range(len(words) - n + 1)
+    )
+
+
+def names_person(sentence: str) -> bool:
+    """Does the sentence name a person (three capitalised syllables: "Lê Văn Đáng")?"""
+    words = re.findall(r"[^\W\d_]+", without_provinces(sentence, frozenset()))
+    run = 0
+    for w in words:
+        run = run + 1 if w[0].isupper() and not w.isupper() else 0
+        if run >= 3:
+            return True
+    return False
+
+
+_QUESTION_WORDS = re.compile(r"\b(la bao nhieu|bao nhieu|bao nhiu|may|so luong|tong so|ty le)\b")
+
+
+def subject_bigrams(folded_query: str) -> set[str]:
+    """Content word pairs of what a "X là bao nhiêu" question is about ("phi tham", "tham dinh")."""
+    m = _QUESTION_WORDS.search(folded_query)
+    if not m:
+        return set()
+    head = without_provinces(folded_query[: m.start()], frozenset())
+    words = [w for w in search_words(head) if not w.isdigit()]
+    return {f"{a} {b}" for a, b in zip(words, words[1:]) if a not in STOP and b not in STOP}
+
+
+@functools.lru_cache(maxsize=50_000)
+def without_provinces(sentence: str, keep: frozenset[str]) -> str:
+    """The sentence without names of provinces the question does not ask about.
+
+    "Tiền Giang" must not answer "thưởng tiền", nor "Bắc Giang" a question about "giang".
+    """
+    out = sentence
+    for m in reversed(find_provinces(sentence)):
+        if m.value not in keep:
+            out = out[: m.start] + " " + out[m.end :]
+    return out
+
+
+# Number words, without "một" (mostly an article: "một số", "Mỗi xã một sản phẩm").
+_NUMERAL = r"(?:\d+|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
+
+
+@functools.lru_cache(maxsize=50_000)
+def states_count_of(sentence: str, unit: str) -> bool:
+    """Does the sentence give a number of `unit` ("102 chủ thể", "30%", "hai cấp")?"""
+    folded = fold(sentence).lower()
+    if unit == "%":
+        return bool(re.search(r"\d\s*%|phan tram", folded))
+    if unit == "thoi gian":  # a duration ("bao lâu")
+        text = " ".join(search_words(_DATE_WORDS.sub(" ", folded)))
+        return bool(
+            re.search(r"\b(\d+|mot|hai|ba|bon|sau|bay|tam|chin|muoi) (ngay|thang|nam|tuan|gio)\b", text)
+        )
+    if unit in ("tien", "trieu"):  # an amount of money
+        return bool(re.search(r"\d\s*(trieu|ty|nghin|ngan|dong|vnd)\b", folded))
+    folded = re.sub(r"(\d)\s*%", r"\1 phantram", _DATE_WORDS.sub(" ", folded))  # "40% chủ thể" is a share
+    text = " ".join(search_words(folded))
+    return bool(re.search(rf"\b{_NUMERAL}(?: den {_NUMERAL})? {re.escape(unit)}\b", text))
+
+
+_UNIT_RE = re.compile(
+    r"\b(?:bao nhieu|bao nhiu|may|so luong|tong so|so)\s+(phan tram|ty le|(?:\w+ ){0,1}\w+)"
+)
+_UNITS = {
+    "san pham",
+    "chu the",
+    "diem",
+    "huyen",
+    "nhom",
+    "buoc",
+    "cap",
+    "sao",
+    "phan",
+    "thang",
+    "nam",
+    "ngay",
+    "tien",
+    "trieu",
+    "lan",
+    "diem ban",
+    "tinh",
+    "xa",
+    "hop tac",
+    "doanh nghiep",
+}
+
+
+# Words after "bao nhiêu" that are not the thing counted ("tăng từ bao nhiêu lên bao nhiêu").
+_NOT_UNIT = STOP | frozenset("len xuong nua roi the thi vay ocop nam nay sp dat".split())
+_OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+)(?: (\w+))?")
+
+
+def asked_unit(folded_query: str) -> str | None:
+    """The thing counted in "bao nhiêu X" / "mấy X" (two syllables at most), or "%".
+
+    Known units match on their first syllable ("bao nhiêu điểm bán"); any other
+    two-syllable noun right after "bao nhiêu" ("bao nhiêu thành viên") is kept as is,
+    so that a sentence counting something else cannot answer it. "bao nhiêu X" is read
+    before "số X" ("hồ sơ ... bao nhiêu tiền" asks for money, not for "sơ").
+    """
+    if re.search(r"\bbao lau\b", folded_query):
+        return "thoi gian"
+    found = [m.group(1) for m in _UNIT_RE.finditer(folded_query)]
+    found.sort(
+        key=lambda u: 0 if re.search(rf"\b(bao nhieu|bao nhiu|may) {re.escape(u)}", folded_query) else 1
+    )
+    for unit in found:
+        if unit.split()[0] in ("len", "xuong"):
+            return None  # "tăng từ bao nhiêu lên bao nhiêu": a change, not a count
+        if unit.startswith("phan tram") or unit.startswith("ty le"):
+            return "%"
+        if unit in _UNITS:
+            return unit
+        if unit.split()[0] in _UNITS:
+            return unit.split()[0]
+    m = _OPEN_UNIT_RE.search(folded_query)
+    if not m or m.group(1) in _NOT_UNIT:
+        return None
+    if m.group(2) and m.group(2) not in _NOT_UNIT:
+        return f"{m.group(1)} {m.group(2)}"  # "bao nhiêu thành viên"
+    return m.group(1)  # "bao nhiêu người?"
+
+
+def is_list(sentence: str, noun: str = "") -> bool:
+    """Does the sentence enumerate ("gồm: a; b; c", "a, b, c và d", "QĐ 1048 và QĐ 781")?"""
+    if ":" in sentence or sentence.count(";") >= 2 or sentence.count(",") >= 3:
+        return True
+    return bool(noun) and " ".join(folded_tokens(sentence)).count(noun) >= 3
+
+
+def asked_noun(folded_query: str) -> str:
+    """What "những X nào" asks to list ("quyet dinh"), or ""."""
+    m = re.search(r"\bnhung (\w+(?: \w+)?) nao\b", folded_query)
+    return m.group(1) if m else ""
+
+
+def announces_list(sentence: str, following: str) -> bool:
+    """Does the sentence announce a list ("chia thành 6 nhóm") that the next one gives?"""
+    folded = fold(sentence).lower()
+    if ":" in sentence or not _ANNOUNCE.search(folded):
+        return False
+    return is_list(following)
