@@ -21,33 +21,25 @@ from actions.contact_table import (  # noqa: F401 - re-exported: the table's pub
     _signature,
     phone_digits,
 )
-from bot.text import fold, has_diacritics, nfc
+from bot.text import ABBREVIATIONS, fold, has_diacritics, nfc
 
 FIELD_WEIGHTS = {"name": 4.0, "title": 2.0, "organisation": 1.5, "topics": 1.0}
 MIN_SCORE = 0.5  # best score below this -> kind "none"
 GROUP_RATIO = 0.6  # organisation/topic answers keep contacts scoring >= ratio * best
-# Chat abbreviations (folded) -> expansion; applied to questions and table cells alike.
-_ABBR = {
-    "sdt": "so dien thoai",
-    "dt": "dien thoai",
+# Chat abbreviations (folded) -> expansion, the shared ones plus the directory's own;
+# applied to questions and table cells alike.
+_ABBR = ABBREVIATIONS | {
     "dthoai": "dien thoai",
     "mail": "email",
     "gmail": "email",
-    "tthc": "thu tuc hanh chinh",
-    "nn": "nong nghiep",
     "snn": "so nong nghiep",
-    "ubnd": "uy ban nhan dan",
-    "ptnt": "phat trien nong thon",
     "vp": "van phong",
     "cvp": "chanh van phong",
-    "sp": "san pham",
     "pcvp": "pho chanh van phong",
     "cbcc": "can bo cong chuc",
     "ktcv": "kiem tra cong vu",
     "ag": "an giang",
-    "ntm": "nong thon moi",
     "dvc": "dich vu cong",
-    "htx": "hop tac xa",
     "tphcm": "ho chi minh",
 }
 _MARKERS = {

@@ -68,6 +68,13 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(fold(text))
 
 
+# Function words of questions (folded): never content words when matching or ranking.
+FUNCTION_WORDS = frozenset(
+    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
+    "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
+    "toi trong tu va ve vay voi vui xin z j dc nhi uh u ong ba".split()
+)
+
 # Abbreviations common in the documents and in chat, expanded for matching (folded).
 ABBREVIATIONS = {
     "htx": "hop tac xa",

@@ -7,13 +7,10 @@ import functools
 import re
 
 from bot.entities import find_provinces, find_stars
-from bot.text import fold, search_words
+from bot.text import FUNCTION_WORDS, fold, search_words
 
-STOP = frozenset(
-    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
-    "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
-    "toi trong tu va ve vay voi vui xin z j dc nhi u ong ba con hien nay ocop".split()
-)
+# "còn", "hiện nay" and the programme's own name say nothing about which sentence answers
+STOP = FUNCTION_WORDS | frozenset("con hien nay ocop".split())
 NUMBER_Q = re.compile(
     r"\b(bao nhieu|bao nhiu|bao nhieu|may|so luong|tong so|ty le|phan tram|bao lau|so san pham|so chu the)\b"
 )

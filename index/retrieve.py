@@ -12,17 +12,13 @@ from typing import Any
 import numpy as np
 
 from bot.entities import canonical_provinces, find_provinces
-from bot.text import has_diacritics, search_words
+from bot.text import FUNCTION_WORDS, has_diacritics, search_words
 from index.embed import Embedder
 from index.question import ID_NUMBER, asked_unit, states_count_of
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
 
 TUNING_FILE = Path(__file__).with_name("retrieval.json")
-STOPWORDS = frozenset(
-    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi "
-    "ko k khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi sao_khong "
-    "tai the thi thay toi trong tu va ve vay voi vui xin z j dc nhi uh u ong ba".split()
-)
+STOPWORDS = FUNCTION_WORDS | {"sao_khong"}
 
 
 @dataclass(frozen=True)
