@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import resources
-from bot.text import clean_user_text, fold, words
+from bot.text import fold, words
 
 # Folded words that only say "I want a contact" (no topic): then ask what it is about.
 GENERIC = frozenset(
@@ -82,7 +81,7 @@ def reverse_lookup(book: Any, text: str) -> list[Any]:
     ]
 
 
-_PRONOUN = re.compile(r"\b(ong|ba|anh|chi|nguoi|co|chu) (ay|do|nay)\b|\bho\b")
+PRONOUN = re.compile(r"\b(ong|ba|anh|chi|nguoi|co|chu) (ay|do|nay)\b|\bho\b")
 
 
 def lookup_and_answer(
@@ -105,7 +104,7 @@ def lookup_and_answer(
         return [SlotSet("pending", None)]
     match = book.lookup(text, entities)
     previous = next((c for c in book.contacts if c.id == last_contact), None) if last_contact else None
-    if (match.kind == "none" or not match.contacts) and previous and _PRONOUN.search(fold(text).lower()):
+    if (match.kind == "none" or not match.contacts) and previous and PRONOUN.search(fold(text).lower()):
         # "số điện thoại của ông ấy": the person of the previous answer
         response = "utter_contact_email" if match.field == "email" else "utter_contact"
         utter_contacts(dispatcher, [previous], response)
@@ -126,25 +125,3 @@ def lookup_and_answer(
     else:
         utter_contacts(dispatcher, match.contacts, "utter_contact")
     return [SlotSet("pending", None), SlotSet("last_contact", match.contacts[0].id)]
-
-
-class ActionLookupContact(Action):
-    """Answer hotline, phone, e-mail and person questions from the contact table."""
-
-    def __init__(self, contacts: Any = None) -> None:
-        """Use the given contact book, or the server's shared one."""
-        self._contacts = contacts
-
-    def name(self) -> str:
-        """Action name."""
-        return "action_lookup_contact"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        """Look up the latest message."""
-        book = self._contacts if self._contacts is not None else resources.load_contacts().value
-        text = clean_user_text(tracker.latest_message.get("text") or "", 500)
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
-        return lookup_and_answer(book, text, entity_values(tracker), dispatcher, intent, pending, last)

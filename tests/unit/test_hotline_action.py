@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
-from actions.hotline import ActionLookupContact
+from actions.lookup import ActionLookupContact
 from tests.unit.conftest import CONTACTS_FILE, run_action
 from tests.unit.conftest import tracker_with as shared_tracker_with
 
@@ -95,3 +95,55 @@ async def test_pronoun_refers_to_the_previous_person():
     follow = tracker_with("số điện thoại của ông ấy", "ask_contact", last_contact=slots["last_contact"])
     messages, _ = await run(ActionLookupContact(CONTACTS), follow)
     assert messages[0]["phones"] == "0913 979 245"
+
+
+PEOPLE_DOCS = {
+    "st-visit": {
+        "meta": {
+            "title": "An Giang học kinh nghiệm OCOP",
+            "publisher": "VPĐP Sóc Trăng",
+            "date": "2023-04-28",
+        },
+        "passages": [
+            [
+                "Tiếp đoàn có ông Lê Văn Đăng, Phó Giám đốc Sở Nông nghiệp và Phát triển nông thôn tỉnh Sóc Trăng.",
+                "Đoàn trao đổi kinh nghiệm thực hiện Chương trình OCOP.",
+            ]
+        ],
+    }
+}
+
+
+async def test_person_not_in_the_directory_is_answered_from_the_documents():
+    from tests.unit.conftest import FakeRetriever
+
+    retriever = FakeRetriever(PEOPLE_DOCS)
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS, retriever), tracker_with("Ông Lê Văn Đăng là ai?", "ask_person")
+    )
+    assert messages[0]["response"].startswith("utter_kb_answer"), messages
+    assert "Phó Giám đốc Sở Nông nghiệp" in messages[0]["answer"]
+    assert "VPĐP Sóc Trăng" in messages[0]["source"]
+    assert retriever.queries, "the documents were searched"
+
+
+async def test_person_in_the_directory_does_not_search_the_documents():
+    from tests.unit.conftest import FakeRetriever
+
+    retriever = FakeRetriever(PEOPLE_DOCS)
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS, retriever), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person")
+    )
+    assert messages[0]["response"] == "utter_contact_person" and messages[0]["name"].endswith("Lâm")
+    assert retriever.queries == []
+
+
+async def test_unknown_person_nowhere_gets_a_refusal_with_a_hotline():
+    from tests.unit.conftest import FakeRetriever
+
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS, FakeRetriever(PEOPLE_DOCS, threshold=0.9)),
+        tracker_with("Bà Hoàng Thị Xuân là ai?", "ask_person"),
+    )
+    assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
+    assert "0913 979 245" in messages[0]["contact"]

@@ -1,0 +1,54 @@
+"""The contact action: the directory first; people it does not list are looked up in the documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.hotline import PRONOUN, entity_values, lookup_and_answer, reverse_lookup
+from actions.knowledge import KnowledgeAnswerer
+from bot.text import clean_user_text, fold
+
+
+class ActionLookupContact(Action):
+    """Answer hotline, phone, e-mail and person questions from the contact table."""
+
+    def __init__(self, contacts: Any = None, retriever: Any = None) -> None:
+        """Use the given contact book and index, or the server's shared ones."""
+        self._contacts = contacts
+        self._retriever = retriever
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_lookup_contact"
+
+    def _person_in_documents(self, book: Any, text: str, entities: dict[str, list[str]], last: Any) -> bool:
+        """Tell whether an ask_person question is about someone the directory does not list."""
+        if book is None or not book.contacts or reverse_lookup(book, text):
+            return False
+        if last and PRONOUN.search(fold(text).lower()):
+            return False  # "ông ấy là ai": the person of the previous answer
+        match = book.lookup(text, entities)
+        return match.kind == "none" or not match.contacts
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Look up the latest message."""
+        book = self._contacts if self._contacts is not None else resources.load_contacts().value
+        text = clean_user_text(tracker.latest_message.get("text") or "", 500)
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
+        entities = entity_values(tracker)
+        if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
+            # "Trần Anh Thư là ai?": leaders quoted in the news are in the documents, not the
+            # directory; the documents answer (with their source) or the refusal gives a hotline
+            retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
+            answerer = KnowledgeAnswerer(retriever, book)
+            await answerer.answer(answerer.prepare(text), dispatcher, intent)
+            return []
+        return lookup_and_answer(book, text, entities, dispatcher, intent, pending, last)
