@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import resources
 from actions.hotline import lookup_and_answer, reverse_lookup
 from actions.lexicon import lexicon_for
-from actions.query import prepare_question
+from actions.query import prepare_variants
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
 from index.answer import compose, format_date, source_line
@@ -44,17 +44,36 @@ class KnowledgeAnswerer:
         self.retriever = retriever
         self.contacts = contacts
 
-    def prepare(self, text: str) -> str:
-        """The search query for a user message (question focused, typos corrected)."""
+    def variants(self, text: str) -> list[str]:
+        """Search queries for a user message (question focused, typos corrected), best first."""
         try:
             lexicon = lexicon_for(self.retriever)
         except Exception as exc:  # noqa: BLE001 - correction is an extra: answer without it
             logger.error("query lexicon unavailable: %s", exc)
             lexicon = None
-        return prepare_question(text, lexicon)
+        return prepare_variants(text, lexicon)
 
-    async def answer(self, question: str, dispatcher: CollectingDispatcher, intent: str) -> bool:
-        """Utter an answer or a refusal with a hotline; return True if answered."""
+    def prepare(self, text: str) -> str:
+        """The best search query for a user message."""
+        return self.variants(text)[0]
+
+    def _search(self, queries: list[str]) -> tuple[str, list[Any]]:
+        """The query whose retrieval is the most confident, with its hits."""
+        best: tuple[float, str, list[Any]] | None = None
+        for query in queries:
+            hits = self.retriever.search(query, 5)
+            confidence = self.retriever.confidence(hits)
+            if best is None or confidence > best[0]:
+                best = (confidence, query, hits)
+        return best[1], best[2]
+
+    async def answer(
+        self, question: str, dispatcher: CollectingDispatcher, intent: str, alternatives: tuple[str, ...] = ()
+    ) -> bool:
+        """Utter an answer or a refusal with a hotline; return True if answered.
+
+        `alternatives` are other readings of the same message (as typed, without restored
+        accents); the most confident retrieval among them is answered."""
         if reverse_lookup(self.contacts, question):  # "số 0919 199 392 là của ai?"
             lookup_and_answer(self.contacts, question, {}, dispatcher, "ask_person", None)
             return True
@@ -66,7 +85,7 @@ class KnowledgeAnswerer:
             self.retriever.reload_if_changed()
         except Exception as exc:  # noqa: BLE001 - keep serving the previous index
             logger.error("index reload failed, keeping the previous index: %s", exc)
-        hits = await resources.in_encoder_thread(self.retriever.search, question, 5)
+        question, hits = await resources.in_encoder_thread(self._search, [question, *alternatives])
         idf = getattr(self.retriever, "idf", None)
         answer = compose(question, hits, idf) if self.retriever.confident(hits) else None
         if answer is None:
@@ -123,8 +142,8 @@ class ActionAnswerKnowledge(Action):
         text = clean_user_text(tracker.latest_message.get("text") or "", MESSAGE_LIMIT)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answerer = self.answerer()
-        question = answerer.prepare(text)
-        answered = await answerer.answer(question, dispatcher, intent)
+        question, *alternatives = answerer.variants(text)
+        answered = await answerer.answer(question, dispatcher, intent, tuple(alternatives))
         if not answered and not find_provinces(question) and not find_stars(question):
             # a refused message with nothing a follow-up could change ("phí thẩm định?",
             # pasted markup) keeps the conversation's question for "còn Tiền Giang thì sao?"

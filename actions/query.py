@@ -131,13 +131,26 @@ def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
     return lexicon.accent(question) if lexicon is not None else question  # our words: accented
 
 
-def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:
-    """The search query for a (cleaned) user message."""
+def prepare_variants(text: str, lexicon: Lexicon | None = None) -> list[str]:
+    """Search queries for a (cleaned) user message, best guess first.
+
+    A message typed without accents gives two: with accents restored (the dense encoder
+    reads accented text far better) and as typed, in case the restoration guessed a word
+    wrong ("bay gio" -> "bay gió"); the answerer keeps the more confident retrieval.
+    """
     question = unify_accents(focus(strip_noise(text))[:QUERY_LIMIT].strip())
     question = expand_shorthand(question, lexicon)
+    variants = [question]
     if lexicon is not None:
         keep = frozenset(ABBREVIATIONS) | frozenset(PROVINCE_ABBREVIATIONS)
         question = lexicon.correct(question, keep)
-        if lexicon.accents is not None:  # the dense encoder reads accented text far better
-            question = lexicon.accents.restore(question)
-    return expand_bare_subject(question, lexicon) or text
+        variants = [question]
+        if lexicon.accents is not None:
+            restored = lexicon.accents.restore(question)
+            variants = [restored, question] if restored != question else [question]
+    return list(dict.fromkeys(expand_bare_subject(v, lexicon) or text for v in variants))
+
+
+def prepare_question(text: str, lexicon: Lexicon | None = None) -> str:
+    """The best search query for a (cleaned) user message."""
+    return prepare_variants(text, lexicon)[0]

@@ -9,21 +9,27 @@ from typing import Any, Protocol
 from bot.text import fold
 from index.question import (
     AGENCY,
+    AUTHORITY_Q,
+    AUTHORITY_S,
     CONTINUES,
     DATE_S,
     DECISION_REF,
     DIGIT,
+    EXIST_Q,
     FULL_DATE,
     ID_NUMBER,
     LIST_Q,
+    LOCAL_S,
     NAME_Q,
     NAMES_S,
+    NATIONAL_Q,
     NUMBER_Q,
     PRICE_Q,
     STAR_RANGE,
     STOP,
     TARGET_Q,
     TARGET_S,
+    TITLE_S,
     WHEN_Q,
     WHO_Q,
     YEAR,
@@ -134,12 +140,19 @@ def score_sentence(
     elif provinces_in(sentence) and not any(named_like(folded_q, name) for name in provinces_in(sentence)):
         score -= 0.3  # a question about the programme: one province's facts answer it less well
     number_q = bool(NUMBER_Q.search(folded_q))
+    if not q_prov and NATIONAL_Q.search(folded_q):
+        local = LOCAL_S.search(folded_s) or provinces_in(f"{sentence} {context} {title}")
+        if local and number_q:
+            return None  # "toàn quốc có bao nhiêu": one city's or province's count is not the answer
+        score += -0.5 if local else 0.3 if NATIONAL_Q.search(folded_s) else 0.0
+    if AUTHORITY_Q.search(folded_q):
+        score += 0.5 if AUTHORITY_S.search(folded_s) else -0.3  # "ai công nhận": names the authority
     naming_q = bool(NAME_Q.search(folded_q))
     if q_star:
         exact = (
             stars_in(STAR_RANGE.sub(" ", folded_s)) if not STAR_RANGE.search(folded_q) else stars_in(sentence)
         )
-        if number_q or naming_q:
+        if number_q or naming_q or EXIST_Q.search(folded_q):
             if exact & q_star:
                 score += 0.5
             elif stars_in(sentence) & q_star:
@@ -158,7 +171,7 @@ def score_sentence(
     if LIST_Q.search(folded_q) and is_list(sentence, asked_noun(folded_q)):
         score += 0.5 * overlap  # "gồm những nhóm nào": the sentence that gives the list
     if WHO_Q.search(folded_q) and names_person(sentence):
-        score += 0.5
+        score += 0.9 if TITLE_S.search(folded_s) else 0.5  # "X là ai": the sentence giving X's title
     if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
         if names_any(sentence, ids):
             score += 0.8

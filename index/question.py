@@ -37,7 +37,23 @@ NAME_Q = re.compile(
 )
 NAMES_S = re.compile(r":|\bnhu\b")
 # "ai chủ trì ...": prefer sentences that name a person.
-WHO_Q = re.compile(r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b")
+# A question about the whole country, and sentences about one locality ("toàn thành phố có").
+NATIONAL_Q = re.compile(r"\b(ca nuoc|toan quoc|tren toan quoc|viet nam)\b")
+LOCAL_S = re.compile(r"\b(toan tinh|toan thanh pho|toan huyen|cua tinh|tinh da|tinh co|thanh pho co)\b")
+# "có sản phẩm 5 sao nào chưa": a yes/no question about things of one kind (a star level)
+EXIST_Q = re.compile(r"\bnao (chua|khong|ko)\s*$")
+# "ai / cơ quan nào cấp, công nhận": the answer names an authority
+AUTHORITY_Q = re.compile(
+    r"\b(ai|co quan nao|cap nao|don vi nao) (cap|cong nhan|xet|danh gia|phe duyet|ban hanh|quyet dinh)"
+)
+AUTHORITY_S = re.compile(r"\b(ubnd|uy ban nhan dan|bo truong|bo nong nghiep|hoi dong|chu tich|thu tuong)\b")
+WHO_Q = re.compile(
+    r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b|\bchuc (vu|danh)\b"
+)
+# a person's title next to the name ("Phó Chủ tịch UBND tỉnh ... Trần Anh Thư")
+TITLE_S = re.compile(
+    r"\b(chu tich|giam doc|chanh van phong|truong phong|chi cuc truong|bi thu|truong ban|to truong)\b"
+)
 # What an amount of money is ("phí thẩm định", "giá", "hỗ trợ", "thưởng"): asked kind -> regex.
 _MONEY_KINDS = (
     ("chi phi", r"\bchi phi\b"),

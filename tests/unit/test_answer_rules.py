@@ -204,3 +204,52 @@ def test_what_is_ocop_is_answered_but_ocop_alone_is_not():
     )
     assert "One Commune One Product" in answer("OCOP là gì?", {"a": about})
     assert answer("ocop ocop ocop", {"a": about}) is None
+
+
+NATION = doc(
+    "Sản phẩm OCOP trên cả nước",
+    "2025-07-01",
+    ["Đến giữa năm 2025, cả nước có 126 sản phẩm OCOP 5 sao."],
+)
+CITY = doc(
+    "Hải Phòng phát triển sản phẩm OCOP",
+    "2024-05-01",
+    ["Đến nay, toàn thành phố có 287 sản phẩm OCOP 3 sao và 4 sao, chưa có sản phẩm nào đạt 5 sao."],
+)
+WHO = doc(
+    "Cấp công nhận sản phẩm OCOP",
+    "2025-07-06",
+    [
+        "Toàn tỉnh có nhiều sản phẩm được cấp giấy chứng nhận OCOP 3 sao trong năm.",
+        "Từ tháng 07/2025, UBND tỉnh công nhận sản phẩm OCOP 3 sao và 4 sao.",
+    ],
+)
+
+
+def test_national_question_is_not_answered_with_one_citys_count():
+    docs = {"nation": NATION, "city": CITY}
+    assert "126" in (answer("Toàn quốc có bao nhiêu sản phẩm OCOP 5 sao?", docs) or "")
+    assert answer("Toàn quốc có bao nhiêu sản phẩm OCOP 5 sao?", {"city": CITY}) is None
+
+
+def test_yes_no_question_about_a_star_level_needs_that_level():
+    assert "01 sản phẩm 5 sao" in (answer("Sóc Trăng có sản phẩm OCOP 5 sao nào chưa?", {"v": VISIT}) or "")
+
+
+def test_who_recognises_prefers_the_authority():
+    assert "UBND tỉnh" in (answer("bây giờ ai cấp chứng nhận OCOP 3 sao", {"w": WHO}) or "")
+
+
+LEADER = doc(
+    "An Giang nâng cao giá trị sản phẩm OCOP",
+    "2021-06-01",
+    [
+        "Theo ông Trần Anh Thư, tỉnh đặt mục tiêu có thêm 170 sản phẩm OCOP.",
+        "Phó Chủ tịch UBND tỉnh An Giang Trần Anh Thư cho biết tỉnh phát huy vai trò của cấp xã.",
+    ],
+)
+
+
+def test_who_is_question_prefers_the_sentence_with_the_title():
+    assert "Phó Chủ tịch" in (answer("Trần Anh Thư là ai?", {"l": LEADER}) or "")
+    assert "Phó Chủ tịch" in (answer("ông Trần Anh Thư giữ chức vụ gì", {"l": LEADER}) or "")

@@ -130,3 +130,18 @@ async def test_refused_question_naming_a_province_becomes_the_context(fake_retri
     messages, slots = await run(ActionAnswerKnowledge(fake_retriever, CONTACTS), tracker)
     assert messages[0]["response"] == "utter_kb_no_answer"
     assert slots["last_question"].startswith("Đồng Nai") and slots["star"] == "3"
+
+
+async def test_the_more_confident_reading_of_a_message_is_answered(fake_retriever):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.knowledge import KnowledgeAnswerer
+
+    dispatcher = CollectingDispatcher()
+    answerer = KnowledgeAnswerer(fake_retriever, CONTACTS)
+    # a garbled first reading, a good second one: the second is searched and answered
+    answered = await answerer.answer(
+        "gió bay xa", dispatcher, "ask_ocop_program", ("giấy chứng nhận OCOP có thời hạn bao lâu",)
+    )
+    assert answered and "36 tháng" in dispatcher.messages[0]["answer"]
+    assert fake_retriever.queries[-2:] == ["gió bay xa", "giấy chứng nhận OCOP có thời hạn bao lâu"]
