@@ -15,7 +15,8 @@ from actions.lexicon import lexicon_for
 from actions.query import prepare_variants
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
-from index.answer import compose, format_date, source_line
+from index.answer import compose
+from index.source import format_date, source_line
 
 logger = logging.getLogger(__name__)
 OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"

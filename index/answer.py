@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from bot.text import fold
 from index.question import (
+    ADDRESS_Q,
+    ADDRESS_S,
     AGENCY,
     AUTHORITY_Q,
     AUTHORITY_S,
@@ -24,6 +26,8 @@ from index.question import (
     NAMES_S,
     NATIONAL_Q,
     NUMBER_Q,
+    PERSON_Q,
+    POINTS_Q,
     PRICE_Q,
     STAR_RANGE,
     STOP,
@@ -37,6 +41,7 @@ from index.question import (
     asked_noun,
     asked_unit,
     bigrams,
+    contains_points,
     folded_tokens,
     has_figure,
     is_list,
@@ -170,6 +175,13 @@ def score_sentence(
         score += 1.0  # "Sở Công Thương làm gì": the sentence about that agency
     if LIST_Q.search(folded_q) and is_list(sentence, asked_noun(folded_q)):
         score += 0.5 * overlap  # "gồm những nhóm nào": the sentence that gives the list
+    if PERSON_Q.search(folded_q) and not names_person(sentence):
+        return None  # "Giám đốc Sở ... là ai": a sentence naming nobody does not answer
+    if ADDRESS_Q.search(folded_q) and not ADDRESS_S.search(folded_s):
+        return None  # "địa chỉ ... ở đâu": a plan to open sales points is not an address
+    points = POINTS_Q.search(folded_q)
+    if points and (held := contains_points(folded_s, int(points.group(1)))) is not None:
+        score += 1.0 if held else -0.5  # "60 điểm thì mấy sao": the band that holds 60
     if WHO_Q.search(folded_q) and names_person(sentence):
         score += 0.9 if TITLE_S.search(folded_s) else 0.5  # "X là ai": the sentence giving X's title
     if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
@@ -287,29 +299,3 @@ def compose(
     picked = [sentences[k] for k in sorted(chosen)]
     text = " ".join(picked)
     return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(text), score)
-
-
-def format_date(value: Any) -> str:
-    """ISO date (yyyy-mm-dd, yyyy-mm or yyyy) -> Vietnamese dd/mm/yyyy form."""
-    text = str(value or "").strip()
-    parts = text.split("-")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return f"{parts[2]}/{parts[1]}/{parts[0]}"
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
-        return f"{parts[1]}/{parts[0]}"
-    return text
-
-
-def source_line(meta: dict[str, Any]) -> str:
-    """Publisher (and original sources for our summaries) for the answer's source line."""
-    publisher = str(meta.get("publisher") or "").strip()
-    site = str(meta.get("source_site") or "").strip()
-    if not publisher or "không rõ" in publisher:
-        author = str(meta.get("author") or "").strip()
-        publisher = f"“{meta.get('title', '')}”" + (f" – {author}" if author else "")
-    sources = meta.get("sources") or []
-    if sources:
-        return f"{publisher} – " + "; ".join(str(s) for s in sources[:2])
-    if site and site.lower() not in publisher.lower() and "không rõ" not in site:
-        return f"{publisher} ({site})"
-    return publisher

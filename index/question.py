@@ -50,6 +50,26 @@ AUTHORITY_S = re.compile(r"\b(ubnd|uy ban nhan dan|bo truong|bo nong nghiep|hoi 
 WHO_Q = re.compile(
     r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b|\bchuc (vu|danh)\b"
 )
+# "X là ai", "giữ chức vụ gì": asks who a person is, so the answer names one
+PERSON_Q = re.compile(r"\bla ai\b|\bchuc (vu|danh)\b")
+# "địa chỉ ... ở đâu": the answer gives an address
+ADDRESS_Q = re.compile(r"\bdia chi\b")
+ADDRESS_S = re.compile(r"\b(dia chi|so nha|duong|phuong|khom|ap) \w")
+POINTS_Q = re.compile(r"\b(\d{1,3}) diem\b")
+
+
+def contains_points(folded_sentence: str, points: int) -> bool | None:
+    """Whether a score band of the sentence ("từ 50 đến 69 điểm", "dưới 30 điểm") holds the
+    points asked; None when the sentence gives no band."""
+    bands = [
+        (int(a), int(b)) for a, b in re.findall(r"tu (\d{1,3}) (?:den|toi) (\d{1,3}) diem", folded_sentence)
+    ]
+    bands += [(0, int(x) - 1) for x in re.findall(r"duoi (\d{1,3}) diem", folded_sentence)]
+    if not bands:
+        return None
+    return any(low <= points <= high for low, high in bands)
+
+
 # a person's title next to the name ("Phó Chủ tịch UBND tỉnh ... Trần Anh Thư")
 TITLE_S = re.compile(
     r"\b(chu tich|giam doc|chanh van phong|truong phong|chi cuc truong|bi thu|truong ban|to truong)\b"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from index.answer import compose, format_date, score_sentence, source_line
+from index.answer import compose, score_sentence
 from index.question import has_figure
+from index.source import format_date, source_line
 from tests.unit.conftest import FakeRetriever
 
 

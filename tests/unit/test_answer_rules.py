@@ -253,3 +253,28 @@ LEADER = doc(
 def test_who_is_question_prefers_the_sentence_with_the_title():
     assert "Phó Chủ tịch" in (answer("Trần Anh Thư là ai?", {"l": LEADER}) or "")
     assert "Phó Chủ tịch" in (answer("ông Trần Anh Thư giữ chức vụ gì", {"l": LEADER}) or "")
+
+
+SCALE = doc(
+    "Thang sao OCOP",
+    "2023-02-24",
+    [
+        "Sản phẩm đạt dưới 30 điểm được xếp hạng 1 sao.",
+        "Sản phẩm đạt từ 50 đến 69 điểm được xếp hạng 3 sao.",
+        "Sản phẩm đạt từ 70 đến 89 điểm được xếp hạng 4 sao.",
+    ],
+)
+
+
+def test_points_question_gets_the_band_that_holds_them():
+    assert "50 đến 69" in answer("sản phẩm được 60 điểm thì xếp mấy sao", {"s": SCALE}).split(".")[0]
+    assert "70 đến 89" in answer("được 75 điểm thì mấy sao", {"s": SCALE}).split(".")[0]
+    assert "dưới 30" in answer("sản phẩm 20 điểm thì xếp hạng mấy sao", {"s": SCALE}).split(".")[0]
+
+
+def test_who_is_a_title_holder_needs_a_named_person():
+    assert answer("Giám đốc Sở Nông nghiệp Tiền Giang là ai?", {"tg": PLAN}) is None
+
+
+def test_address_question_needs_an_address():
+    assert answer("địa chỉ điểm bán sản phẩm OCOP ở Tiền Giang ở đâu", {"tg": PLAN}) is None
