@@ -36,7 +36,6 @@ NAME_Q = re.compile(
     r"\b(ke ten|liet ke|ten (cua )?(cac|nhung)|(san pham|diem du lich|diem|co so|hop tac xa|doanh nghiep)(?: ocop)? nao)\b"
 )
 NAMES_S = re.compile(r":|\bnhu\b")
-# "ai chủ trì ...": prefer sentences that name a person.
 # A question about the whole country, and sentences about one locality ("toàn thành phố có").
 NATIONAL_Q = re.compile(r"\b(ca nuoc|toan quoc|tren toan quoc|viet nam)\b")
 LOCAL_S = re.compile(r"\b(toan tinh|toan thanh pho|toan huyen|cua tinh|tinh da|tinh co|thanh pho co)\b")
@@ -47,6 +46,7 @@ AUTHORITY_Q = re.compile(
     r"\b(ai|co quan nao|cap nao|don vi nao) (cap|cong nhan|xet|danh gia|phe duyet|ban hanh|quyet dinh)"
 )
 AUTHORITY_S = re.compile(r"\b(ubnd|uy ban nhan dan|bo truong|bo nong nghiep|hoi dong|chu tich|thu tuong)\b")
+# "ai chủ trì ...": prefer sentences that name a person.
 WHO_Q = re.compile(
     r"(^|\s)ai (chu tri|phat bieu|ky|la|dung dau|phu trach|lanh dao)\b|\bla ai\b|\bchuc (vu|danh)\b"
 )

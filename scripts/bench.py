@@ -55,11 +55,11 @@ BARE_SCRIPTS = [
 ]
 
 
-def load_serve():
-    """scripts/serve.py as a module (its start/stop functions)."""
-    spec = importlib.util.spec_from_file_location("ocop_serve", ROOT / "scripts" / "serve.py")
+def load_script(name: str):  # noqa: ANN201 - a module
+    """scripts/<name>.py as a module (serve: start/stop; prod: the production profile)."""
+    spec = importlib.util.spec_from_file_location(f"ocop_{name}", ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("ocop_serve", module)
+    sys.modules.setdefault(f"ocop_{name}", module)
     spec.loader.exec_module(module)
     return module
 
@@ -111,7 +111,7 @@ def our_scripts(path: Path = QUESTIONS, count: int = 60, seed: int = 7) -> list[
 
 def bench_ours(args: argparse.Namespace) -> BotRun:
     """Start our assistant with serve.py's start(), measure, stop."""
-    serve = load_serve()
+    serve = load_script("serve")
     run = BotRun(
         "OCOP assistant (make run: one Rasa process, SQLite tracker store)",
         conversations=OUR_CONVERSATIONS,
@@ -161,18 +161,9 @@ OUR_CONVERSATIONS = (
 )
 
 
-def load_prod():
-    """scripts/prod.py as a module (the production profile)."""
-    spec = importlib.util.spec_from_file_location("ocop_prod", ROOT / "scripts" / "prod.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("ocop_prod", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_scaled(args: argparse.Namespace) -> BotRun:
     """The production profile (make prod): two Rasa processes behind nginx, PostgreSQL, Redis."""
-    prod = load_prod()
+    prod = load_script("prod")
     s = prod.Settings()
     s.rasa_ports = [args.scaled_port, args.scaled_port + 1]
     s.actions_port, s.nginx_port, s.nginx_listen = args.scaled_actions_port, args.scaled_nginx_port, HOST
@@ -253,7 +244,7 @@ def ensure_bare_bot(rasa: Path) -> Path:
 
 def bench_bare(args: argparse.Namespace) -> BotRun:
     """Serve the bare bot with `rasa run` (no action server) and measure it the same way."""
-    serve = load_serve()
+    serve = load_script("serve")
     rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
     models = ensure_bare_bot(rasa)
     run = BotRun(
