@@ -181,11 +181,11 @@ def check_postgres(s: Settings, timeout: float = 5) -> str | None:
         conn.close()
         return None
     except Exception as exc:  # noqa: BLE001 - reported to the user
-        detail = " ".join(str(exc).split()).rstrip(".")
-        return (
-            f"PostgreSQL at {s.pg_host}:{s.pg_port} is not reachable: {detail} - start it "
+        return _unreachable(
+            f"PostgreSQL at {s.pg_host}:{s.pg_port}",
+            exc,
             "(e.g. `service postgresql start`) or set POSTGRES_HOST / POSTGRES_PORT / "
-            "POSTGRES_USER / POSTGRES_PASSWORD"
+            "POSTGRES_USER / POSTGRES_PASSWORD",
         )
 
 
@@ -206,11 +206,17 @@ def check_redis(s: Settings, timeout: float = 5) -> str | None:
         client.close()
         return None
     except Exception as exc:  # noqa: BLE001 - reported to the user
-        detail = " ".join(str(exc).split()).rstrip(".")
-        return (
-            f"Redis at {s.redis_host}:{s.redis_port} is not reachable: {detail} - start it "
-            "(e.g. `service redis-server start`) or set REDIS_HOST / REDIS_PORT / REDIS_PASSWORD"
+        return _unreachable(
+            f"Redis at {s.redis_host}:{s.redis_port}",
+            exc,
+            "(e.g. `service redis-server start`) or set REDIS_HOST / REDIS_PORT / REDIS_PASSWORD",
         )
+
+
+def _unreachable(service: str, exc: Exception, hint: str) -> str:
+    """The message for a service that does not answer: what, why, how to fix."""
+    detail = " ".join(str(exc).split()).rstrip(".")
+    return f"{service} is not reachable: {detail} - start it {hint}"
 
 
 def nginx_binary() -> str | None:
