@@ -39,7 +39,6 @@ from index.question import (
     YEAR,
     announces_list,
     asked_noun,
-    asked_unit,
     bigrams,
     contains_points,
     folded_tokens,
@@ -50,11 +49,10 @@ from index.question import (
     names_any,
     names_person,
     provinces_in,
-    same_money_kind,
     stars_in,
-    states_count_of,
     without_provinces,
 )
+from index.units import asked_unit, same_money_kind, states_count_of
 
 
 class HitLike(Protocol):

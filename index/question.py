@@ -16,7 +16,7 @@ NUMBER_Q = re.compile(
 )
 DIGIT = re.compile(r"\d")
 # A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
-_DATE_WORDS = re.compile(r"ngay \d{1,2} thang \d{1,2}(?: nam \d{4})?|thang \d{1,2} nam \d{4}")
+DATE_WORDS = re.compile(r"ngay \d{1,2} thang \d{1,2}(?: nam \d{4})?|thang \d{1,2} nam \d{4}")
 _FIGURE = re.compile(
     r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])\s*(%|san pham|chu the|sao|diem|thang|nam|trieu|diem ban)?"
 )
@@ -74,19 +74,6 @@ def contains_points(folded_sentence: str, points: int) -> bool | None:
 TITLE_S = re.compile(
     r"\b(chu tich|giam doc|chanh van phong|truong phong|chi cuc truong|bi thu|truong ban|to truong)\b"
 )
-# What an amount of money is ("phí thẩm định", "giá", "hỗ trợ", "thưởng"): asked kind -> regex.
-_MONEY_KINDS = (
-    ("chi phi", r"\bchi phi\b"),
-    ("kinh phi", r"\bkinh phi\b"),
-    ("le phi", r"\ble phi\b"),
-    ("phi", r"(?<!chi )(?<!kinh )(?<!le )\bphi\b"),
-    ("gia", r"(?<!danh )(?<!quoc )(?<!tham )\bgia\b(?! tri| dinh| tang)"),
-    ("ho tro", r"\bho tro\b"),
-    ("thuong", r"\bthuong\b(?! mai| hieu)"),
-    ("von", r"\bvon\b"),
-    ("luong", r"\bluong\b"),
-    ("lai suat", r"\blai suat\b"),
-)
 # An agency named in a question ("sở công thương", "phòng tổng hợp", "bộ tài chính").
 AGENCY = re.compile(r"\b(?:so|phong|bo|van phong) (?!san\b|pham\b)[a-z]+ [a-z]+")
 # A decision's number and date ("Quyết định 919/QĐ-TTg ngày 01/08/2022", "53/2022/TT-BTC"):
@@ -143,7 +130,7 @@ def stars_in(text: str) -> frozenset[str]:
 
 def has_figure(sentence: str) -> bool:
     """Tell whether a sentence states a figure (not only years, dates or decision numbers)."""
-    text = _DATE_WORDS.sub(" ", fold(sentence).lower())
+    text = DATE_WORDS.sub(" ", fold(sentence).lower())
     text = _SMALL_RANGE.sub(r"\1 den \2", text)  # "5-8 sản phẩm" is a figure, "2021-2025" is not
     return bool(_FIGURE.search(text))
 
@@ -169,14 +156,6 @@ def names_any(text: str, numbers: list[str]) -> bool:
     """Does the text name one of these (document) numbers?"""
     folded = fold(text)
     return any(re.search(rf"(?<!\d){n}(?!\d)", folded) for n in numbers)
-
-
-def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
-    """Is the amount in the sentence the kind of money asked (fee, price, support, reward)?"""
-    for _kind, pattern in _MONEY_KINDS:
-        if re.search(pattern, folded_query):
-            return bool(re.search(pattern, folded_sentence))
-    return True
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -226,91 +205,6 @@ def without_provinces(sentence: str, keep: frozenset[str]) -> str:
         if m.value not in keep:
             out = out[: m.start] + " " + out[m.end :]
     return out
-
-
-# Number words, without "một" (mostly an article: "một số", "Mỗi xã một sản phẩm").
-_NUMERAL = r"(?:\d+|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
-
-
-@functools.lru_cache(maxsize=50_000)
-def states_count_of(sentence: str, unit: str) -> bool:
-    """Does the sentence give a number of `unit` ("102 chủ thể", "30%", "hai cấp")?"""
-    folded = fold(sentence).lower()
-    if unit == "%":
-        return bool(re.search(r"\d\s*%|phan tram", folded))
-    if unit == "thoi gian":  # a duration ("bao lâu")
-        text = " ".join(search_words(_DATE_WORDS.sub(" ", folded)))
-        return bool(
-            re.search(r"\b(\d+|mot|hai|ba|bon|sau|bay|tam|chin|muoi) (ngay|thang|nam|tuan|gio)\b", text)
-        )
-    if unit in ("tien", "trieu"):  # an amount of money
-        return bool(re.search(r"\d\s*(trieu|ty|nghin|ngan|dong|vnd)\b", folded))
-    folded = re.sub(r"(\d)\s*%", r"\1 phantram", _DATE_WORDS.sub(" ", folded))  # "40% chủ thể" is a share
-    text = " ".join(search_words(folded))
-    return bool(re.search(rf"\b{_NUMERAL}(?: den {_NUMERAL})? {re.escape(unit)}\b", text))
-
-
-_UNIT_RE = re.compile(
-    r"\b(?:bao nhieu|bao nhiu|may|so luong|tong so|so)\s+(phan tram|ty le|(?:\w+ ){0,1}\w+)"
-)
-_UNITS = {
-    "san pham",
-    "chu the",
-    "diem",
-    "huyen",
-    "nhom",
-    "buoc",
-    "cap",
-    "sao",
-    "phan",
-    "thang",
-    "nam",
-    "ngay",
-    "tien",
-    "trieu",
-    "lan",
-    "diem ban",
-    "tinh",
-    "xa",
-    "hop tac",
-    "doanh nghiep",
-}
-
-
-# Words after "bao nhiêu" that are not the thing counted ("tăng từ bao nhiêu lên bao nhiêu").
-_NOT_UNIT = STOP | frozenset("len xuong nua roi the thi vay ocop nam nay sp dat".split())
-_OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+)(?: (\w+))?")
-
-
-def asked_unit(folded_query: str) -> str | None:
-    """The thing counted in "bao nhiêu X" / "mấy X" (two syllables at most), or "%".
-
-    Known units match on their first syllable ("bao nhiêu điểm bán"); any other
-    two-syllable noun right after "bao nhiêu" ("bao nhiêu thành viên") is kept as is,
-    so that a sentence counting something else cannot answer it. "bao nhiêu X" is read
-    before "số X" ("hồ sơ ... bao nhiêu tiền" asks for money, not for "sơ").
-    """
-    if re.search(r"\bbao lau\b", folded_query):
-        return "thoi gian"
-    found = [m.group(1) for m in _UNIT_RE.finditer(folded_query)]
-    found.sort(
-        key=lambda u: 0 if re.search(rf"\b(bao nhieu|bao nhiu|may) {re.escape(u)}", folded_query) else 1
-    )
-    for unit in found:
-        if unit.split()[0] in ("len", "xuong"):
-            return None  # "tăng từ bao nhiêu lên bao nhiêu": a change, not a count
-        if unit.startswith("phan tram") or unit.startswith("ty le"):
-            return "%"
-        if unit in _UNITS:
-            return unit
-        if unit.split()[0] in _UNITS:
-            return unit.split()[0]
-    m = _OPEN_UNIT_RE.search(folded_query)
-    if not m or m.group(1) in _NOT_UNIT:
-        return None
-    if m.group(2) and m.group(2) not in _NOT_UNIT:
-        return f"{m.group(1)} {m.group(2)}"  # "bao nhiêu thành viên"
-    return m.group(1)  # "bao nhiêu người?"
 
 
 def is_list(sentence: str, noun: str = "") -> bool:

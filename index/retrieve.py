@@ -14,8 +14,9 @@ import numpy as np
 from bot.entities import canonical_provinces, find_provinces
 from bot.text import FUNCTION_WORDS, has_diacritics, search_words
 from index.embed import Embedder
-from index.question import ID_NUMBER, asked_unit, states_count_of
+from index.question import ID_NUMBER
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
+from index.units import asked_unit, states_count_of
 
 TUNING_FILE = Path(__file__).with_name("retrieval.json")
 STOPWORDS = FUNCTION_WORDS | {"sao_khong"}

@@ -60,7 +60,7 @@ def test_dates_and_sources_are_formatted():
 
 
 def test_programme_name_is_not_a_count():
-    from index.question import states_count_of
+    from index.units import states_count_of
 
     sentence = "Trong 02 ngày, đoàn trao đổi về Chương trình Mỗi xã một sản phẩm."
     assert not states_count_of(sentence, "san pham")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from index.answer import compose
-from index.question import announces_list, asked_unit, has_figure, names_person
+from index.question import announces_list, has_figure, names_person
+from index.units import asked_unit
 from tests.unit.conftest import FakeRetriever
 
 
