@@ -67,14 +67,14 @@ class ActionFollowup(Action):
             )
         previous = tracker.get_slot("last_question")
         # "còn Tiềng Giang?": the follow-up's typos corrected like a question's
-        question = rewrite(previous, self.answerer(contacts).prepare(text)) if previous else None
+        question = rewrite(previous, (await self.answerer(contacts).prepare(text))[0]) if previous else None
         entities = entity_values(tracker)
         if question is None and contacts is not None and _names_contact(entities):
             # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage
             if contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
         if question is None and not previous and len(text.split()) >= 4:
-            question = self.answerer(contacts).prepare(text)  # a whole question as a follow-up
+            question = (await self.answerer(contacts).prepare(text))[0]  # a whole question as a follow-up
         if question is None:
             provinces = find_provinces(text)
             if provinces:

@@ -54,9 +54,9 @@ class KnowledgeAnswerer:
             lexicon = None
         return prepare_variants(text, lexicon)
 
-    def prepare(self, text: str) -> str:
-        """The best search query for a user message."""
-        return self.variants(text)[0]
+    async def prepare(self, text: str) -> list[str]:
+        """`variants` off the event loop (the typo vocabulary is rebuilt after an index reload)."""
+        return await resources.in_encoder_thread(self.variants, text)
 
     def _search(self, queries: list[str]) -> tuple[str, list[Any]]:
         """The query whose retrieval is the most confident, with its hits."""
@@ -143,7 +143,7 @@ class ActionAnswerKnowledge(Action):
         text = clean_user_text(tracker.latest_message.get("text") or "", MESSAGE_LIMIT)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         answerer = self.answerer()
-        question, *alternatives = answerer.variants(text)
+        question, *alternatives = await answerer.prepare(text)
         answered = await answerer.answer(question, dispatcher, intent, tuple(alternatives))
         if not answered and not find_provinces(question) and not find_stars(question):
             # a refused message with nothing a follow-up could change ("phí thẩm định?",

@@ -49,6 +49,7 @@ class ActionLookupContact(Action):
             # directory; the documents answer (with their source) or the refusal gives a hotline
             retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
             answerer = KnowledgeAnswerer(retriever, book)
-            await answerer.answer(answerer.prepare(text), dispatcher, intent)
+            question, *alternatives = await answerer.prepare(text)
+            await answerer.answer(question, dispatcher, intent, tuple(alternatives))
             return []
         return lookup_and_answer(book, text, entities, dispatcher, intent, pending, last)
