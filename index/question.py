@@ -23,7 +23,8 @@ _FIGURE = re.compile(
 
 # A question about a plan ("phấn đấu", "chỉ tiêu") vs. one about what exists; sentences alike.
 TARGET_Q = re.compile(
-    r"\b(muc tieu|phan dau|chi tieu|du kien|ke hoach|dat ra|den nam|se co|dinh huong|muon co|toi thieu)\b"
+    r"\b(muc tieu|phan dau|chi tieu|du kien|ke hoach|dat ra|den nam|se co|dinh huong|muon co|toi thieu"
+    r"|du dinh|du tinh|tinh mo|se mo|se phat trien)\b"
 )
 TARGET_S = re.compile(r"\b(muc tieu|phan dau|chi tieu|du kien|it nhat|dinh huong)\b")
 YEAR = re.compile(r"(?<![\d.])(?:19[89]\d|20[0-3]\d)(?!\d)")
@@ -40,7 +41,9 @@ NAMES_S = re.compile(r":|\bnhu\b")
 NATIONAL_Q = re.compile(r"\b(ca nuoc|toan quoc|tren toan quoc|viet nam)\b")
 LOCAL_S = re.compile(r"\b(toan tinh|toan thanh pho|toan huyen|cua tinh|tinh da|tinh co|thanh pho co)\b")
 # "có sản phẩm 5 sao nào chưa": a yes/no question about things of one kind (a star level)
-EXIST_Q = re.compile(r"\bnao (chua|khong|ko)\s*$")
+EXIST_Q = re.compile(
+    r"\bnao (chua|khong|ko)\s*$|\bco (san pham|sp|diem|co so|hop tac xa|doanh nghiep)\b.* (chua|khong|ko)\s*$"
+)
 # "ai / cơ quan nào cấp, công nhận": the answer names an authority
 AUTHORITY_Q = re.compile(
     r"\b(ai|co quan nao|cap nao|don vi nao) (cap|cong nhan|xet|danh gia|phe duyet|ban hanh|quyet dinh)"

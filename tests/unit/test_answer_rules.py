@@ -279,3 +279,13 @@ def test_who_is_a_title_holder_needs_a_named_person():
 
 def test_address_question_needs_an_address():
     assert answer("địa chỉ điểm bán sản phẩm OCOP ở Tiền Giang ở đâu", {"tg": PLAN}) is None
+
+
+def test_plan_wording_and_yes_no_wording():
+    assert "10 điểm" in answer("Tiền Giang tính mở bao nhiêu điểm trưng bày sản phẩm OCOP?", {"tg": PLAN})
+    assert "01 sản phẩm 5 sao" in (answer("Sóc Trăng có sp OCOP 5 sao chưa?", {"v": VISIT}) or "")
+
+
+def test_yes_no_question_about_a_reward_is_not_a_star_count():
+    reward = doc("Thưởng OCOP", "2025-07-06", ["Mức thưởng cho sản phẩm OCOP khác nhau giữa các tỉnh."])
+    assert "khác nhau" in (answer("Đạt OCOP 4 sao có được thưởng tiền không?", {"r": reward}) or "")
