@@ -73,8 +73,8 @@ class KnowledgeAnswerer:
     ) -> bool:
         """Utter an answer or a refusal with a hotline; return True if answered.
 
-        `alternatives` are other readings of the same message (as typed, without restored
-        accents); the most confident retrieval among them is answered."""
+        `alternatives` are other readings of the same message (as typed: restored by the
+        retriever's pyvi restorer instead of ours); the most confident retrieval is answered."""
         if reverse_lookup(self.contacts, question):  # "số 0919 199 392 là của ai?"
             lookup_and_answer(self.contacts, question, {}, dispatcher, "ask_person", None)
             return True

@@ -134,9 +134,11 @@ def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
 def prepare_variants(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Search queries for a (cleaned) user message, best guess first.
 
-    A message typed without accents gives two: with accents restored (the dense encoder
-    reads accented text far better) and as typed, in case the restoration guessed a word
-    wrong ("bay gio" -> "bay gió"); the answerer keeps the more confident retrieval.
+    A message typed without accents gives two: with accents restored by the project's own
+    bigram model (the dense encoder reads accented text far better), and as typed, which the
+    retriever's dense side restores with pyvi instead (index/retrieve.py); when one restorer
+    guesses a word wrong ("bay gio" -> "bay gió") the other usually does not, and the
+    answerer keeps the more confident retrieval.
     """
     question = unify_accents(focus(strip_noise(text))[:QUERY_LIMIT].strip())
     question = expand_shorthand(question, lexicon)

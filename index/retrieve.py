@@ -153,8 +153,9 @@ class HybridRetriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + t.bm25_weight / (t.rrf_k + rank + 1)
         self._province_rerank(query, fused)
-        self._document_rerank(query, fused)
-        self._answer_type_rerank(query, fused)
+        folded = " ".join(search_words(query))
+        self._document_rerank(folded, fused)
+        self._answer_type_rerank(folded, fused)
         coverage = self._coverage(query, fused)
         for i in fused:  # lexical rerank: passages holding more of the (rare) query words
             fused[i] *= 1.0 + t.coverage_rerank * coverage[i]
@@ -169,18 +170,18 @@ class HybridRetriever:
             hits.append(Hit(row, fused[i], cos, float(bm[i]), coverage[i], idx.doc_meta(row["doc_id"])))
         return hits
 
-    def _answer_type_rerank(self, query: str, fused: dict[int, float]) -> None:
+    def _answer_type_rerank(self, folded: str, fused: dict[int, float]) -> None:
         """Favour passages that state a count of what "bao nhiêu X" asks for ("102 chủ thể")."""
-        unit = asked_unit(" ".join(search_words(query)))
+        unit = asked_unit(folded)
         if not unit or not self.tuning.answer_type_boost:
             return
         for i in fused:
             if any(states_count_of(s, unit) for s in self.index.rows[i]["sentences"]):
                 fused[i] *= 1.0 + self.tuning.answer_type_boost
 
-    def _document_rerank(self, query: str, fused: dict[int, float]) -> None:
+    def _document_rerank(self, folded: str, fused: dict[int, float]) -> None:
         """Favour passages of the document a question names by number ("kế hoạch 152", "1048")."""
-        ids = set(ID_NUMBER.findall(" ".join(search_words(query))))
+        ids = set(ID_NUMBER.findall(folded))
         if not ids or not self.tuning.document_boost:
             return
         for i in fused:

@@ -138,20 +138,28 @@ def bench_ours(args: argparse.Namespace) -> BotRun:
     procs = serve.start(sargs)
     run.cold_start = time.perf_counter() - t0
     print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
-    roots = {"actions": procs[0].pid, "rasa": procs[1].pid}
+    url = f"http://{HOST}:{args.port}/webhooks/rest/webhook"
+    try:
+        measure(run, {"actions": procs[0].pid, "rasa": procs[1].pid}, url, our_scripts(), args, "ours")
+    finally:
+        serve.stop(procs)
+    return run
+
+
+def measure(
+    run: BotRun, roots: dict[str, int], url: str, scripts: list[list[str]], args: argparse.Namespace, tag: str
+) -> None:
+    """Probe, then every load level, sampling the memory of the named process trees."""
     sampler = MemorySampler(roots)
     sampler.sample()
     sampler.start()
     try:
-        url = f"http://{HOST}:{args.port}/webhooks/rest/webhook"
-        run.probe = probe(url, PROBE_QUESTION)
-        print(f"  probe: {PROBE_QUESTION} -> {run.probe}", flush=True)
-        run.levels = run_levels(url, our_scripts(), args, "ours")
+        run.probe = probe(url, run.probe_question)
+        print(f"  probe: {run.probe_question} -> {run.probe}", flush=True)
+        run.levels = run_levels(url, scripts, args, tag)
     finally:
         sampler.stop()
-        serve.stop(procs)
-    run.peak_rss, run.peak_hwm = sampler.peak_rss, sampler.peak_hwm
-    return run
+        run.peak_rss, run.peak_hwm = sampler.peak_rss, sampler.peak_hwm
 
 
 PROBE_QUESTION = "An Giang có bao nhiêu sản phẩm OCOP?"
@@ -186,18 +194,13 @@ def bench_scaled(args: argparse.Namespace) -> BotRun:
     roots = {"actions": pids["actions"]} | {
         f"rasa{i + 1}": pids[prod.Profile.rasa_name(p)] for i, p in enumerate(s.rasa_ports)
     }
-    sampler = MemorySampler(roots)
-    sampler.sample()
-    sampler.start()
     try:
-        url = f"http://{HOST}:{s.nginx_port}/webhooks/rest/webhook"
-        run.probe = probe(url, PROBE_QUESTION)
-        run.levels = run_levels(url, our_scripts(), args, "prod")
+        measure(
+            run, roots, f"http://{HOST}:{s.nginx_port}/webhooks/rest/webhook", our_scripts(), args, "prod"
+        )
     finally:
-        sampler.stop()
         profile.stop()
         prod.drop_database(s)
-    run.peak_rss, run.peak_hwm = sampler.peak_rss, sampler.peak_hwm
     return run
 
 
@@ -265,23 +268,15 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
     proc = subprocess.Popen(
         cmd, cwd=BARE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    sampler = MemorySampler({"rasa": proc.pid})
     try:
         serve.wait_http(f"http://{HOST}:{args.bare_port}/", 300, proc, "bare-bot")
         url = f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook"
         serve.first_reply(url, 120)
         run.cold_start = time.perf_counter() - t0
         print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
-        sampler.sample()
-        sampler.start()
-        run.probe = probe(url, BARE_SCRIPTS[0][1])
-        print(f"  probe: {BARE_SCRIPTS[0][1]} -> {run.probe}", flush=True)
-        run.levels = run_levels(url, BARE_SCRIPTS, args, "bare")
+        measure(run, {"rasa": proc.pid}, url, BARE_SCRIPTS, args, "bare")
     finally:
-        if sampler.is_alive():
-            sampler.stop()
         serve.stop([proc])
-    run.peak_rss, run.peak_hwm = sampler.peak_rss, sampler.peak_hwm
     return run
 
 
