@@ -121,18 +121,18 @@ bench-index: $(INDEX)  ## index build time per 1,000 passages, query p50/p95 on 
 tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled set
 	$(APY) -m index eval --tune -v
 
-# The question sets gate `make test` (own set 0.95, held-out sets 0.90, dev 0.92: a little
-# room for a retrained model's variance); `make eval` holds all three to the 0.95 target.
-EVAL_GATE := $(RPY) scripts/evaluate.py tests/eval/questions.yaml --min-score 0.95 \
-	&& $(RPY) scripts/evaluate.py tests/eval/heldout.yaml --min-score 0.90 \
-	&& $(RPY) scripts/evaluate.py tests/eval/heldout2.yaml --min-score 0.90 \
-	$(if $(wildcard ../shared/eval/dev.yaml),&& $(RPY) scripts/evaluate.py ../shared/eval/dev.yaml --min-score 0.92)
+# The question sets gate `make test`: every set >= 0.95 correct and <= 1% wrong (a wrong
+# answer is worse than a refusal). heldout3/final4 were written by helpers who had not seen
+# the code; their first scores are in docs/evaluation.md. `make eval` runs the same gate.
+EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
+	$(wildcard tests/eval/final4.yaml) $(wildcard ../shared/eval/dev.yaml)
+EVAL_GATE := set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done
 
 e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) scripts/serve.py -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
 
-eval: $(MODEL) $(INDEX)  ## score question sets against a freshly started assistant
-	$(RPY) scripts/serve.py -- bash -c '$(RPY) scripts/evaluate.py tests/eval/questions.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py tests/eval/heldout.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py tests/eval/heldout2.yaml --min-score 0.95 && $(RPY) scripts/evaluate.py ../shared/eval/dev.yaml --min-score 0.95'
+eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started assistant (>= 0.95, wrong <= 1%)
+	$(RPY) scripts/serve.py -- bash -c '$(EVAL_GATE)'
 
 bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughput, memory: make run, make prod and a bare rasa init bot (writes docs/benchmarks.md)
 	$(RPY) scripts/bench.py --scaled $(BENCH_ARGS)

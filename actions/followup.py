@@ -1,4 +1,4 @@
-"""Follow-ups: "còn Tiền Giang?", "thế còn 5 sao?", or the topic after a clarification."""
+"""Follow-ups: "còn Tiền Giang?", "thế còn 5 sao?", "nộp ở đâu?", or the topic after a clarification."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.hotline import entity_values, lookup_and_answer
-from actions.knowledge import KnowledgeAnswerer, question_slots
+from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.entities import find_provinces, find_stars, replace_span
 from bot.text import clean_user_text
+from index.pipeline import AnswerPipeline
 
 
 def rewrite(previous: str, text: str) -> str | None:
@@ -39,20 +40,15 @@ def _names_contact(entities: dict[str, list[str]]) -> bool:
 
 
 class ActionFollowup(Action):
-    """Route a short follow-up to the pending contact request or the last question."""
+    """Route a short follow-up to the pending contact request or the last answer."""
 
-    def __init__(self, retriever: Any = None, contacts: Any = None) -> None:
-        """Use the given storage, or the server's shared one."""
-        self._retriever, self._contacts = retriever, contacts
+    def __init__(self, pipeline: AnswerPipeline | None = None, contacts: Any = None) -> None:
+        """Use the given pipeline and contacts, or the server's shared ones."""
+        self._pipeline, self._contacts = pipeline, contacts
 
     def name(self) -> str:
         """Action name."""
         return "action_followup"
-
-    def answerer(self, contacts: Any) -> KnowledgeAnswerer:
-        """The knowledge answerer on the injected or shared index."""
-        retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
-        return KnowledgeAnswerer(retriever, contacts)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -61,30 +57,24 @@ class ActionFollowup(Action):
         text = clean_user_text(tracker.latest_message.get("text") or "", 500)
         contacts = self._contacts if self._contacts is not None else resources.load_contacts().value
         pending = tracker.get_slot("pending")
-        if pending == "contact":
-            return lookup_and_answer(
-                contacts, text, entity_values(tracker), dispatcher, "ask_contact", pending
-            )
-        previous = tracker.get_slot("last_question")
-        # "còn Tiềng Giang?": the follow-up's typos corrected like a question's
-        question = rewrite(previous, (await self.answerer(contacts).prepare(text))[0]) if previous else None
         entities = entity_values(tracker)
+        if pending == "contact":
+            return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", pending)
+        pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+        context = context_of(tracker)
+        previous = context.last_question
+        question = None
+        if previous and pipeline is not None:  # "còn Tiềng Giang?": typos corrected like a question's
+            question = rewrite(previous, (await resources.in_encoder_thread(pipeline.prepare, text))[0])
         if question is None and contacts is not None and _names_contact(entities):
             # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage
             if contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
-        if question is None and not previous and len(text.split()) >= 4:
-            question = (await self.answerer(contacts).prepare(text))[0]  # a whole question as a follow-up
-        if question is None:
-            provinces = find_provinces(text)
-            if provinces:
-                dispatcher.utter_message(response="utter_kb_need_question", province=provinces[0].value)
-            elif contacts is not None and contacts.lookup(text, entity_values(tracker)).contacts:
-                return lookup_and_answer(
-                    contacts, text, entity_values(tracker), dispatcher, "ask_contact", None
-                )
-            else:
-                dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
-        await self.answerer(contacts).answer(question, dispatcher, "ask_ocop_stats")
-        return question_slots(question)
+        if question is None and not previous and not len(text.split()) >= 3:
+            if find_provinces(text):
+                dispatcher.utter_message(response="utter_kb_need_question", province=find_provinces(text)[0].value)
+                return []
+            if contacts is not None and contacts.lookup(text, entities).contacts:
+                return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
+        reply = await answer_with_pipeline(pipeline, contacts, question or text, context, dispatcher)
+        return reply_slots(reply, context) if reply is not None else []

@@ -10,17 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.hotline import PRONOUN, entity_values, lookup_and_answer, reverse_lookup
-from actions.knowledge import KnowledgeAnswerer
+from actions.knowledge import answer_with_pipeline, context_of
 from bot.text import clean_user_text, fold
 
 
 class ActionLookupContact(Action):
     """Answer hotline, phone, e-mail and person questions from the contact table."""
 
-    def __init__(self, contacts: Any = None, retriever: Any = None) -> None:
+    def __init__(self, contacts: Any = None, pipeline: Any = None) -> None:
         """Use the given contact book and index, or the server's shared ones."""
         self._contacts = contacts
-        self._retriever = retriever
+        self._pipeline = pipeline
 
     def name(self) -> str:
         """Action name."""
@@ -47,9 +47,7 @@ class ActionLookupContact(Action):
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
             # "Trần Anh Thư là ai?": leaders quoted in the news are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline
-            retriever = self._retriever if self._retriever is not None else resources.load_knowledge().value
-            answerer = KnowledgeAnswerer(retriever, book)
-            question, *alternatives = await answerer.prepare(text)
-            await answerer.answer(question, dispatcher, intent, tuple(alternatives))
+            pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+            await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
             return []
         return lookup_and_answer(book, text, entities, dispatcher, intent, pending, last)

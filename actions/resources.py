@@ -45,19 +45,22 @@ _contacts: Loaded | None = None
 
 
 def load_knowledge() -> Loaded:
-    """Load the embedding model and the index once (clear error if unusable)."""
+    """Load the question-answering pipeline once: model, index, cards, statistics (clear error if unusable)."""
     global _knowledge
+    contacts = load_contacts().value
     with _lock:
         if _knowledge is None:
             try:
-                from index.embed import load_embedder
-                from index.retrieve import HybridRetriever
+                from index.pipeline import build_pipeline
                 from index.settings import Settings
 
-                settings = Settings.from_env()
-                retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
-                _knowledge = Loaded(retriever)
-                logger.info("knowledge index loaded: %s passages", len(retriever.index.rows))
+                pipeline = build_pipeline(Settings.from_env(), contacts)
+                _knowledge = Loaded(pipeline)
+                logger.info(
+                    "knowledge loaded: %s passages, %s cards, %s statistics rows",
+                    len(pipeline.retriever.index.rows), len(pipeline.cards.store.cards()),
+                    len(pipeline.figures.table.rows()),
+                )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - reported, the server still answers
                 _knowledge = Loaded(error=str(exc))
                 logger.error("KNOWLEDGE INDEX UNAVAILABLE: %s", exc)
@@ -82,15 +85,8 @@ def preload() -> list[str]:
     """Load everything at server start; return the problems found (empty if none)."""
     problems = []
     knowledge, contacts = load_knowledge(), load_contacts()
-    if knowledge.error:
+    if knowledge.error:  # content problems (cards, statistics rows) are only logged: valid rows serve
         problems.append(f"knowledge index: {knowledge.error}")
-    else:
-        from actions.lexicon import lexicon_for
-
-        try:  # typo-correction vocabulary, built before the first query
-            lexicon_for(knowledge.value)
-        except Exception as exc:  # noqa: BLE001 - queries are then searched as typed
-            logger.error("query lexicon unavailable: %s", exc)
     if contacts.value is not None:
         problems.extend(f"contacts: {e}" for e in contacts.value.errors)
     return problems

@@ -27,7 +27,8 @@ searched (re.search) in the folded text as written.
 
 Output: one line per failed item with its problems and reply (-v: every item), the
 per-tag results, latency, and the overall score as the LAST line. Exit status 1 when
-the score is below --min-score (2 for a bad question file).
+the score is below --min-score or the share of wrong answers (failed, but not a
+refusal) is above --max-wrong (2 for a bad question file).
 """
 
 from __future__ import annotations
@@ -219,6 +220,22 @@ class Result:
     problems: list[str] = field(default_factory=list)
     reply: str = ""
     seconds: list[float] = field(default_factory=list)
+    outcome: str = ""  # "ok", "refused" (declined: sent to a hotline) or "wrong" (misleads)
+
+
+# A failed reply that declines to answer is a refusal; any other failed reply is wrong.
+REFUSAL = re.compile(
+    r"chua co (du )?thong tin|khong co (du )?thong tin|chua (tim|tra cuu) (thay|duoc)|khong tim thay"
+    r"|chua hieu|khong hieu|xin loi|chua du tin cay|khong du tin cay|khong cung cap|ngoai pham vi"
+    r"|chua ho tro|khong ho tro|chua co so lieu|khong co so lieu|chua co du lieu|khong co du lieu"
+)
+
+
+def outcome_of(ok: bool, folded_reply: str) -> str:
+    """ok, refused or wrong (the same split as ../shared/eval/score.py)."""
+    if ok:
+        return "ok"
+    return "refused" if REFUSAL.search(folded_reply) else "wrong"
 
 
 def run_item(item: dict[str, Any], url: str, timeout: float) -> Result:
@@ -234,13 +251,16 @@ def run_item(item: dict[str, Any], url: str, timeout: float) -> Result:
             result.seconds.append(seconds)
     except urllib.error.HTTPError as exc:
         result.problems = [f"error: HTTP {exc.code} {exc.read()[:200]!r}"]
+        result.outcome = "wrong"
         return result
     except Exception as exc:  # noqa: BLE001 - a timeout or crash fails the item
         result.problems = [f"error: {exc!r}"]
+        result.outcome = "wrong"
         return result
     result.reply = reply_text(messages)
     result.problems = judge(item, fold(result.reply))
     result.ok = not result.problems
+    result.outcome = outcome_of(result.ok, fold(result.reply))
     return result
 
 
@@ -263,6 +283,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def wrong_share(results: list[Result]) -> float:
+    """Share of items answered, but not with what was asked."""
+    return sum(r.outcome == "wrong" for r in results) / len(results) if results else 0.0
+
+
 def score_line(results: list[Result]) -> tuple[float, str]:
     """(score, last line)."""
     passed = sum(r.ok for r in results)
@@ -277,7 +302,8 @@ def print_report(results: list[Result], verbose: bool, out=None) -> float:
     for r in results:
         if r.ok and not verbose:
             continue
-        print(f"{'ok  ' if r.ok else 'FAIL'} {r.id} [{','.join(r.tags)}]: " + " => ".join(r.turns), file=out)
+        mark = {"ok": "ok  ", "refused": "FAIL", "wrong": "WRONG"}.get(r.outcome, "FAIL")
+        print(f"{mark} {r.id} [{','.join(r.tags)}]: " + " => ".join(r.turns), file=out)
         for p in r.problems:
             print(f"       {p}", file=out)
         if not r.ok or verbose:
@@ -294,6 +320,10 @@ def print_report(results: list[Result], verbose: bool, out=None) -> float:
             f"n={len(latencies)}",
             file=out,
         )
+    refused = sum(r.outcome == "refused" for r in results)
+    wrong = sum(r.outcome == "wrong" for r in results)
+    print(f"failed items: {refused} refused, {wrong} wrong (answered, but not what was asked)", file=out)
+    print(f"wrong: {wrong}/{len(results)} ({wrong_share(results):.1%})", file=out)
     score, line = score_line(results)
     print(line, file=out)
     return score
@@ -306,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", default=DEFAULT_URL, help=f"REST webhook (default {DEFAULT_URL})")
     ap.add_argument("--tags", default="", help="only items with one of these comma-separated tags")
     ap.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the score is below this")
+    ap.add_argument("--max-wrong", type=float, default=1.0, help="exit 1 when the wrong share is above this")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per turn")
     ap.add_argument("--json", default="", help="write per-item results to this file")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every item with its reply")
@@ -334,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding="utf-8"
         )
     score = print_report(results, args.verbose)
-    return 0 if score >= args.min_score else 1
+    return 0 if score >= args.min_score and wrong_share(results) <= args.max_wrong else 1
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""Query preparation: noise, long messages, chat shorthand, typo correction (actions/query.py)."""
+"""Query preparation: noise, long messages, chat shorthand, typo correction (index/query.py)."""
 
 from __future__ import annotations
 
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
-from actions.lexicon import Lexicon, edits1, spelling_key
+from index.lexicon import Lexicon, edits1, spelling_key
 from actions.lookup import ActionLookupContact
-from actions.query import (
+from index.query import (
     expand_bare_subject,
     expand_shorthand,
     focus,
@@ -109,7 +109,7 @@ def test_star_signs_are_kept():
 
 
 def test_accents_restored_from_the_bigram_model():
-    from actions.accents import AccentModel
+    from index.accents import AccentModel
 
     model = AccentModel([*DOCS, "Sản phẩm được 60 điểm thì xếp mấy sao?", "thì", "thi", "mấy", "máy"])
     assert model.restore("san pham duoc 60 diem thi xep may sao") == "sản phẩm được 60 điểm thì xếp mấy sao"
@@ -118,7 +118,7 @@ def test_accents_restored_from_the_bigram_model():
 
 
 def test_nlu_examples_keep_accented_sentences_only(tmp_path):
-    from actions.accents import nlu_examples
+    from index.accents import nlu_examples
 
     (tmp_path / "a.yml").write_text(
         "- intent: x\n  examples: |\n    - [An Giang](province) có mấy sản phẩm\n    - ag co may sp\n",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from actions.lexicon import Lexicon
+from index.lexicon import Lexicon
 from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
 from bot.text import ABBREVIATIONS, fold, fold_char, has_diacritics, search_words
 

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from actions.accents import AccentModel, nlu_examples
+from index.accents import AccentModel, nlu_examples
+from index.keyboard import word_key
 from bot.segment import PROVINCES
 from bot.text import fold, has_diacritics
 
@@ -67,6 +68,7 @@ class Lexicon:
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
         self.spellings: set[str] = set()  # lowercase words as written, with accents
+        self.word_keys: set[str] = set()  # the same, keyed for the keyboard decoder
         self.accents: AccentModel | None = None  # accent restoration (from_retriever)
         forms: dict[str, Counter[str]] = {}
         pair_forms: dict[tuple[str, str], Counter[str]] = {}
@@ -77,6 +79,7 @@ class Lexicon:
                 tokens = [t.lower() for t in _TOKEN.findall(text) if not t.isdigit()]
                 folded = [fold(t) for t in tokens]
                 self.spellings.update(spelling_key(t) for t in tokens)
+                self.word_keys.update(word_key(t) for t in tokens)
                 for tok, f in zip(tokens, folded):
                     self.unigrams[f] += weight
                     forms.setdefault(f, Counter())[tok] += weight

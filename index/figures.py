@@ -1,0 +1,199 @@
+"""Answers from the statistics table: one figure, comparisons, rankings, sums, trends, targets.
+
+    figures = FigureAnswerer(table, labels, cite)
+    reply = figures.answer(question)     # Reply("statistic", "utter_stat_compare", {...}) or None
+
+Every figure carries its own date and source. The wording lives in the domain's
+responses (the reply names one and passes values) and in data/stats/labels.yml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from index.parse import Ask, Question
+from index.reply import Reply
+from index.source import format_date
+from index.stats import StatRow, StatsSource, latest, matching, scopes
+
+LABELS_FILE = Path(__file__).resolve().parent.parent / "data" / "stats" / "labels.yml"
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How figures are written (data/stats/labels.yml)."""
+
+    units: dict[str, dict[str, str]]
+    figure: str
+    figure_undated: str
+    target: str
+    rank_item: str
+    joiner: str
+    and_: str
+
+    @classmethod
+    def load(cls, path: Path = LABELS_FILE) -> Labels:
+        """Read the label file."""
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        units = {m: {str(k): v for k, v in u.items()} for m, u in d["units"].items()}
+        return cls(units, d["figure"], d["figure_undated"], d["target"], d["rank_item"], d["joiner"], d["and"])
+
+    def unit(self, metric: str, star: str) -> str:
+        """The unit words of a measure (" sản phẩm OCOP 4 sao")."""
+        by_star = self.units.get(metric, {})
+        return by_star.get(star) or by_star.get("", f" {metric}")
+
+
+def number(value: float) -> str:
+    """A figure as Vietnamese writes it (17400 -> "17.400", 2.9 -> "2,9")."""
+    if value == int(value):
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value:g}".replace(".", ",")
+
+
+class FigureAnswerer:
+    """Reasons over the statistics table for a parsed question."""
+
+    def __init__(self, table: StatsSource, labels: Labels, cite: Callable[[StatRow], str]) -> None:
+        """`cite(row)` gives the row's source line (decision, plan or article)."""
+        self.table, self.labels, self.cite = table, labels, cite
+
+    def amount(self, row: StatRow) -> str:
+        """Qualifier, value and unit ("thêm 170 sản phẩm OCOP từ 3 sao trở lên")."""
+        value = number(row.value) + (f"–{number(row.value_max)}" if row.value_max else "")
+        qualifier = f"{row.qualifier} " if row.qualifier else ""
+        return f"{qualifier}{value}{self.labels.unit(row.metric, row.star)}"
+
+    def line(self, row: StatRow) -> str:
+        """One figure with its date and source."""
+        kw = {"scope": row.scope, "amount": self.amount(row), "source": self.cite(row), "period": row.period}
+        if row.kind == "target":
+            return self.labels.target.format(**kw)
+        if not row.as_of:
+            return self.labels.figure_undated.format(**kw)
+        return self.labels.figure.format(as_of=format_date(row.as_of), **kw)
+
+    def _rows(self, q: Question, scope_list: tuple[str, ...] | list[str]) -> list[StatRow]:
+        """The newest row of the asked measure for each scope that has one."""
+        found = [latest(self.table, s, q.metric, q.star, q.kind, q.period) for s in scope_list]
+        return [r for r in found if r is not None]
+
+    def _reply(self, response: str, rows: list[StatRow], q: Question, **kwargs: str) -> Reply:
+        """A statistic reply citing its rows; a note when their dates differ."""
+        dates = sorted({r.as_of for r in rows if r.as_of})
+        notes = []
+        if len(dates) > 1 and len(rows) > 1:
+            notes.append(("utter_stat_dates_differ", {"dates": self.labels.and_.join(format_date(d) for d in dates)}))
+        kwargs.setdefault("figures", self.labels.joiner.join(self.line(r) for r in rows))
+        return Reply("statistic", response, kwargs, tuple(f"stat:{r.id}" for r in rows), 1.0, tuple(notes))
+
+    def answer(self, q: Question, context_scopes: tuple[str, ...] = ()) -> Reply | None:
+        """A reply from the table, or None when the table cannot answer this question."""
+        named = q.scopes or context_scopes
+        if q.ask == Ask.RANK:
+            return self.rank(q)
+        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE) and len(named) >= 2:
+            return self.compare(q, named)
+        if q.ask == Ask.SUM and (len(named) >= 2 or len(q.stars) >= 2):
+            return self.total(q, named)
+        if not q.scopes:
+            return None
+        if q.ask == Ask.TREND:
+            return self.trend(q, q.scopes[0])
+        if q.ask == Ask.PROGRESS:
+            return self.progress(q, q.scopes[0])
+        if q.figure or q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM):
+            return self.single(q)
+        return None
+
+    def single(self, q: Question) -> Reply | None:
+        """The newest figure of each named scope."""
+        rows = self._rows(q, q.scopes)
+        if not rows:
+            return None
+        if len(rows) == 1:
+            r = rows[0]
+            response = "utter_stat_target" if r.kind == "target" else "utter_stat_figure"
+            return self._reply(response, rows, q, scope=r.scope, amount=self.amount(r),
+                               as_of=format_date(r.as_of), period=r.period, source=self.cite(r))  # fmt: skip
+        return self._reply("utter_stat_figures", rows, q)
+
+    def compare(self, q: Question, named: tuple[str, ...]) -> Reply | None:
+        """Which of two (or more) scopes has more, and by how much."""
+        rows = self._rows(q, named)
+        if len(rows) < 2:
+            return None
+        ordered = sorted(rows, key=lambda r: r.value, reverse=True)
+        more, less = ordered[0], ordered[-1]
+        unit = self.labels.unit(q.metric, q.star)
+        if more.value == less.value:
+            return self._reply("utter_stat_compare_equal", rows, q, unit=unit.strip())
+        approx = any(r.qualifier for r in rows)
+        return self._reply(
+            "utter_stat_compare_approx" if approx else "utter_stat_compare", rows, q, more=more.scope, less=less.scope,
+            difference=number(more.value - less.value) + unit, unit=unit.strip(),
+        )  # fmt: skip
+
+    def rank(self, q: Question) -> Reply | None:
+        """The scopes ordered by the asked measure (named ones, else every province with it)."""
+        names = [s for s in (q.scopes or scopes(self.table, q.metric, q.star, q.kind)) if s != "Việt Nam"]
+        rows = sorted(self._rows(q, names), key=lambda r: r.value, reverse=True)
+        if len(rows) < 2:
+            return None
+        items = [
+            self.labels.rank_item.format(position=i + 1, scope=r.scope, amount=self.amount(r), as_of=format_date(r.as_of))
+            for i, r in enumerate(rows)
+        ]
+        sources = self.labels.joiner.join(dict.fromkeys(self.cite(r) for r in rows))
+        return self._reply("utter_stat_rank", rows, q, ranking=self.labels.joiner.join(items), top=rows[0].scope,
+                           unit=self.labels.unit(q.metric, q.star).strip(), sources=sources)  # fmt: skip
+
+    def total(self, q: Question, named: tuple[str, ...]) -> Reply | None:
+        """The sum over scopes (or over star levels of one scope)."""
+        if len(named) >= 2:
+            rows = self._rows(q, named)
+            if len(rows) < len(named):
+                return None
+            unit = self.labels.unit(q.metric, q.star)
+        else:
+            rows = [r for s in q.stars if (r := latest(self.table, named[0], q.metric, s, q.kind)) is not None]
+            if len(rows) < len(q.stars):
+                return None
+            unit = self.labels.unit(q.metric, "")
+        value = sum(r.value for r in rows)
+        approx = any(r.qualifier for r in rows)
+        return self._reply("utter_stat_sum_approx" if approx else "utter_stat_sum", rows, q,
+                           total=number(value) + unit, parts=self.labels.and_.join(dict.fromkeys(r.scope for r in rows)))  # fmt: skip
+
+    def trend(self, q: Question, scope: str) -> Reply | None:
+        """The change between the oldest and the newest figure of one scope."""
+        rows = matching(self.table, scope, q.metric, q.star, "actual")
+        if len(rows) < 2:
+            return self.single(q) if rows else None
+        first, last = rows[0], rows[-1]
+        change = last.value - first.value
+        response = "utter_stat_trend_up" if change > 0 else "utter_stat_trend_down" if change < 0 else "utter_stat_trend_same"
+        return self._reply(response, [first, last], q, scope=scope, unit=self.labels.unit(q.metric, q.star).strip(),
+                           first=number(first.value), first_date=format_date(first.as_of), last=number(last.value),
+                           last_date=format_date(last.as_of), change=number(abs(change)))  # fmt: skip
+
+    def progress(self, q: Question, scope: str) -> Reply | None:
+        """The newest actual figure against the target, when the target has its own baseline."""
+        targets = matching(self.table, scope, q.metric, q.star, "target", q.period)
+        if not targets:
+            return None
+        target = targets[-1]
+        actual = latest(self.table, scope, q.metric, q.star, "actual")
+        base = {"scope": scope, "target": self.amount(target), "period": target.period}
+        if target.is_relative:
+            return self._reply("utter_stat_progress_relative", [target], q, **base)
+        if actual is None:
+            return self._reply("utter_stat_progress_no_actual", [target], q, **base)
+        reached = actual.value >= target.value
+        return self._reply("utter_stat_progress_reached" if reached else "utter_stat_progress_short", [target, actual], q,
+                           actual=self.amount(actual), as_of=format_date(actual.as_of),
+                           gap=number(abs(target.value - actual.value)), **base)  # fmt: skip

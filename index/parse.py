@@ -1,0 +1,141 @@
+"""A user message parsed once into a typed question: places, star level, measure, what is asked.
+
+    parser = QuestionParser.load()
+    q = parser.parse("Tiền Giang và An Giang, tỉnh nào nhiều sản phẩm 4 sao hơn?")
+    q.ask, q.scopes, q.metric, q.star        # Ask.COMPARE, ("Tiền Giang", "An Giang"), "san_pham", "4"
+
+The cues are data (data/language/cues.yml); an example corpus beside them is replayed by
+tests/unit/test_parse.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import yaml
+
+from bot.entities import find_provinces, find_stars
+from bot.text import search_words
+
+CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
+NATIONAL = "Việt Nam"
+
+
+class Ask(str, Enum):
+    """What a question asks for."""
+
+    FIGURE = "figure"
+    COMPARE = "compare"
+    DIFFERENCE = "difference"
+    RANK = "rank"
+    SUM = "sum"
+    TREND = "trend"
+    PROGRESS = "progress"
+    SOURCE = "source"
+    WHEN = "when"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Question:
+    """The parsed question (what the pipeline routes on)."""
+
+    text: str
+    folded: str
+    scopes: tuple[str, ...] = ()
+    stars: tuple[str, ...] = ()
+    metric: str = "san_pham"
+    metric_named: bool = False
+    kind: str = "actual"
+    period: str = ""
+    ask: Ask = Ask.OTHER
+    figure: bool = False
+    document_numbers: tuple[str, ...] = ()
+    unknown_provinces: tuple[str, ...] = field(default=())
+
+    @property
+    def star(self) -> str:
+        """The first star level asked ("3+" when none: every certified product)."""
+        return self.stars[0] if self.stars else ("3+" if self.metric == "san_pham" else "")
+
+    @property
+    def is_figure_question(self) -> bool:
+        """Asks for one or more figures (or a reasoning over them)."""
+        return self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS) or self.figure
+
+
+def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
+    """One regex matching any of the folded phrases as whole words."""
+    alts = sorted((re.escape(p.strip()) for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])")
+
+
+@dataclass(frozen=True)
+class QuestionParser:
+    """Cue tables compiled once."""
+
+    asks: tuple[tuple[Ask, re.Pattern[str]], ...]
+    ask_patterns: tuple[tuple[Ask, re.Pattern[str]], ...]
+    figure: re.Pattern[str]
+    target: re.Pattern[str]
+    metrics: tuple[tuple[str, re.Pattern[str]], ...]
+    stars: tuple[tuple[str, re.Pattern[str]], ...]
+    national: re.Pattern[str]
+    document_number: re.Pattern[str]
+
+    @classmethod
+    def load(cls, path: Path = CUES_FILE) -> QuestionParser:
+        """Compile the cue file."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            asks=tuple((Ask(k), _phrase_re(v)) for k, v in data["asks"].items()),
+            ask_patterns=tuple((Ask(k), re.compile("|".join(v))) for k, v in data["ask_patterns"].items()),
+            figure=_phrase_re(data["figure"]),
+            target=_phrase_re(data["target"]),
+            metrics=tuple((k, _phrase_re(v)) for k, v in data["metrics"].items()),
+            stars=tuple((str(k), _phrase_re(v)) for k, v in data["stars"].items()),
+            national=_phrase_re(data["national"]),
+            document_number=re.compile(data["document_number"]),
+        )
+
+    def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
+        """The typed question of a (prepared) message."""
+        folded = " ".join(search_words(text.replace("%", " phần trăm ")))
+        folded_q = folded + (" ?" if "?" in text else "")
+        provinces = tuple(dict.fromkeys(m.value for m in find_provinces(text)))
+        scopes = provinces + ((NATIONAL,) if self.national.search(folded) and NATIONAL not in provinces else ())
+        stars = self._stars(text, folded)
+        metric, named = "san_pham", False
+        for name, pattern in self.metrics:
+            if pattern.search(folded):
+                metric, named = name, True
+                break
+        kind = "target" if self.target.search(folded) else "actual"
+        years = re.findall(r"\b(20\d\d)\b", folded)
+        ask = next((a for a, p in self.asks if p.search(folded_q)), Ask.OTHER)
+        if ask in (Ask.OTHER, Ask.SUM):
+            ask = next((a for a, p in self.ask_patterns if p.search(folded)), ask)
+        if ask == Ask.SUM and len(scopes) + len(stars) < 2 and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba", folded):
+            ask = Ask.OTHER  # "tổng số sản phẩm của An Giang" is one figure
+        if ask == Ask.PROGRESS:
+            kind = "actual"
+        figure = bool(self.figure.search(folded)) and (named or bool(stars) or bool(scopes))
+        numbers = tuple(a or b for a, b in self.document_number.findall(folded))
+        unknown = tuple(p for p in provinces if known_scopes and p not in known_scopes)
+        return Question(
+            text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
+            ask, figure, numbers, unknown,
+        )  # fmt: skip
+
+    def _stars(self, text: str, folded: str) -> tuple[str, ...]:
+        """Star levels asked, special levels ("tiềm năng 5 sao", "từ 3 sao trở lên") first."""
+        special = [name for name, p in self.stars if p.search(folded)]
+        plain = [m.value for m in find_stars(text)]
+        if "5_tiem_nang" in special or "5_de_nghi" in special:
+            plain = [s for s in plain if s != "5"]
+        if "3+" in special:
+            plain = [s for s in plain if s != "3"]
+        return tuple(dict.fromkeys(special + plain))

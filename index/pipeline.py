@@ -1,0 +1,326 @@
+"""The one question-answering pipeline: message -> typed question -> figure, card or passage.
+
+    pipeline = build_pipeline(Settings.from_env(), contacts)
+    reply = pipeline.answer("tg va ag tinh nao nhieu sp 4 sao hon", Context())
+    reply.response, reply.kwargs, reply.refs      # "utter_stat_compare", {...}, ("stat:...", ...)
+
+A message is prepared once (keyboard leftovers decoded, shorthand spelled out, typos
+corrected, accents restored), parsed once (index/parse.py), then answered from the
+statistics table (index/figures.py), the answer cards (index/cards.py) or the document
+passages (index/retrieve.py + index/answer.py), in that order, or refused with the
+hotline that fits. The action server, `make tune`, `python -m index eval` and the
+profiler all call this object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from index.answer import compose
+from index.cards import Card, CardMatcher, CardStore
+from index.figures import FigureAnswerer, Labels
+from index.keyboard import KeyboardDecoder
+from index.lexicon import Lexicon
+from index.parse import NATIONAL, Ask, Question, QuestionParser
+from index.query import prepare_variants
+from index.reply import Reply
+from index.retrieve import HybridRetriever
+from index.source import format_date, source_line
+from index.stats import StatRow, StatsTable, known_scopes
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+TUNING_FILE = Path(__file__).with_name("pipeline.json")
+PROVINCES_FILE = ROOT / "data" / "language" / "provinces.yml"
+OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"
+FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
+
+
+@dataclass(frozen=True)
+class PipelineTuning:
+    """Thresholds of the pipeline (fitted by `make tune`, saved in index/pipeline.json)."""
+
+    card_threshold: float = 1.25
+    card_followup_threshold: float = 1.05
+    card_margin: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path = TUNING_FILE) -> PipelineTuning:
+        """Read tuned values if the file exists."""
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation remembers of the last knowledge answer (from slots)."""
+
+    last_question: str = ""
+    refs: tuple[str, ...] = ()
+    figure_scopes: tuple[str, ...] = ()
+
+
+class ContactDirectory(Protocol):
+    """What the pipeline needs of the contact table: the hotline that fits a topic."""
+
+    def lookup(self, text: str, entities: dict[str, list[str]] | None = None) -> Any:  # noqa: ANN401
+        """Contacts for a text (`.contacts`)."""
+        ...
+
+    def general(self) -> list[Any]:
+        """The general hotlines."""
+        ...
+
+
+def hotline_text(book: ContactDirectory | None, query: str) -> str:
+    """The hotline for a topic as "name – title, organisation: phones" (the OCOP line if none fits)."""
+    if book is None:
+        return ""
+    contacts = book.lookup(query).contacts or book.lookup(OCOP_CONTACT_QUERY).contacts or book.general()
+    if not contacts:
+        return ""
+    c = contacts[0]
+    role = ", ".join(part for part in (c.title, c.organisation) if part)
+    return f"{c.name} – {role}: {', '.join(c.phones_display)}"
+
+
+class AnswerPipeline:
+    """Routes a parsed question to the statistics table, a card or the passages."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        cards: CardMatcher,
+        figures: FigureAnswerer,
+        parser: QuestionParser,
+        contacts: ContactDirectory | None = None,
+        lexicon: Lexicon | None = None,
+        tuning: PipelineTuning | None = None,
+        merged: Sequence[str] = (),
+    ) -> None:
+        """Take every store in the constructor (fakes in tests, real ones in the server)."""
+        self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
+        self.contacts, self.lexicon = contacts, lexicon
+        self.tuning = tuning or PipelineTuning.load()
+        self.merged = frozenset(merged)
+        self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
+
+    # ---- preparation -------------------------------------------------------------
+    def prepare(self, message: str) -> list[str]:
+        """Search readings of a message, best first (keyboard leftovers decoded first)."""
+        text = self.keyboard.decode(message) if self.keyboard is not None else message
+        return prepare_variants(text, self.lexicon)
+
+    def parse(self, text: str) -> Question:
+        """The typed question of a prepared text."""
+        return self.parser.parse(text, frozenset(known_scopes(self.figures.table)))
+
+    def refresh(self) -> None:
+        """Pick up edited cards, statistics rows and a rebuilt index (no restart)."""
+        self.cards.refresh()
+        self.figures.table.reload_if_changed()
+        try:
+            self.retriever.reload_if_changed()
+        except Exception as exc:  # noqa: BLE001 - keep serving the previous index
+            logger.error("index reload failed, keeping the previous index: %s", exc)
+
+    # ---- answering -----------------------------------------------------------------
+    def answer(self, message: str, context: Context = Context()) -> Reply:
+        """The reply to one user message in its conversation context."""
+        self.refresh()
+        variants = self.prepare(message) or [message]
+        q = self.parse(variants[0])
+        short = len(message.split()) <= FOLLOWUP_WORDS
+        if q.ask in (Ask.SOURCE, Ask.WHEN) and context.refs and short and not q.scopes:
+            return self._about_last(q, context)
+        if q.document_numbers and not any(self._known_number(n) for n in q.document_numbers):
+            return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
+        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS) and not q.scopes:
+            q = self._with_context(q, context)
+        figure = self._figure(q, context)
+        if figure is not None:
+            return figure
+        card = self._card(q, variants, context)
+        if card is not None:
+            return card
+        return self._passage(q, variants)
+
+    def _with_context(self, q: Question, context: Context) -> Question:
+        """A reasoning follow-up ("cộng lại?", "tỉnh nào hơn?") on the previous figures' measure."""
+        if not context.last_question:
+            return q
+        base = self.parse(context.last_question)
+        return dataclasses.replace(base, ask=q.ask, text=q.text, folded=q.folded, scopes=context.figure_scopes or base.scopes)
+
+    def _figure(self, q: Question, context: Context) -> Reply | None:
+        """A reply from the statistics table, or a refusal for a place it has nothing on."""
+        if not (q.is_figure_question or q.ask in (Ask.COMPARE, Ask.SUM, Ask.RANK)):
+            return None
+        reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
+        if reply is not None:
+            return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
+        if q.unknown_provinces and not self._in_documents(q.unknown_provinces[0]):
+            unit = self.figures.labels.unit(q.metric, q.star).strip()
+            return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
+        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.PROGRESS) and len(q.scopes) != 1:
+            return self._refuse(q, "utter_stat_cannot_compute")
+        return None
+
+    def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
+        """The merger note when a figure of a merged province predates the merger."""
+        for ref in reply.refs:
+            row = self._row(ref)
+            if row is not None and row.scope in self.merged and row.as_of and row.as_of < "2025-07":
+                return (("utter_kb_note_merger", {}),)
+        return ()
+
+    def _card(self, q: Question, variants: list[str], context: Context) -> Reply | None:
+        """The best card, unless the question asks for a province's own figures or plans."""
+        provincial = any(s != NATIONAL for s in q.scopes)
+        if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
+            return None
+        last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
+        related = set(last)
+        for cid in last:
+            card = self.cards.get(cid)
+            related.update(card.related if card else ())
+        best = None
+        for text in variants:
+            for m in self.cards.scored(text)[:3]:
+                bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
+                threshold = self.tuning.card_followup_threshold if bonus else self.tuning.card_threshold
+                if m.score >= threshold and (best is None or m.score > best[0].score):
+                    best = (m, threshold)
+        if best is None:
+            return None
+        card = best[0].card
+        return self.card_reply(card, best[0].score, q.text)
+
+    def card_reply(self, card: Card, score: float, question: str = "") -> Reply:
+        """The reply for a card (its answer and legal source)."""
+        source = card.source
+        cite = source.title + (f", {source.article}" if source.article else "")
+        kwargs = {"answer": card.answer, "source": cite, "issuer": source.issuer, "date": format_date(source.date)}
+        return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, (), question)
+
+    def _passage(self, q: Question, variants: list[str]) -> Reply:
+        """An extractive answer from the documents, or a refusal with the fitting hotline."""
+        best: tuple[float, str, list[Any]] | None = None
+        for text in variants:
+            hits = self.retriever.search(text, 5)
+            conf = self.retriever.confidence(hits)
+            if best is None or conf > best[0]:
+                best = (conf, text, hits)
+        conf, text, hits = best
+        answer = compose(text, hits, self.retriever.idf) if self.retriever.confident(hits) else None
+        if answer is not None and q.unknown_provinces:
+            named = {p for p in q.unknown_provinces if p.lower() in (answer.text + answer.meta.get("title", "")).lower()}
+            if not named:
+                answer = None  # a sentence about another place does not answer for this one
+        if answer is None:
+            return self._refuse(q, "utter_kb_no_answer")
+        meta = answer.meta
+        kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
+        response = "utter_kb_answer" if kwargs["date"] else "utter_kb_answer_undated"
+        ref = f"doc:{answer.doc_id}"
+        return Reply("passage", response, kwargs, (ref,), conf, (), q.text)
+
+    def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
+        """A refusal naming the hotline that fits the question's topic."""
+        return Reply("refusal", response, {"contact": hotline_text(self.contacts, q.text), **kwargs}, (), 0.0, (), q.text)
+
+    # ---- follow-ups about the last answer -------------------------------------------
+    def _row(self, ref: str) -> StatRow | None:
+        """The statistics row of a "stat:id" reference."""
+        if not ref.startswith("stat:"):
+            return None
+        rid = ref.split(":", 1)[1]
+        return next((r for r in self.figures.table.rows() if r.id == rid), None)
+
+    def _about_last(self, q: Question, context: Context) -> Reply:
+        """Where the last answer came from, or as of when."""
+        sources, dates = [], []
+        for ref in context.refs:
+            kind, _, key = ref.partition(":")
+            if kind == "stat" and (row := self._row(ref)) is not None:
+                sources.append(self.figures.cite(row) + (f" (“{row.quote}”)" if row.quote else ""))
+                dates.append(format_date(row.as_of) if row.as_of else "")
+            elif kind == "card" and (card := self.cards.get(key)) is not None:
+                sources.append(f"{card.source.title} ({card.source.issuer}, {format_date(card.source.date)})")
+                dates.append(format_date(card.source.date))
+            elif kind == "doc":
+                meta = self.retriever.index.doc_meta(key)
+                sources.append(f"{source_line(meta)}: “{meta.get('title', key)}”, {format_date(meta.get('date'))}")
+                dates.append(format_date(meta.get("date")))
+        if not sources:
+            return self._refuse(q, "utter_kb_no_answer")
+        joined = "; ".join(dict.fromkeys(sources))
+        if q.ask == Ask.WHEN and any(dates):
+            return Reply("followup", "utter_followup_when", {"dates": ", ".join(dict.fromkeys(d for d in dates if d)), "sources": joined}, context.refs, 1.0)
+        return Reply("followup", "utter_followup_source", {"sources": joined}, context.refs, 1.0)
+
+    # ---- knowledge checks ---------------------------------------------------------------
+    def _known_number(self, number: str) -> bool:
+        """Whether a document number is written in some document or card."""
+        idx = self.retriever.index
+        for row in idx.rows:
+            if number in row.get("title", "") or any(number in s for s in row["sentences"]):
+                return True
+        return any(number in c.answer or number in c.source.title for c in self.cards.store.cards())
+
+    def _in_documents(self, province: str) -> bool:
+        """Whether any passage names a province."""
+        low = province.lower()
+        return any(low in " ".join(r["sentences"]).lower() for r in self.retriever.index.rows)
+
+
+def stats_cite(retriever: HybridRetriever) -> Any:  # noqa: ANN401 - a callable
+    """How a statistics row is cited: its own source, else its document's publisher and title."""
+
+    def cite(row: StatRow) -> str:
+        if row.source:
+            return row.source
+        meta = retriever.index.doc_meta(row.doc)
+        date = format_date(meta.get("date"))
+        line = source_line(meta)
+        title = str(meta.get("title", row.doc))
+        line = line if title in line else f"{line}, “{title}”"
+        return line + (f", {date}" if date else "")
+
+    return cite
+
+
+def document_texts(docs_dir: Path) -> dict[str, str]:
+    """Document id -> body text (for checking the quotes of the statistics rows)."""
+    from index.ingest import load_documents
+
+    return {d.doc_id: d.text for d in load_documents(docs_dir)} if docs_dir.is_dir() else {}
+
+
+def build_pipeline(settings: Any, contacts: ContactDirectory | None = None, retriever: HybridRetriever | None = None) -> AnswerPipeline:  # noqa: ANN401
+    """The served pipeline: index, cards, statistics table, parser, lexicon (one factory for all callers)."""
+    from index.embed import load_embedder
+    from index.lexicon import lexicon_for
+
+    if retriever is None:
+        retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
+    cards = CardStore(ROOT / "data" / "cards")
+    table = StatsTable.load(ROOT / "data" / "stats", document_texts(settings.docs_dir))
+    for problem in cards.errors + table.errors:
+        logger.error("CONTENT: %s", problem)
+    merged = [m["province"] for m in yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))["merged_2025"]]
+    figures = FigureAnswerer(table, Labels.load(), stats_cite(retriever))
+    return AnswerPipeline(
+        retriever, CardMatcher(cards, retriever.embedder), figures, QuestionParser.load(), contacts,
+        lexicon_for(retriever), merged=merged,
+    )  # fmt: skip
