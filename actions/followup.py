@@ -70,11 +70,13 @@ class ActionFollowup(Action):
             # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage
             if contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
-        if question is None and not previous and not len(text.split()) >= 3:
+        if question is None and not previous and len(text.split()) < 4:  # nothing to follow up on
             if find_provinces(text):
                 dispatcher.utter_message(response="utter_kb_need_question", province=find_provinces(text)[0].value)
-                return []
-            if contacts is not None and contacts.lookup(text, entities).contacts:
+            elif contacts is not None and contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
+            else:
+                dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
         reply = await answer_with_pipeline(pipeline, contacts, question or text, context, dispatcher)
         return reply_slots(reply, context) if reply is not None else []

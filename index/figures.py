@@ -78,9 +78,15 @@ class FigureAnswerer:
         return self.labels.figure.format(as_of=format_date(row.as_of), **kw)
 
     def _rows(self, q: Question, scope_list: tuple[str, ...] | list[str]) -> list[StatRow]:
-        """The newest row of the asked measure for each scope that has one."""
-        found = [latest(self.table, s, q.metric, q.star, q.kind, q.period) for s in scope_list]
-        return [r for r in found if r is not None]
+        """The newest row of the asked measure for each scope (as of the asked date, if any)."""
+        found = []
+        for s in scope_list:
+            rows = matching(self.table, s, q.metric, q.star, q.kind, q.period)
+            if q.as_of and q.kind == "actual":
+                rows = [r for r in rows if r.as_of.startswith(q.as_of)]
+            if rows:
+                found.append(rows[-1])
+        return found
 
     def _reply(self, response: str, rows: list[StatRow], q: Question, **kwargs: str) -> Reply:
         """A statistic reply citing its rows; a note when their dates differ."""
@@ -98,7 +104,7 @@ class FigureAnswerer:
             return self.rank(q)
         if q.ask in (Ask.COMPARE, Ask.DIFFERENCE) and len(named) >= 2:
             return self.compare(q, named)
-        if q.ask == Ask.SUM and (len(named) >= 2 or len(q.stars) >= 2):
+        if q.ask == Ask.SUM and (len(named) >= 2 or (len(q.stars) >= 2 and len(named) == 1)):
             return self.total(q, named)
         if not q.scopes:
             return None
@@ -111,7 +117,10 @@ class FigureAnswerer:
         return None
 
     def single(self, q: Question) -> Reply | None:
-        """The newest figure of each named scope."""
+        """The newest figure of each named scope (of each star level asked)."""
+        if len(q.stars) > 1:
+            rows = [r for s in q.scopes for st in q.stars if (r := latest(self.table, s, q.metric, st, q.kind, q.period))]
+            return self._reply("utter_stat_figures", rows, q) if rows else None
         rows = self._rows(q, q.scopes)
         if not rows:
             return None

@@ -55,6 +55,8 @@ class Question:
     figure: bool = False
     document_numbers: tuple[str, ...] = ()
     unknown_provinces: tuple[str, ...] = field(default=())
+    as_of: str = ""  # "2024-11" or "2019": the date an actual figure is asked for
+    content: frozenset[str] = frozenset()  # folded words the cues do not explain
 
     @property
     def star(self) -> str:
@@ -85,6 +87,8 @@ class QuestionParser:
     stars: tuple[tuple[str, re.Pattern[str]], ...]
     national: re.Pattern[str]
     document_number: re.Pattern[str]
+    neutral: frozenset[str] = frozenset()
+    rank_scope: re.Pattern[str] | None = None
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -99,6 +103,8 @@ class QuestionParser:
             stars=tuple((str(k), _phrase_re(v)) for k, v in data["stars"].items()),
             national=_phrase_re(data["national"]),
             document_number=re.compile(data["document_number"]),
+            neutral=frozenset(" ".join(data["neutral"]).split()),
+            rank_scope=re.compile(data["rank_scope"]),
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -122,13 +128,31 @@ class QuestionParser:
             ask = Ask.OTHER  # "tổng số sản phẩm của An Giang" is one figure
         if ask == Ask.PROGRESS:
             kind = "actual"
+        if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
+            ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         figure = bool(self.figure.search(folded)) and (named or bool(stars) or bool(scopes))
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
         unknown = tuple(p for p in provinces if known_scopes and p not in known_scopes)
+        month = re.search(r"\b(?:thang\s*)?(\d{1,2})\s*/\s*(20\d\d)\b", folded)
+        as_of = f"{month.group(2)}-{int(month.group(1)):02d}" if month else (years[-1] if years else "")
+        if ask == Ask.TREND:
+            as_of = ""
+        content = frozenset(self._unexplained(folded, text))
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
-            ask, figure, numbers, unknown,
+            ask, figure, numbers, unknown, as_of if kind == "actual" else "", content,
         )  # fmt: skip
+
+    def _unexplained(self, folded: str, text: str) -> set[str]:
+        """Words of the question that no cue, place, star level or number explains."""
+        rest = folded
+        for m in find_provinces(text):
+            rest = rest.replace(" ".join(search_words(m.value)), " ")
+            rest = rest.replace(" ".join(search_words(text[m.start : m.end])), " ")
+        for pattern in (self.figure, self.target, self.national, *(p for _, p in self.asks),
+                        *(p for _, p in self.metrics), *(p for _, p in self.stars)):  # fmt: skip
+            rest = pattern.sub(" ", rest)
+        return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
 
     def _stars(self, text: str, folded: str) -> tuple[str, ...]:
         """Star levels asked, special levels ("tiềm năng 5 sao", "từ 3 sao trở lên") first."""

@@ -35,6 +35,7 @@ from index.reply import Reply
 from index.retrieve import HybridRetriever
 from index.source import format_date, source_line
 from index.stats import StatRow, StatsTable, known_scopes
+from bot.text import FUNCTION_WORDS, search_words
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ class PipelineTuning:
 
     card_threshold: float = 1.25
     card_followup_threshold: float = 1.05
-    card_margin: float = 0.0
+    card_single_word_dense: float = 0.93
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> PipelineTuning:
@@ -136,7 +137,15 @@ class AnswerPipeline:
 
     # ---- answering -----------------------------------------------------------------
     def answer(self, message: str, context: Context = Context()) -> Reply:
-        """The reply to one user message in its conversation context."""
+        """The reply to one user message in its conversation context (a refusal if anything fails)."""
+        try:
+            return self._answer(message, context)
+        except Exception:  # noqa: BLE001 - a bug must not cost the user an answer
+            logger.exception("pipeline failed on %r", message)
+            return Reply("refusal", "utter_kb_no_answer", {"contact": hotline_text(self.contacts, message)}, (), 0.0, (), message)
+
+    def _answer(self, message: str, context: Context) -> Reply:
+        """`answer` without the safety net."""
         self.refresh()
         variants = self.prepare(message) or [message]
         q = self.parse(variants[0])
@@ -166,15 +175,27 @@ class AnswerPipeline:
         """A reply from the statistics table, or a refusal for a place it has nothing on."""
         if not (q.is_figure_question or q.ask in (Ask.COMPARE, Ask.SUM, Ask.RANK)):
             return None
+        if not self._table_covers(q):
+            return None  # it asks about something the table does not count ("phần trăm lao động")
         reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
         if reply is not None:
             return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
         if q.unknown_provinces and not self._in_documents(q.unknown_provinces[0]):
             unit = self.figures.labels.unit(q.metric, q.star).strip()
             return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
-        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.PROGRESS) and len(q.scopes) != 1:
+        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2:
             return self._refuse(q, "utter_stat_cannot_compute")
         return None
+
+    def _table_covers(self, q: Question) -> bool:
+        """Whether every word the cues leave unexplained is in a quote or unit of the asked measure."""
+        if not q.content:
+            return True
+        words: set[str] = set()
+        for r in self.figures.table.rows():
+            if r.metric == q.metric:
+                words.update(search_words(f"{r.quote} {self.figures.labels.unit(r.metric, r.star)}"))
+        return q.content <= words
 
     def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
         """The merger note when a figure of a merged province predates the merger."""
@@ -195,8 +216,11 @@ class AnswerPipeline:
             card = self.cards.get(cid)
             related.update(card.related if card else ())
         best = None
+        terms = {w for w in search_words(q.text) if w not in FUNCTION_WORDS}
         for text in variants:
             for m in self.cards.scored(text)[:3]:
+                if len(terms) < 2 and m.dense < self.tuning.card_single_word_dense:
+                    continue  # "ocop ocop ocop": one word says too little
                 bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
                 threshold = self.tuning.card_followup_threshold if bonus else self.tuning.card_threshold
                 if m.score >= threshold and (best is None or m.score > best[0].score):
@@ -224,8 +248,8 @@ class AnswerPipeline:
         conf, text, hits = best
         answer = compose(text, hits, self.retriever.idf) if self.retriever.confident(hits) else None
         if answer is not None and q.unknown_provinces:
-            named = {p for p in q.unknown_provinces if p.lower() in (answer.text + answer.meta.get("title", "")).lower()}
-            if not named:
+            around = " ".join(" ".join(h.sentences) for h in hits if h.doc_id == answer.doc_id and answer.sentences[0] in h.sentences)
+            if not any(p.lower() in around.lower() for p in q.unknown_provinces):
                 answer = None  # a sentence about another place does not answer for this one
         if answer is None:
             return self._refuse(q, "utter_kb_no_answer")

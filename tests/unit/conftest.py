@@ -69,6 +69,26 @@ class FakeHit:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+class FakeEmbedder:
+    """Bag-of-syllables vectors (hashed, normalised): same interface as the real embedder."""
+
+    model_id = "fake"
+    dim = 256
+
+    def encode_queries(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for w in words(text):
+                out[i, hash(w) % self.dim] += 1.0
+            norm = float(np.linalg.norm(out[i])) or 1.0
+            out[i] /= norm
+        return out
+
+    encode_passages = encode_queries
+
+
 class FakeRetriever:
     """In-memory index with the HybridRetriever interface: lexical overlap scoring."""
 
@@ -84,6 +104,13 @@ class FakeRetriever:
         self.threshold = threshold
         self.reloads = 0
         self.queries: list[str] = []
+
+        self.index = self  # the LoadedIndex side: rows and doc_meta
+        self.embedder = FakeEmbedder()
+        self.idf: dict[str, float] = {}
+
+    def doc_meta(self, doc_id: str) -> dict[str, Any]:
+        return self.meta.get(doc_id, {})
 
     def reload_if_changed(self) -> bool:
         self.reloads += 1
@@ -134,3 +161,17 @@ async def run_action(action: Any, tracker: Tracker) -> tuple[list[dict], dict[st
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, {})
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any = None) -> Any:
+    """An AnswerPipeline over in-memory stores (the served one is built by build_pipeline)."""
+    from index.cards import CardMatcher, CardStore
+    from index.figures import FigureAnswerer, Labels
+    from index.parse import QuestionParser
+    from index.pipeline import AnswerPipeline, PipelineTuning
+    from index.stats import StatsTable
+
+    table = StatsTable(None, {}, rows)
+    figures = FigureAnswerer(table, Labels.load(), lambda r: r.source or r.doc)
+    matcher = CardMatcher(CardStore(None, cards), retriever.embedder)
+    return AnswerPipeline(retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning())

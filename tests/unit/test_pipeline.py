@@ -1,0 +1,187 @@
+"""The question-answering pipeline on in-memory stores: statistics table, cards, parse, keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from index.cards import CardStore, parse_cards
+from index.keyboard import KeyboardDecoder
+from index.lexicon import Lexicon, dictionary_words
+from index.parse import Ask, QuestionParser
+from index.pipeline import Context
+from index.stats import StatsTable, parse_csv
+from tests.unit.conftest import FakeRetriever, make_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,source,quote\n"
+DOCS = {
+    "ag": "Tỉnh A có 165 sản phẩm OCOP, gồm 14 sản phẩm 4 sao. Sau đó có 182 sản phẩm.",
+    "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm.",
+}
+ROWS = HEADER + (
+    "a1,An Giang,san_pham,3+,165,,,actual,,2024-11-06,ag,,Tỉnh A có 165 sản phẩm OCOP\n"
+    "a2,An Giang,san_pham,4,14,,,actual,,2024-11-06,ag,,gồm 14 sản phẩm 4 sao\n"
+    "a3,An Giang,san_pham,3+,182,,,actual,,2025-02,ag,,Sau đó có 182 sản phẩm\n"
+    "a4,An Giang,san_pham,3+,170,,thêm,target,2025,,ag-missing,,Phấn đấu có thêm 170 sản phẩm\n"
+    "t1,Tiền Giang,san_pham,3+,207,,,actual,,2023-09-11,tg,,Tỉnh B có 207 sản phẩm\n"
+    "t2,Tiền Giang,san_pham,4,95,,,actual,,2023-09-11,tg,,có 95 sản phẩm 4 sao\n"
+    "t3,Tiền Giang,san_pham,3+,200,,ít nhất,target,2025,2023-09-11,tg,,Phấn đấu ít nhất 200 sản phẩm\n"
+    "t4,Tiền Giang,san_pham,3+,999,,,actual,,2023-09-11,tg,,Tỉnh B có 207 sản phẩm\n"
+    "t5,Tiền Giang,san_pham,3+,170,,thêm,target,2025,,tg,,Phấn đấu có thêm 170 sản phẩm\n"
+)
+
+
+def table() -> StatsTable:
+    rows, errors = parse_csv(ROWS, "fixture.csv", DOCS)
+    return StatsTable(None, DOCS, rows), errors
+
+
+def test_broken_rows_are_reported_by_file_and_line_and_the_rest_work():
+    t, errors = table()
+    assert any(e.startswith("fixture.csv:5:") and "ag-missing" in e for e in errors)
+    assert any(e.startswith("fixture.csv:9:") and "not written in the quote" in e for e in errors)
+    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "t1", "t2", "t3", "t5"}
+
+
+def test_committed_table_and_cards_are_valid():
+    from index.pipeline import document_texts
+
+    t = StatsTable.load(ROOT / "data" / "stats", document_texts(ROOT / "data" / "docs"))
+    assert t.errors == [] and len(t.rows()) >= 30
+    cards = CardStore(ROOT / "data" / "cards")
+    assert cards.errors == [] and len(cards.cards()) >= 20
+
+
+def pipeline():
+    t, _ = table()
+    return make_pipeline(FakeRetriever(), t.rows())
+
+
+@pytest.mark.parametrize(
+    "question, response, must",
+    [
+        ("Tiền Giang và An Giang tỉnh nào nhiều sản phẩm 4 sao hơn?", "utter_stat_compare", ["Tiền Giang", "95", "14"]),
+        ("Tổng số sản phẩm OCOP của An Giang và Tiền Giang cộng lại?", "utter_stat_sum", ["389"]),
+        ("Tiền Giang hơn An Giang bao nhiêu sản phẩm 4 sao?", "utter_stat_compare", ["81"]),
+        ("An Giang tăng bao nhiêu sản phẩm OCOP so với trước?", "utter_stat_trend_up", ["17"]),
+        ("Tiền Giang đã đạt mục tiêu 2025 chưa?", "utter_stat_progress_reached", ["207", "200"]),
+        ("Tỉnh nào có nhiều sản phẩm OCOP nhất?", "utter_stat_rank", ["Tiền Giang"]),
+        ("Tháng 11/2024 An Giang có bao nhiêu sản phẩm OCOP?", "utter_stat_figure", ["165"]),
+    ],
+)
+def test_reasoning_over_the_table(question, response, must):
+    reply = pipeline().answer(question)
+    assert reply.kind == "statistic" and reply.response == response
+    text = " ".join(str(v) for v in reply.kwargs.values())
+    assert all(m in text for m in must), text
+
+
+def test_a_relative_target_is_not_computed():
+    p = pipeline()
+    p.figures.table._rows = [r for r in p.figures.table.rows() if r.id != "t3"]
+    reply = p.answer("Tiền Giang đã đạt mục tiêu 2025 chưa?")
+    assert reply.response == "utter_stat_progress_relative"
+
+
+def test_figures_with_different_dates_say_so():
+    reply = pipeline().answer("Tiền Giang và An Giang tỉnh nào nhiều sản phẩm 4 sao hơn?")
+    assert "utter_stat_dates_differ" in [r for r, _ in reply.messages()]
+
+
+def test_follow_ups_use_the_conversation():
+    p = pipeline()
+    first = p.answer("An Giang có bao nhiêu sản phẩm 4 sao?")
+    ctx = Context(first.question, first.refs, ("An Giang", "Tiền Giang"))
+    assert p.answer("cộng lại là bao nhiêu?", ctx).kwargs["total"].startswith("109")
+    source = p.answer("số liệu đó lấy từ đâu?", ctx)
+    assert source.kind == "followup" and "14 sản phẩm 4 sao" in source.kwargs["sources"]
+
+
+def test_unknown_decision_number_is_refused():
+    reply = pipeline().answer("Quyết định 777/QĐ-TTg về OCOP nói gì?")
+    assert reply.kind == "refusal" and reply.response == "utter_kb_unknown_document"
+
+
+def test_a_question_about_something_the_table_does_not_count_is_not_answered_from_it():
+    reply = pipeline().answer("An Giang có bao nhiêu thành viên hội đồng đánh giá?")
+    assert reply.kind != "statistic"
+
+
+CARDS = """cards:
+- id: noi-nop
+  topic: hồ sơ
+  questions: ["nộp hồ sơ OCOP ở đâu", "nop ho so o dau"]
+  answer: Nộp tại UBND xã.
+  source: {title: "Quyết định 1489/QĐ-TTg", issuer: "Thủ tướng Chính phủ", date: "2025-07-06"}
+- id: broken
+  topic: x
+  questions: ["a"]
+- id: ho-so
+  topic: hồ sơ
+  questions: ["hồ sơ OCOP gồm giấy tờ gì"]
+  answer: Phiếu đăng ký và báo cáo tự đánh giá.
+  source: {title: "Quyết định 148/QĐ-TTg", issuer: "Thủ tướng Chính phủ", date: "2023-02-24"}
+  related: [noi-nop]
+"""
+
+
+def test_a_broken_card_is_reported_by_file_and_line_and_the_others_work():
+    cards, errors = parse_cards(CARDS, "cards.yml")
+    assert [c.id for c in cards] == ["noi-nop", "ho-so"]
+    assert errors and errors[0].startswith("cards.yml:7:")
+
+
+def test_an_edited_card_is_live_without_restart(tmp_path):
+    (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
+    store = CardStore(tmp_path)
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = store
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại UBND xã."
+    (tmp_path / "c.yml").write_text(CARDS.replace("Nộp tại UBND xã.", "Nộp tại bộ phận một cửa của xã."), encoding="utf-8")
+    assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại bộ phận một cửa của xã."
+
+
+def test_cue_examples_parse_as_written():
+    parser = QuestionParser.load()
+    data = yaml.safe_load((ROOT / "data" / "language" / "cues_examples.yml").read_text(encoding="utf-8"))
+    for text, ask in data["asks"].items():
+        assert parser.parse(text).ask == Ask(ask), text
+
+
+def test_keyboard_examples_decode_as_written():
+    lexicon = Lexicon([], dictionary_words())
+    decoder = KeyboardDecoder.load(lexicon.word_keys)
+    data = yaml.safe_load((ROOT / "data" / "language" / "keyboard_examples.yml").read_text(encoding="utf-8"))
+    for typed, meant in data["decoded"].items():
+        assert decoder.decode(typed) == meant
+    for typed in data["unchanged"]:
+        assert decoder.decode(typed) == typed
+
+
+def test_the_server_the_cli_and_the_profiler_build_the_same_pipeline():
+    import inspect
+
+    from actions import resources
+    from index import evaluate
+
+    assert "build_pipeline" in inspect.getsource(resources.load_knowledge)
+    assert "build_pipeline" in inspect.getsource(evaluate)
+
+
+def test_no_card_paraphrase_is_a_question_of_an_evaluation_set():
+    import glob
+
+    from bot.text import fold
+
+    asked = set()
+    for f in glob.glob(str(ROOT / "tests" / "eval" / "*.yaml")):
+        for item in yaml.safe_load(Path(f).read_text(encoding="utf-8"))["items"]:
+            asked.update(" ".join(fold(t).lower().split()) for t in item["turns"])
+    for card in CardStore(ROOT / "data" / "cards").cards():
+        for q in card.questions:
+            assert " ".join(fold(q).lower().split()) not in asked, q
