@@ -72,7 +72,9 @@ class ActionFollowup(Action):
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
         if question is None and not previous and len(text.split()) < 4:  # nothing to follow up on
             if find_provinces(text):
-                dispatcher.utter_message(response="utter_kb_need_question", province=find_provinces(text)[0].value)
+                dispatcher.utter_message(
+                    response="utter_kb_need_question", province=find_provinces(text)[0].value
+                )
             elif contacts is not None and contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
             else:

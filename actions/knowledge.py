@@ -57,11 +57,17 @@ def reply_slots(reply: Reply, context: Context) -> list[EventType]:
 
 
 async def answer_with_pipeline(
-    pipeline: AnswerPipeline | None, contacts: Any, text: str, context: Context, dispatcher: CollectingDispatcher
+    pipeline: AnswerPipeline | None,
+    contacts: Any,
+    text: str,
+    context: Context,
+    dispatcher: CollectingDispatcher,
 ) -> Reply | None:
     """Answer a message through the pipeline (off the event loop); None if it is unavailable."""
     if pipeline is None:
-        dispatcher.utter_message(response="utter_kb_unavailable", contact=hotline_text(contacts, OCOP_CONTACT_QUERY))
+        dispatcher.utter_message(
+            response="utter_kb_unavailable", contact=hotline_text(contacts, OCOP_CONTACT_QUERY)
+        )
         return None
     reply = await resources.in_encoder_thread(pipeline.answer, text, context)
     logger.info("answered by %s %s (%.3f)", reply.kind, ",".join(reply.refs), reply.confidence)

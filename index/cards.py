@@ -118,8 +118,11 @@ def parse_card(raw: Any, where: str) -> Card | list[str]:
         questions=tuple(q.strip() for q in questions),
         answer=" ".join(str(raw["answer"]).split()),
         source=CardSource(
-            str(source["title"]), str(source["issuer"]), str(source["date"]),
-            str(source.get("number") or ""), str(source.get("article") or ""),
+            str(source["title"]),
+            str(source["issuer"]),
+            str(source["date"]),
+            str(source.get("number") or ""),
+            str(source.get("article") or ""),
         ),  # fmt: skip
         valid_from=str(raw.get("valid_from") or ""),
         superseded_by=str(raw.get("superseded_by") or ""),
@@ -225,7 +228,9 @@ class CardMatcher:
             for q in card.questions:
                 owner.append(i)
                 texts.append(q)
-        vectors = self.embedder.encode_queries(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        vectors = (
+            self.embedder.encode_queries(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        )
         words = [frozenset(w for q in c.questions for w in _terms(q)) for c in cards]
         df = Counter(w for ws in words for w in ws)
         n = max(1, len(cards))
@@ -261,7 +266,9 @@ class CardMatcher:
             have = terms & b.words[i]
             coverage = sum(b.idf.get(t, 1.5) for t in have) / total if total else 0.0
             dense = float(sims[p])
-            out.append(CardMatch(b.cards[i], dense + self.coverage_weight * coverage, dense, coverage, b.texts[p]))
+            out.append(
+                CardMatch(b.cards[i], dense + self.coverage_weight * coverage, dense, coverage, b.texts[p])
+            )
         return sorted(out, key=lambda m: m.score, reverse=True)
 
     def best(self, question: str, vector: np.ndarray | None = None) -> CardMatch | None:

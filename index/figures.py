@@ -40,7 +40,9 @@ class Labels:
         """Read the label file."""
         d = yaml.safe_load(path.read_text(encoding="utf-8"))
         units = {m: {str(k): v for k, v in u.items()} for m, u in d["units"].items()}
-        return cls(units, d["figure"], d["figure_undated"], d["target"], d["rank_item"], d["joiner"], d["and"])
+        return cls(
+            units, d["figure"], d["figure_undated"], d["target"], d["rank_item"], d["joiner"], d["and"]
+        )
 
     def unit(self, metric: str, star: str) -> str:
         """The unit words of a measure (" sản phẩm OCOP 4 sao")."""
@@ -93,7 +95,9 @@ class FigureAnswerer:
         dates = sorted({r.as_of for r in rows if r.as_of})
         notes = []
         if len(dates) > 1 and len(rows) > 1:
-            notes.append(("utter_stat_dates_differ", {"dates": self.labels.and_.join(format_date(d) for d in dates)}))
+            notes.append(
+                ("utter_stat_dates_differ", {"dates": self.labels.and_.join(format_date(d) for d in dates)})
+            )
         kwargs.setdefault("figures", self.labels.joiner.join(self.line(r) for r in rows))
         return Reply("statistic", response, kwargs, tuple(f"stat:{r.id}" for r in rows), 1.0, tuple(notes))
 
@@ -119,7 +123,12 @@ class FigureAnswerer:
     def single(self, q: Question) -> Reply | None:
         """The newest figure of each named scope (of each star level asked)."""
         if len(q.stars) > 1:
-            rows = [r for s in q.scopes for st in q.stars if (r := latest(self.table, s, q.metric, st, q.kind, q.period))]
+            rows = [
+                r
+                for s in q.scopes
+                for st in q.stars
+                if (r := latest(self.table, s, q.metric, st, q.kind, q.period))
+            ]
             return self._reply("utter_stat_figures", rows, q) if rows else None
         rows = self._rows(q, q.scopes)
         if not rows:
@@ -154,7 +163,9 @@ class FigureAnswerer:
         if len(rows) < 2:
             return None
         items = [
-            self.labels.rank_item.format(position=i + 1, scope=r.scope, amount=self.amount(r), as_of=format_date(r.as_of))
+            self.labels.rank_item.format(
+                position=i + 1, scope=r.scope, amount=self.amount(r), as_of=format_date(r.as_of)
+            )
             for i, r in enumerate(rows)
         ]
         sources = self.labels.joiner.join(dict.fromkeys(self.cite(r) for r in rows))
@@ -169,7 +180,9 @@ class FigureAnswerer:
                 return None
             unit = self.labels.unit(q.metric, q.star)
         else:
-            rows = [r for s in q.stars if (r := latest(self.table, named[0], q.metric, s, q.kind)) is not None]
+            rows = [
+                r for s in q.stars if (r := latest(self.table, named[0], q.metric, s, q.kind)) is not None
+            ]
             if len(rows) < len(q.stars):
                 return None
             unit = self.labels.unit(q.metric, "")
@@ -185,7 +198,13 @@ class FigureAnswerer:
             return self.single(q) if rows else None
         first, last = rows[0], rows[-1]
         change = last.value - first.value
-        response = "utter_stat_trend_up" if change > 0 else "utter_stat_trend_down" if change < 0 else "utter_stat_trend_same"
+        response = (
+            "utter_stat_trend_up"
+            if change > 0
+            else "utter_stat_trend_down"
+            if change < 0
+            else "utter_stat_trend_same"
+        )
         return self._reply(response, [first, last], q, scope=scope, unit=self.labels.unit(q.metric, q.star).strip(),
                            first=number(first.value), first_date=format_date(first.as_of), last=number(last.value),
                            last_date=format_date(last.as_of), change=number(abs(change)))  # fmt: skip

@@ -94,10 +94,14 @@ class KeyboardDecoder:
         self.schemes, self.is_word = schemes, is_word
 
     @classmethod
-    def load(cls, known: Collection[str], key: Callable[[str], str] = word_key, path: Path = KEYBOARD_FILE) -> KeyboardDecoder:
+    def load(
+        cls, known: Collection[str], key: Callable[[str], str] = word_key, path: Path = KEYBOARD_FILE
+    ) -> KeyboardDecoder:
         """Schemes from the data file; a word exists when `key(word)` is in `known` (keys)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        schemes = [Scheme(dict(d["letters"]), {str(k): v for k, v in d["tones"].items()}) for d in data.values()]
+        schemes = [
+            Scheme(dict(d["letters"]), {str(k): v for k, v in d["tones"].items()}) for d in data.values()
+        ]
         return cls(schemes, lambda w: key(w) in known)
 
     def decode_token(self, token: str) -> str:

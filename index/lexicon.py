@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from index.accents import AccentModel, nlu_examples
-from index.keyboard import word_key
 from bot.segment import PROVINCES
 from bot.text import fold, has_diacritics
+from index.accents import AccentModel, nlu_examples
+from index.keyboard import word_key
 
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"  # accented questions
 _TOKEN = re.compile(r"\w+", re.UNICODE)

@@ -66,7 +66,10 @@ class Question:
     @property
     def is_figure_question(self) -> bool:
         """Asks for one or more figures (or a reasoning over them)."""
-        return self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS) or self.figure
+        return (
+            self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS)
+            or self.figure
+        )
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
@@ -112,7 +115,9 @@ class QuestionParser:
         folded = " ".join(search_words(text.replace("%", " phần trăm ")))
         folded_q = folded + (" ?" if "?" in text else "")
         provinces = tuple(dict.fromkeys(m.value for m in find_provinces(text)))
-        scopes = provinces + ((NATIONAL,) if self.national.search(folded) and NATIONAL not in provinces else ())
+        scopes = provinces + (
+            (NATIONAL,) if self.national.search(folded) and NATIONAL not in provinces else ()
+        )
         stars = self._stars(text, folded)
         metric, named = "san_pham", False
         for name, pattern in self.metrics:
@@ -124,7 +129,11 @@ class QuestionParser:
         ask = next((a for a, p in self.asks if p.search(folded_q)), Ask.OTHER)
         if ask in (Ask.OTHER, Ask.SUM):
             ask = next((a for a, p in self.ask_patterns if p.search(folded)), ask)
-        if ask == Ask.SUM and len(scopes) + len(stars) < 2 and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba", folded):
+        if (
+            ask == Ask.SUM
+            and len(scopes) + len(stars) < 2
+            and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba", folded)
+        ):
             ask = Ask.OTHER  # "tổng số sản phẩm của An Giang" is one figure
         if ask == Ask.PROGRESS:
             kind = "actual"

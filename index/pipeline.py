@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from bot.text import FUNCTION_WORDS, search_words
 from index.answer import compose
 from index.cards import Card, CardMatcher, CardStore
 from index.figures import FigureAnswerer, Labels
@@ -35,7 +36,6 @@ from index.reply import Reply
 from index.retrieve import HybridRetriever
 from index.source import format_date, source_line
 from index.stats import StatRow, StatsTable, known_scopes
-from bot.text import FUNCTION_WORDS, search_words
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,15 @@ class AnswerPipeline:
             return self._answer(message, context)
         except Exception:  # noqa: BLE001 - a bug must not cost the user an answer
             logger.exception("pipeline failed on %r", message)
-            return Reply("refusal", "utter_kb_no_answer", {"contact": hotline_text(self.contacts, message)}, (), 0.0, (), message)
+            return Reply(
+                "refusal",
+                "utter_kb_no_answer",
+                {"contact": hotline_text(self.contacts, message)},
+                (),
+                0.0,
+                (),
+                message,
+            )
 
     def _answer(self, message: str, context: Context) -> Reply:
         """`answer` without the safety net."""
@@ -154,7 +162,10 @@ class AnswerPipeline:
             return self._about_last(q, context)
         if q.document_numbers and not any(self._known_number(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
-        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS) and not q.scopes:
+        if (
+            q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
+            and not q.scopes
+        ):
             q = self._with_context(q, context)
         figure = self._figure(q, context)
         if figure is not None:
@@ -169,7 +180,9 @@ class AnswerPipeline:
         if not context.last_question:
             return q
         base = self.parse(context.last_question)
-        return dataclasses.replace(base, ask=q.ask, text=q.text, folded=q.folded, scopes=context.figure_scopes or base.scopes)
+        return dataclasses.replace(
+            base, ask=q.ask, text=q.text, folded=q.folded, scopes=context.figure_scopes or base.scopes
+        )
 
     def _figure(self, q: Question, context: Context) -> Reply | None:
         """A reply from the statistics table, or a refusal for a place it has nothing on."""
@@ -234,7 +247,12 @@ class AnswerPipeline:
         """The reply for a card (its answer and legal source)."""
         source = card.source
         cite = source.title + (f", {source.article}" if source.article else "")
-        kwargs = {"answer": card.answer, "source": cite, "issuer": source.issuer, "date": format_date(source.date)}
+        kwargs = {
+            "answer": card.answer,
+            "source": cite,
+            "issuer": source.issuer,
+            "date": format_date(source.date),
+        }
         return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, (), question)
 
     def _passage(self, q: Question, variants: list[str]) -> Reply:
@@ -248,7 +266,11 @@ class AnswerPipeline:
         conf, text, hits = best
         answer = compose(text, hits, self.retriever.idf) if self.retriever.confident(hits) else None
         if answer is not None and q.unknown_provinces:
-            around = " ".join(" ".join(h.sentences) for h in hits if h.doc_id == answer.doc_id and answer.sentences[0] in h.sentences)
+            around = " ".join(
+                " ".join(h.sentences)
+                for h in hits
+                if h.doc_id == answer.doc_id and answer.sentences[0] in h.sentences
+            )
             if not any(p.lower() in around.lower() for p in q.unknown_provinces):
                 answer = None  # a sentence about another place does not answer for this one
         if answer is None:
@@ -261,7 +283,15 @@ class AnswerPipeline:
 
     def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
         """A refusal naming the hotline that fits the question's topic."""
-        return Reply("refusal", response, {"contact": hotline_text(self.contacts, q.text), **kwargs}, (), 0.0, (), q.text)
+        return Reply(
+            "refusal",
+            response,
+            {"contact": hotline_text(self.contacts, q.text), **kwargs},
+            (),
+            0.0,
+            (),
+            q.text,
+        )
 
     # ---- follow-ups about the last answer -------------------------------------------
     def _row(self, ref: str) -> StatRow | None:
@@ -284,13 +314,21 @@ class AnswerPipeline:
                 dates.append(format_date(card.source.date))
             elif kind == "doc":
                 meta = self.retriever.index.doc_meta(key)
-                sources.append(f"{source_line(meta)}: “{meta.get('title', key)}”, {format_date(meta.get('date'))}")
+                sources.append(
+                    f"{source_line(meta)}: “{meta.get('title', key)}”, {format_date(meta.get('date'))}"
+                )
                 dates.append(format_date(meta.get("date")))
         if not sources:
             return self._refuse(q, "utter_kb_no_answer")
         joined = "; ".join(dict.fromkeys(sources))
         if q.ask == Ask.WHEN and any(dates):
-            return Reply("followup", "utter_followup_when", {"dates": ", ".join(dict.fromkeys(d for d in dates if d)), "sources": joined}, context.refs, 1.0)
+            return Reply(
+                "followup",
+                "utter_followup_when",
+                {"dates": ", ".join(dict.fromkeys(d for d in dates if d)), "sources": joined},
+                context.refs,
+                1.0,
+            )
         return Reply("followup", "utter_followup_source", {"sources": joined}, context.refs, 1.0)
 
     # ---- knowledge checks ---------------------------------------------------------------
@@ -331,7 +369,9 @@ def document_texts(docs_dir: Path) -> dict[str, str]:
     return {d.doc_id: d.text for d in load_documents(docs_dir)} if docs_dir.is_dir() else {}
 
 
-def build_pipeline(settings: Any, contacts: ContactDirectory | None = None, retriever: HybridRetriever | None = None) -> AnswerPipeline:  # noqa: ANN401
+def build_pipeline(
+    settings: Any, contacts: ContactDirectory | None = None, retriever: HybridRetriever | None = None
+) -> AnswerPipeline:  # noqa: ANN401
     """The served pipeline: index, cards, statistics table, parser, lexicon (one factory for all callers)."""
     from index.embed import load_embedder
     from index.lexicon import lexicon_for
@@ -342,7 +382,9 @@ def build_pipeline(settings: Any, contacts: ContactDirectory | None = None, retr
     table = StatsTable.load(ROOT / "data" / "stats", document_texts(settings.docs_dir))
     for problem in cards.errors + table.errors:
         logger.error("CONTENT: %s", problem)
-    merged = [m["province"] for m in yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))["merged_2025"]]
+    merged = [
+        m["province"] for m in yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))["merged_2025"]
+    ]
     figures = FigureAnswerer(table, Labels.load(), stats_cite(retriever))
     return AnswerPipeline(
         retriever, CardMatcher(cards, retriever.embedder), figures, QuestionParser.load(), contacts,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.lexicon import Lexicon
 from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
 from bot.text import ABBREVIATIONS, fold, fold_char, has_diacritics, search_words
+from index.lexicon import Lexicon
 
 QUERY_LIMIT = 500  # characters of the (focused) question sent to retrieval
 LONG_MESSAGE = 30  # words: longer messages are focused on their question sentence

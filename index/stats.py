@@ -21,9 +21,7 @@ from typing import Protocol
 
 from bot.text import fold
 
-FIELDS = (
-    "id scope metric star value value_max qualifier kind period as_of doc source quote".split()
-)
+FIELDS = "id scope metric star value value_max qualifier kind period as_of doc source quote".split()
 KINDS = ("actual", "target")
 STARS = ("", "3+", "3", "4", "5", "5_tiem_nang", "5_de_nghi")
 _DATE = re.compile(r"^(\d{4})(-\d{2})?(-\d{2})?$")
@@ -87,7 +85,11 @@ def _norm(text: str) -> str:
 def parse_row(raw: dict[str, str], where: str, documents: Mapping[str, str]) -> StatRow | list[str]:
     """A validated row, or the problems found in it (each prefixed by file:line)."""
     get = {k: (raw.get(k) or "").strip() for k in FIELDS}
-    problems = [f"{where}: missing {k}" for k in ("id", "scope", "metric", "value", "kind", "doc", "quote") if not get[k]]
+    problems = [
+        f"{where}: missing {k}"
+        for k in ("id", "scope", "metric", "value", "kind", "doc", "quote")
+        if not get[k]
+    ]
     if problems:
         return problems
     try:
@@ -141,7 +143,9 @@ def parse_csv(text: str, name: str, documents: Mapping[str, str]) -> tuple[list[
 class StatsTable:
     """Rows from CSV files, validated against the documents, reloaded on change."""
 
-    def __init__(self, folder: Path | None, documents: Mapping[str, str], rows: Sequence[StatRow] = ()) -> None:
+    def __init__(
+        self, folder: Path | None, documents: Mapping[str, str], rows: Sequence[StatRow] = ()
+    ) -> None:
         """Read `folder` (or hold the given rows: the in-memory table of tests)."""
         self.folder, self.documents = folder, documents
         self._rows: list[StatRow] = list(rows)
@@ -192,7 +196,9 @@ def matching(
     return sorted(found, key=lambda r: r.as_of)
 
 
-def latest(source: StatsSource, scope: str, metric: str, star: str, kind: str = "actual", period: str = "") -> StatRow | None:
+def latest(
+    source: StatsSource, scope: str, metric: str, star: str, kind: str = "actual", period: str = ""
+) -> StatRow | None:
     """The newest row of one scope and measure."""
     found = matching(source, scope, metric, star, kind, period)
     return found[-1] if found else None
@@ -200,7 +206,9 @@ def latest(source: StatsSource, scope: str, metric: str, star: str, kind: str = 
 
 def scopes(source: StatsSource, metric: str, star: str, kind: str = "actual") -> list[str]:
     """Scopes having this measure, in table order."""
-    return list(dict.fromkeys(r.scope for r in source.rows() if (r.metric, r.star, r.kind) == (metric, star, kind)))
+    return list(
+        dict.fromkeys(r.scope for r in source.rows() if (r.metric, r.star, r.kind) == (metric, star, kind))
+    )
 
 
 def known_scopes(source: StatsSource) -> set[str]:

@@ -59,33 +59,23 @@ def profile_rasa() -> None:
 
 
 def profile_actions() -> None:
-    """Time the knowledge action's stages with the real model and index."""
-    import torch
-
-    from index.answer import compose
-    from index.embed import load_embedder
-    from index.retrieve import HybridRetriever
+    """Time the served question-answering pipeline (the object the knowledge action calls)."""
+    from index.pipeline import Context, build_pipeline
     from index.settings import Settings
 
-    settings = Settings.from_env()
-    retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
-    torch.set_num_threads(1)
-    encode, search, extract = [], [], []
+    pipeline = build_pipeline(Settings.from_env())
+    prepare, answer = [], []
     for q in questions():
         t0 = time.perf_counter()
-        vec = retriever.dense_query(q)
+        pipeline.prepare(q)
         t1 = time.perf_counter()
-        hits = retriever.search(q, 5, vector=vec)
+        pipeline.answer(q, Context())
         t2 = time.perf_counter()
-        compose(q, hits, retriever.idf)
-        t3 = time.perf_counter()
-        encode.append(t1 - t0)
-        search.append(t2 - t1)
-        extract.append(t3 - t2)
-    print(f"Action server (knowledge action, {len(retriever.index.rows)} passages, 1 torch thread):")
-    report("encode query (e5-small)", encode)
-    report("search (FAISS + BM25 + rerank)", search)
-    report("extract answer", extract)
+        prepare.append(t1 - t0)
+        answer.append(t2 - t1)
+    print(f"Action server (served pipeline, {len(pipeline.retriever.index.rows)} passages):")
+    report("prepare message (keyboard, shorthand, typos, accents)", prepare)
+    report("whole answer (prepare + parse + table / cards / passages)", answer)
 
 
 if __name__ == "__main__":

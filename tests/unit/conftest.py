@@ -174,4 +174,6 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     table = StatsTable(None, {}, rows)
     figures = FigureAnswerer(table, Labels.load(), lambda r: r.source or r.doc)
     matcher = CardMatcher(CardStore(None, cards), retriever.embedder)
-    return AnswerPipeline(retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning())
+    return AnswerPipeline(
+        retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning()
+    )

@@ -22,7 +22,8 @@ run = run_action
 
 async def test_figures_answer_carries_number_date_and_source(fake_retriever):
     messages, slots = await run(
-        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), load_tracker("tracker_stats.json")
+        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS),
+        load_tracker("tracker_stats.json"),
     )
     first = messages[0]
     assert first["response"] == "utter_kb_answer"
@@ -34,7 +35,9 @@ async def test_figures_answer_carries_number_date_and_source(fake_retriever):
 
 async def test_program_answer_is_not_presented_as_figures(fake_retriever):
     tracker = tracker_with("Giấy chứng nhận OCOP có thời hạn bao lâu?", "ask_ocop_program")
-    messages, _ = await run(ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, _ = await run(
+        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert messages[0]["response"] == "utter_kb_answer"
     assert "36 tháng" in messages[0]["answer"]
     assert "thuvienphapluat.vn" in messages[0]["source"]
@@ -42,14 +45,19 @@ async def test_program_answer_is_not_presented_as_figures(fake_retriever):
 
 async def test_unknown_province_is_refused_with_a_hotline(fake_retriever):
     tracker = tracker_with("Đồng Nai có bao nhiêu sản phẩm OCOP 3 sao?")
-    messages, _ = await run(ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, _ = await run(
+        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
     assert "0913 979 245" in messages[0]["contact"]
 
 
 async def test_low_confidence_is_refused():
     retriever = FakeRetriever(threshold=1.01)
-    messages, _ = await run(ActionAnswerKnowledge(make_pipeline(retriever, contacts=CONTACTS), CONTACTS), load_tracker("tracker_stats.json"))
+    messages, _ = await run(
+        ActionAnswerKnowledge(make_pipeline(retriever, contacts=CONTACTS), CONTACTS),
+        load_tracker("tracker_stats.json"),
+    )
     assert messages[0]["response"] == "utter_kb_no_answer"
 
 
@@ -64,7 +72,8 @@ async def test_missing_index_still_answers_with_hotline(monkeypatch):
 
 async def test_followup_reuses_previous_question_with_new_province(fake_retriever):
     messages, slots = await run(
-        ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), load_tracker("tracker_followup.json")
+        ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS),
+        load_tracker("tracker_followup.json"),
     )
     assert fake_retriever.queries[-1] == "Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?"
     assert "19 sản phẩm đạt hạng 4 sao" in messages[0]["answer"]
@@ -99,13 +108,17 @@ def test_rewrite(previous, text, expected):
 
 async def test_followup_without_context_asks_to_rephrase(fake_retriever):
     tracker = tracker_with("ừ", "inform", last_question=None)
-    messages, _ = await run(ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, _ = await run(
+        ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert messages[0]["response"] == "utter_ask_rephrase"
 
 
 async def test_followup_with_only_a_province_and_no_context(fake_retriever):
     tracker = tracker_with("còn Tiền Giang?", "inform", last_question=None)
-    messages, _ = await run(ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, _ = await run(
+        ActionFollowup(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert messages[0]["response"] == "utter_kb_need_question"
     assert messages[0]["province"] == "Tiền Giang"
 
@@ -113,15 +126,17 @@ async def test_followup_with_only_a_province_and_no_context(fake_retriever):
 async def test_refused_question_without_province_or_stars_keeps_the_context(fake_retriever):
     previous = "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?"
     tracker = tracker_with('ask_ocop_stats{"last_question": "x"}', last_question=previous)
-    messages, slots = await run(ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, slots = await run(
+        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert messages[0]["response"] == "utter_kb_no_answer"
     assert "last_question" not in slots
 
 
 async def test_refused_question_naming_a_province_becomes_the_context(fake_retriever):
     tracker = tracker_with("Đồng Nai có bao nhiêu sản phẩm OCOP 3 sao?", last_question="OCOP là gì?")
-    messages, slots = await run(ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker)
+    messages, slots = await run(
+        ActionAnswerKnowledge(make_pipeline(fake_retriever, contacts=CONTACTS), CONTACTS), tracker
+    )
     assert messages[0]["response"] == "utter_kb_no_answer"
     assert slots["last_question"].startswith("Đồng Nai") and slots["star"] == "3"
-
-

@@ -63,7 +63,11 @@ def pipeline():
 @pytest.mark.parametrize(
     "question, response, must",
     [
-        ("Tiền Giang và An Giang tỉnh nào nhiều sản phẩm 4 sao hơn?", "utter_stat_compare", ["Tiền Giang", "95", "14"]),
+        (
+            "Tiền Giang và An Giang tỉnh nào nhiều sản phẩm 4 sao hơn?",
+            "utter_stat_compare",
+            ["Tiền Giang", "95", "14"],
+        ),
         ("Tổng số sản phẩm OCOP của An Giang và Tiền Giang cộng lại?", "utter_stat_sum", ["389"]),
         ("Tiền Giang hơn An Giang bao nhiêu sản phẩm 4 sao?", "utter_stat_compare", ["81"]),
         ("An Giang tăng bao nhiêu sản phẩm OCOP so với trước?", "utter_stat_trend_up", ["17"]),
@@ -142,7 +146,9 @@ def test_an_edited_card_is_live_without_restart(tmp_path):
     p.cards.refresh()
     p.cards._built = p.cards._build()
     assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại UBND xã."
-    (tmp_path / "c.yml").write_text(CARDS.replace("Nộp tại UBND xã.", "Nộp tại bộ phận một cửa của xã."), encoding="utf-8")
+    (tmp_path / "c.yml").write_text(
+        CARDS.replace("Nộp tại UBND xã.", "Nộp tại bộ phận một cửa của xã."), encoding="utf-8"
+    )
     assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại bộ phận một cửa của xã."
 
 
@@ -171,6 +177,7 @@ def test_the_server_the_cli_and_the_profiler_build_the_same_pipeline():
 
     assert "build_pipeline" in inspect.getsource(resources.load_knowledge)
     assert "build_pipeline" in inspect.getsource(evaluate)
+    assert "build_pipeline" in (ROOT / "scripts" / "profile_turn.py").read_text(encoding="utf-8")
 
 
 def test_no_card_paraphrase_is_a_question_of_an_evaluation_set():

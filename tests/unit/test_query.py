@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
-from index.lexicon import Lexicon, edits1, spelling_key
 from actions.lookup import ActionLookupContact
+from index.lexicon import Lexicon, edits1, spelling_key
 from index.query import (
     expand_bare_subject,
     expand_shorthand,
