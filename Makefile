@@ -18,7 +18,7 @@ MODEL_DIR := index/models/multilingual-e5-small
 MODEL := models/ocop.tar.gz
 INDEX := index/build/manifest.json
 WEB_BUNDLE := web/static/vendor/rasa-webchat.js
-TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
+TRAIN_INPUTS := $(wildcard data/language/*.yml) config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
 
 .PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
         e2e eval index stats shell model clean bench web browser

@@ -21,27 +21,14 @@ from actions.contact_table import (  # noqa: F401 - re-exported: the table's pub
     _signature,
     phone_digits,
 )
-from bot.text import ABBREVIATIONS, fold, has_diacritics, nfc
+from bot.text import ABBREVIATIONS, DIRECTORY_ABBREVIATIONS, fold, has_diacritics, nfc
 
 FIELD_WEIGHTS = {"name": 4.0, "title": 2.0, "organisation": 1.5, "topics": 1.0}
 MIN_SCORE = 0.5  # best score below this -> kind "none"
 GROUP_RATIO = 0.6  # organisation/topic answers keep contacts scoring >= ratio * best
 # Chat abbreviations (folded) -> expansion, the shared ones plus the directory's own;
 # applied to questions and table cells alike.
-_ABBR = ABBREVIATIONS | {
-    "dthoai": "dien thoai",
-    "mail": "email",
-    "gmail": "email",
-    "snn": "so nong nghiep",
-    "vp": "van phong",
-    "cvp": "chanh van phong",
-    "pcvp": "pho chanh van phong",
-    "cbcc": "can bo cong chuc",
-    "ktcv": "kiem tra cong vu",
-    "ag": "an giang",
-    "dvc": "dich vu cong",
-    "tphcm": "ho chi minh",
-}
+_ABBR = ABBREVIATIONS | DIRECTORY_ABBREVIATIONS
 _MARKERS = {
     "email": ("email", "thư điện tử"),
     "phone": ("điện thoại", "hotline", "đường dây nóng", "gọi", "số máy", "phone", "zalo"),

@@ -1,11 +1,15 @@
 """Vietnamese text helpers shared by the Rasa server, the action server and the index.
 
-Pure standard library: importable from both Python environments.
+Standard library and PyYAML only: importable from both Python environments. Language data
+(abbreviations) is read from data/language/.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
 import unicodedata
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -75,31 +79,13 @@ FUNCTION_WORDS = frozenset(
     "toi trong tu va ve vay voi vui xin z j dc nhi uh u ong ba".split()
 )
 
-# Abbreviations common in the documents and in chat, expanded for matching (folded).
-ABBREVIATIONS = {
-    "htx": "hop tac xa",
-    "dn": "doanh nghiep",
-    "dnnvv": "doanh nghiep nho va vua",
-    "sp": "san pham",
-    "dl": "du lich",
-    "tthc": "thu tuc hanh chinh",
-    "ubnd": "uy ban nhan dan",
-    "nn": "nong nghiep",
-    "ptnt": "phat trien nong thon",
-    "ntm": "nong thon moi",
-    "tmdt": "thuong mai dien tu",
-    "xttm": "xuc tien thuong mai",
-    "qd": "quyet dinh",
-    "ko": "khong",
-    "k": "khong",
-    "dc": "duoc",
-    "bnhieu": "bao nhieu",
-    "bn": "bao nhieu",
-    "nhiu": "nhieu",
-    "tp": "thanh pho",
-    "sdt": "so dien thoai",
-    "dt": "dien thoai",
-}
+# Abbreviations common in the documents and in chat, expanded for matching (folded):
+# data/language/abbreviations.yml (one table for retrieval, answer checks and contacts).
+ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "abbreviations.yml"
+_ABBREVIATION_DATA = yaml.safe_load(ABBREVIATIONS_FILE.read_text(encoding="utf-8"))
+ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["words"].items()}
+CHAT_SHORTHAND: tuple[str, ...] = tuple(str(k) for k in _ABBREVIATION_DATA["chat"])
+DIRECTORY_ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["directory"].items()}
 
 
 def search_words(text: str) -> list[str]:

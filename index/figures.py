@@ -130,6 +130,13 @@ class FigureAnswerer:
                 if (r := latest(self.table, s, q.metric, st, q.kind, q.period))
             ]
             return self._reply("utter_stat_figures", rows, q) if rows else None
+        if q.kind == "target" and not q.stars:  # "mục tiêu đến 2025": every target of that plan
+            rows = [
+                r for s in q.scopes for r in self.table.rows()
+                if r.scope == s and r.kind == "target" and r.metric == q.metric and (not q.period or r.period == q.period)
+            ]  # fmt: skip
+            if len(rows) > 1:
+                return self._reply("utter_stat_figures", rows, q)
         rows = self._rows(q, q.scopes)
         if not rows:
             return None
@@ -211,11 +218,17 @@ class FigureAnswerer:
 
     def progress(self, q: Question, scope: str) -> Reply | None:
         """The newest actual figure against the target, when the target has its own baseline."""
-        targets = matching(self.table, scope, q.metric, q.star, "target", q.period)
+        targets = [t for t in matching(self.table, scope, q.metric, q.star, "target") if not q.years or t.period in q.years]
+        named = [t for t in targets if t.value in q.values]
         if not targets:
-            return None
-        target = targets[-1]
-        actual = latest(self.table, scope, q.metric, q.star, "actual")
+            stated = latest(self.table, scope, "vuot_chi_tieu", "")
+            if stated is None:
+                return None
+            return self._reply("utter_stat_progress_stated", [stated], q, scope=scope, amount=self.amount(stated),
+                               as_of=format_date(stated.as_of), source=self.cite(stated))  # fmt: skip
+        target = (named or sorted(targets, key=lambda t: t.period))[-1]
+        by_deadline = [r for r in matching(self.table, scope, q.metric, q.star, "actual") if r.as_of[:4] <= target.period]
+        actual = by_deadline[-1] if by_deadline else None
         base = {"scope": scope, "target": self.amount(target), "period": target.period}
         if target.is_relative:
             return self._reply("utter_stat_progress_relative", [target], q, **base)

@@ -57,6 +57,8 @@ class Question:
     unknown_provinces: tuple[str, ...] = field(default=())
     as_of: str = ""  # "2024-11" or "2019": the date an actual figure is asked for
     content: frozenset[str] = frozenset()  # folded words the cues do not explain
+    years: tuple[str, ...] = ()  # years named ("2021", "2025")
+    values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
 
     @property
     def star(self) -> str:
@@ -147,9 +149,14 @@ class QuestionParser:
         if ask == Ask.TREND:
             as_of = ""
         content = frozenset(self._unexplained(folded, text))
+        star_spans = " ".join(m.value for m in find_stars(text))
+        values = tuple(
+            float(n) for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", folded))
+            if n not in years and n not in numbers and n not in star_spans.split()
+        )
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
-            ask, figure, numbers, unknown, as_of if kind == "actual" else "", content,
+            ask, figure, numbers, unknown, as_of if kind == "actual" else "", content, tuple(years), values,
         )  # fmt: skip
 
     def _unexplained(self, folded: str, text: str) -> set[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ TUNING_FILE = Path(__file__).with_name("pipeline.json")
 PROVINCES_FILE = ROOT / "data" / "language" / "provinces.yml"
 OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"
 FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
+PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ class AnswerPipeline:
         variants = self.prepare(message) or [message]
         q = self.parse(variants[0])
         short = len(message.split()) <= FOLLOWUP_WORDS
+        if q.ask in (Ask.SOURCE, Ask.WHEN) and q.values:  # "số liệu 165 sản phẩm đăng ngày nào?"
+            rows = [r for r in self.figures.table.rows() if r.value in q.values and (not q.scopes or r.scope in q.scopes)]
+            if rows:
+                return self._about_last(q, Context(refs=tuple(f"stat:{r.id}" for r in rows)))
         if q.ask in (Ask.SOURCE, Ask.WHEN) and context.refs and short and not q.scopes:
             return self._about_last(q, context)
         if q.document_numbers and not any(self._known_number(n) for n in q.document_numbers):
@@ -201,14 +207,24 @@ class AnswerPipeline:
         return None
 
     def _table_covers(self, q: Question) -> bool:
-        """Whether every word the cues leave unexplained is in a quote or unit of the asked measure."""
+        """Whether every word the cues leave unexplained stands, with a neighbour it has in the
+        question, in a quote or unit of the asked measure ("nâng hạng" is not "tiềm năng")."""
         if not q.content:
             return True
-        words: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        metrics = {q.metric, "vuot_chi_tieu"} if q.ask == Ask.PROGRESS else {q.metric}
         for r in self.figures.table.rows():
-            if r.metric == q.metric:
-                words.update(search_words(f"{r.quote} {self.figures.labels.unit(r.metric, r.star)}"))
-        return q.content <= words
+            if r.metric in metrics:
+                w = search_words(f"{r.quote} {self.figures.labels.unit(r.metric, r.star)}")
+                pairs.update(zip(w, w[1:]))
+        words = q.folded.split()
+        for i, w in enumerate(words):
+            if w in q.content:
+                left = (words[i - 1], w) if i else None
+                right = (w, words[i + 1]) if i + 1 < len(words) else None
+                if left not in pairs and right not in pairs:
+                    return False
+        return True
 
     def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
         """The merger note when a figure of a merged province predates the merger."""
@@ -223,6 +239,8 @@ class AnswerPipeline:
         provincial = any(s != NATIONAL for s in q.scopes)
         if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
             return None
+        if PERSON.search(q.folded):
+            return None  # "ông X là ai": people are in the contact table and the documents
         last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
         related = set(last)
         for cid in last:

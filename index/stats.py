@@ -25,7 +25,7 @@ FIELDS = "id scope metric star value value_max qualifier kind period as_of doc s
 KINDS = ("actual", "target")
 STARS = ("", "3+", "3", "4", "5", "5_tiem_nang", "5_de_nghi")
 _DATE = re.compile(r"^(\d{4})(-\d{2})?(-\d{2})?$")
-_NUMBER = re.compile(r"\d+(?:[.,]\d{3})*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass(frozen=True)

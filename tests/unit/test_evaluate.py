@@ -329,7 +329,9 @@ items:
     assert code == 0
     assert lines[-1] == "score: 2/3 (66.7%)"
     text = "\n".join(lines)
-    assert "FAIL bad1" in text and "reply: An Giang có 165 sản phẩm OCOP" in text
+    assert "WRONG bad1" in text and "reply: An Giang có 165 sản phẩm OCOP" in text
+    assert "wrong: 1/3 (33.3%)" in text  # answered, but not with what was asked
+    assert ev.main([str(path), "--url", fake_url, "--min-score", "0.6", "--max-wrong", "0.01"]) == 1
     assert "ok1" not in text.split("per tag:")[0]  # passing items are not listed without -v
     assert re.search(r"stats\s+1/2", text) and re.search(r"hotline\s+1/1", text)
     saved = json.loads(out_json.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.lookup import ActionLookupContact
-from tests.unit.conftest import CONTACTS_FILE, run_action
+from tests.unit.conftest import CONTACTS_FILE, make_pipeline, run_action
 from tests.unit.conftest import tracker_with as shared_tracker_with
 
 CONTACTS = ContactBook.load(CONTACTS_FILE)
@@ -119,7 +119,7 @@ async def test_person_not_in_the_directory_is_answered_from_the_documents():
 
     retriever = FakeRetriever(PEOPLE_DOCS)
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, retriever), tracker_with("Ông Lê Văn Đăng là ai?", "ask_person")
+        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)), tracker_with("Ông Lê Văn Đăng là ai?", "ask_person")
     )
     assert messages[0]["response"].startswith("utter_kb_answer"), messages
     assert "Phó Giám đốc Sở Nông nghiệp" in messages[0]["answer"]
@@ -132,7 +132,7 @@ async def test_person_in_the_directory_does_not_search_the_documents():
 
     retriever = FakeRetriever(PEOPLE_DOCS)
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, retriever), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person")
+        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person")
     )
     assert messages[0]["response"] == "utter_contact_person" and messages[0]["name"].endswith("Lâm")
     assert retriever.queries == []
@@ -142,7 +142,7 @@ async def test_unknown_person_nowhere_gets_a_refusal_with_a_hotline():
     from tests.unit.conftest import FakeRetriever
 
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, FakeRetriever(PEOPLE_DOCS, threshold=0.9)),
+        ActionLookupContact(CONTACTS, make_pipeline(FakeRetriever(PEOPLE_DOCS, threshold=0.9), contacts=CONTACTS)),
         tracker_with("Bà Hoàng Thị Xuân là ai?", "ask_person"),
     )
     assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
