@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,6 +20,9 @@ GENERIC = frozenset(
     "giup cua the thi va hay bay gio luc nay day vay nha nhi ha ben phia do can".split()
 )
 MAX_CONTACTS = 3
+# "another number" after a contact answer: the next contact, not the same one again (cue in data).
+CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
+ANOTHER = re.compile(yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))["another_contact"])
 
 
 def buttons_for(contact: Any) -> list[dict[str, str]]:
@@ -102,8 +107,16 @@ def lookup_and_answer(
     if owners:
         utter_contacts(dispatcher, owners[:1], "utter_contact_person")
         return [SlotSet("pending", None)]
-    match = book.lookup(text, entities)
     previous = next((c for c in book.contacts if c.id == last_contact), None) if last_contact else None
+    if previous is not None and ANOTHER.search(fold(text).lower()):
+        # "còn số khác không?": the next contact for the same topic, never the same number again
+        same_topic = book.lookup(previous.topic_label or previous.organisation).contacts
+        others = [c for c in [*same_topic, *book.general()] if c.id != previous.id]
+        if others:
+            dispatcher.utter_message(response="utter_contact_another")
+            utter_contacts(dispatcher, others[:1], "utter_contact")
+            return [SlotSet("pending", None), SlotSet("last_contact", others[0].id)]
+    match = book.lookup(text, entities)
     if (match.kind == "none" or not match.contacts) and previous and PRONOUN.search(fold(text).lower()):
         # "số điện thoại của ông ấy": the person of the previous answer
         response = "utter_contact_email" if match.field == "email" else "utter_contact"

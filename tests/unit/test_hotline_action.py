@@ -147,3 +147,15 @@ async def test_unknown_person_nowhere_gets_a_refusal_with_a_hotline():
     )
     assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
     assert "0913 979 245" in messages[0]["contact"]
+
+
+async def test_asking_for_another_number_gives_another_contact_never_the_same():
+    first, slots = await run(ActionLookupContact(CONTACTS), tracker_with("số điện thoại Phòng Tổng hợp UBND tỉnh", "ask_contact"))
+    assert "02963 957 006" in first[0]["phones"]
+    again, slots2 = await run(
+        ActionLookupContact(CONTACTS),
+        tracker_with("còn số khác không?", "ask_contact", last_contact=slots["last_contact"]),
+    )
+    assert again[0]["response"] == "utter_contact_another"
+    assert all("02963 957 006" not in m.get("phones", "") for m in again)
+    assert slots2["last_contact"] != slots["last_contact"]
