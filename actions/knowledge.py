@@ -13,7 +13,8 @@ from actions import resources
 from actions.hotline import lookup_and_answer, reverse_lookup
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
-from index.pipeline import OCOP_CONTACT_QUERY, AnswerPipeline, Context, hotline_text
+from index.hotline_hint import OCOP_CONTACT_QUERY, hotline_text
+from index.pipeline import AnswerPipeline, Context
 from index.reply import Reply
 
 logger = logging.getLogger(__name__)

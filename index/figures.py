@@ -218,7 +218,11 @@ class FigureAnswerer:
 
     def progress(self, q: Question, scope: str) -> Reply | None:
         """The newest actual figure against the target, when the target has its own baseline."""
-        targets = [t for t in matching(self.table, scope, q.metric, q.star, "target") if not q.years or t.period in q.years]
+        targets = [
+            t
+            for t in matching(self.table, scope, q.metric, q.star, "target")
+            if not q.years or t.period in q.years
+        ]
         named = [t for t in targets if t.value in q.values]
         if not targets:
             stated = latest(self.table, scope, "vuot_chi_tieu", "")
@@ -227,7 +231,9 @@ class FigureAnswerer:
             return self._reply("utter_stat_progress_stated", [stated], q, scope=scope, amount=self.amount(stated),
                                as_of=format_date(stated.as_of), source=self.cite(stated))  # fmt: skip
         target = (named or sorted(targets, key=lambda t: t.period))[-1]
-        by_deadline = [r for r in matching(self.table, scope, q.metric, q.star, "actual") if r.as_of[:4] <= target.period]
+        by_deadline = [
+            r for r in matching(self.table, scope, q.metric, q.star, "actual") if r.as_of[:4] <= target.period
+        ]
         actual = by_deadline[-1] if by_deadline else None
         base = {"scope": scope, "target": self.amount(target), "period": target.period}
         if target.is_relative:

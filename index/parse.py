@@ -151,7 +151,8 @@ class QuestionParser:
         content = frozenset(self._unexplained(folded, text))
         star_spans = " ".join(m.value for m in find_stars(text))
         values = tuple(
-            float(n) for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", folded))
+            float(n)
+            for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", folded))
             if n not in years and n not in numbers and n not in star_spans.split()
         )
         return Question(

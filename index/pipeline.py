@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
@@ -29,20 +29,21 @@ from bot.text import FUNCTION_WORDS, search_words
 from index.answer import compose
 from index.cards import Card, CardMatcher, CardStore
 from index.figures import FigureAnswerer, Labels
+from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.lexicon import Lexicon
 from index.parse import NATIONAL, Ask, Question, QuestionParser
+from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
 from index.source import format_date, source_line
-from index.stats import StatRow, StatsTable, known_scopes
+from index.stats import StatsTable, document_texts, known_scopes
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
 PROVINCES_FILE = ROOT / "data" / "language" / "provinces.yml"
-OCOP_CONTACT_QUERY = "đường dây nóng ngành nông nghiệp OCOP"
 FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
 PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
@@ -73,30 +74,6 @@ class Context:
     figure_scopes: tuple[str, ...] = ()
 
 
-class ContactDirectory(Protocol):
-    """What the pipeline needs of the contact table: the hotline that fits a topic."""
-
-    def lookup(self, text: str, entities: dict[str, list[str]] | None = None) -> Any:  # noqa: ANN401
-        """Contacts for a text (`.contacts`)."""
-        ...
-
-    def general(self) -> list[Any]:
-        """The general hotlines."""
-        ...
-
-
-def hotline_text(book: ContactDirectory | None, query: str) -> str:
-    """The hotline for a topic as "name – title, organisation: phones" (the OCOP line if none fits)."""
-    if book is None:
-        return ""
-    contacts = book.lookup(query).contacts or book.lookup(OCOP_CONTACT_QUERY).contacts or book.general()
-    if not contacts:
-        return ""
-    c = contacts[0]
-    role = ", ".join(part for part in (c.title, c.organisation) if part)
-    return f"{c.name} – {role}: {', '.join(c.phones_display)}"
-
-
 class AnswerPipeline:
     """Routes a parsed question to the statistics table, a card or the passages."""
 
@@ -117,6 +94,7 @@ class AnswerPipeline:
         self.tuning = tuning or PipelineTuning.load()
         self.merged = frozenset(merged)
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
+        self.provenance = Provenance(figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite)
 
     # ---- preparation -------------------------------------------------------------
     def prepare(self, message: str) -> list[str]:
@@ -161,11 +139,17 @@ class AnswerPipeline:
         q = self.parse(variants[0])
         short = len(message.split()) <= FOLLOWUP_WORDS
         if q.ask in (Ask.SOURCE, Ask.WHEN) and q.values:  # "số liệu 165 sản phẩm đăng ngày nào?"
-            rows = [r for r in self.figures.table.rows() if r.value in q.values and (not q.scopes or r.scope in q.scopes)]
+            rows = [
+                r
+                for r in self.figures.table.rows()
+                if r.value in q.values and (not q.scopes or r.scope in q.scopes)
+            ]
             if rows:
-                return self._about_last(q, Context(refs=tuple(f"stat:{r.id}" for r in rows)))
+                return self.provenance.about(tuple(f"stat:{r.id}" for r in rows), q.ask == Ask.WHEN)
         if q.ask in (Ask.SOURCE, Ask.WHEN) and context.refs and short and not q.scopes:
-            return self._about_last(q, context)
+            return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
+                q, "utter_kb_no_answer"
+            )
         if q.document_numbers and not any(self._known_number(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
         if (
@@ -229,7 +213,7 @@ class AnswerPipeline:
     def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
         """The merger note when a figure of a merged province predates the merger."""
         for ref in reply.refs:
-            row = self._row(ref)
+            row = self.provenance.row(ref)
             if row is not None and row.scope in self.merged and row.as_of and row.as_of < "2025-07":
                 return (("utter_kb_note_merger", {}),)
         return ()
@@ -312,43 +296,6 @@ class AnswerPipeline:
         )
 
     # ---- follow-ups about the last answer -------------------------------------------
-    def _row(self, ref: str) -> StatRow | None:
-        """The statistics row of a "stat:id" reference."""
-        if not ref.startswith("stat:"):
-            return None
-        rid = ref.split(":", 1)[1]
-        return next((r for r in self.figures.table.rows() if r.id == rid), None)
-
-    def _about_last(self, q: Question, context: Context) -> Reply:
-        """Where the last answer came from, or as of when."""
-        sources, dates = [], []
-        for ref in context.refs:
-            kind, _, key = ref.partition(":")
-            if kind == "stat" and (row := self._row(ref)) is not None:
-                sources.append(self.figures.cite(row) + (f" (“{row.quote}”)" if row.quote else ""))
-                dates.append(format_date(row.as_of) if row.as_of else "")
-            elif kind == "card" and (card := self.cards.get(key)) is not None:
-                sources.append(f"{card.source.title} ({card.source.issuer}, {format_date(card.source.date)})")
-                dates.append(format_date(card.source.date))
-            elif kind == "doc":
-                meta = self.retriever.index.doc_meta(key)
-                sources.append(
-                    f"{source_line(meta)}: “{meta.get('title', key)}”, {format_date(meta.get('date'))}"
-                )
-                dates.append(format_date(meta.get("date")))
-        if not sources:
-            return self._refuse(q, "utter_kb_no_answer")
-        joined = "; ".join(dict.fromkeys(sources))
-        if q.ask == Ask.WHEN and any(dates):
-            return Reply(
-                "followup",
-                "utter_followup_when",
-                {"dates": ", ".join(dict.fromkeys(d for d in dates if d)), "sources": joined},
-                context.refs,
-                1.0,
-            )
-        return Reply("followup", "utter_followup_source", {"sources": joined}, context.refs, 1.0)
-
     # ---- knowledge checks ---------------------------------------------------------------
     def _known_number(self, number: str) -> bool:
         """Whether a document number is written in some document or card."""
@@ -362,29 +309,6 @@ class AnswerPipeline:
         """Whether any passage names a province."""
         low = province.lower()
         return any(low in " ".join(r["sentences"]).lower() for r in self.retriever.index.rows)
-
-
-def stats_cite(retriever: HybridRetriever) -> Any:  # noqa: ANN401 - a callable
-    """How a statistics row is cited: its own source, else its document's publisher and title."""
-
-    def cite(row: StatRow) -> str:
-        if row.source:
-            return row.source
-        meta = retriever.index.doc_meta(row.doc)
-        date = format_date(meta.get("date"))
-        line = source_line(meta)
-        title = str(meta.get("title", row.doc))
-        line = line if title in line else f"{line}, “{title}”"
-        return line + (f", {date}" if date else "")
-
-    return cite
-
-
-def document_texts(docs_dir: Path) -> dict[str, str]:
-    """Document id -> body text (for checking the quotes of the statistics rows)."""
-    from index.ingest import load_documents
-
-    return {d.doc_id: d.text for d in load_documents(docs_dir)} if docs_dir.is_dir() else {}
 
 
 def build_pipeline(
@@ -403,7 +327,7 @@ def build_pipeline(
     merged = [
         m["province"] for m in yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))["merged_2025"]
     ]
-    figures = FigureAnswerer(table, Labels.load(), stats_cite(retriever))
+    figures = FigureAnswerer(table, Labels.load(), stats_cite(lambda doc: retriever.index.doc_meta(doc)))
     return AnswerPipeline(
         retriever, CardMatcher(cards, retriever.embedder), figures, QuestionParser.load(), contacts,
         lexicon_for(retriever), merged=merged,

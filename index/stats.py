@@ -214,3 +214,10 @@ def scopes(source: StatsSource, metric: str, star: str, kind: str = "actual") ->
 def known_scopes(source: StatsSource) -> set[str]:
     """Every scope the table has a figure for."""
     return {r.scope for r in source.rows()}
+
+
+def document_texts(docs_dir: Path) -> dict[str, str]:
+    """Document id -> body text (for checking the quotes of the statistics rows)."""
+    from index.ingest import load_documents
+
+    return {d.doc_id: d.text for d in load_documents(docs_dir)} if docs_dir.is_dir() else {}

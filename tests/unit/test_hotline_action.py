@@ -119,7 +119,8 @@ async def test_person_not_in_the_directory_is_answered_from_the_documents():
 
     retriever = FakeRetriever(PEOPLE_DOCS)
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)), tracker_with("Ông Lê Văn Đăng là ai?", "ask_person")
+        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)),
+        tracker_with("Ông Lê Văn Đăng là ai?", "ask_person"),
     )
     assert messages[0]["response"].startswith("utter_kb_answer"), messages
     assert "Phó Giám đốc Sở Nông nghiệp" in messages[0]["answer"]
@@ -132,7 +133,8 @@ async def test_person_in_the_directory_does_not_search_the_documents():
 
     retriever = FakeRetriever(PEOPLE_DOCS)
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)), tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person")
+        ActionLookupContact(CONTACTS, make_pipeline(retriever, contacts=CONTACTS)),
+        tracker_with("ông Nguyễn Sĩ Lâm là ai", "ask_person"),
     )
     assert messages[0]["response"] == "utter_contact_person" and messages[0]["name"].endswith("Lâm")
     assert retriever.queries == []
@@ -142,7 +144,9 @@ async def test_unknown_person_nowhere_gets_a_refusal_with_a_hotline():
     from tests.unit.conftest import FakeRetriever
 
     messages, _ = await run(
-        ActionLookupContact(CONTACTS, make_pipeline(FakeRetriever(PEOPLE_DOCS, threshold=0.9), contacts=CONTACTS)),
+        ActionLookupContact(
+            CONTACTS, make_pipeline(FakeRetriever(PEOPLE_DOCS, threshold=0.9), contacts=CONTACTS)
+        ),
         tracker_with("Bà Hoàng Thị Xuân là ai?", "ask_person"),
     )
     assert [m["response"] for m in messages] == ["utter_kb_no_answer"]
@@ -150,7 +154,9 @@ async def test_unknown_person_nowhere_gets_a_refusal_with_a_hotline():
 
 
 async def test_asking_for_another_number_gives_another_contact_never_the_same():
-    first, slots = await run(ActionLookupContact(CONTACTS), tracker_with("số điện thoại Phòng Tổng hợp UBND tỉnh", "ask_contact"))
+    first, slots = await run(
+        ActionLookupContact(CONTACTS), tracker_with("số điện thoại Phòng Tổng hợp UBND tỉnh", "ask_contact")
+    )
     assert "02963 957 006" in first[0]["phones"]
     again, slots2 = await run(
         ActionLookupContact(CONTACTS),

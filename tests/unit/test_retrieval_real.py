@@ -26,23 +26,48 @@ def retriever(tmp_path_factory):
     return HybridRetriever(Path(settings.build_dir), embedder)
 
 
+@pytest.fixture(scope="module")
+def pipeline(retriever):
+    from index.pipeline import build_pipeline
+
+    from actions.contacts import ContactBook
+
+    contacts = ContactBook.load(ROOT / "data" / "contacts.csv")
+    return build_pipeline(Settings(docs_dir=ROOT / "data" / "docs"), contacts, retriever=retriever)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "expected"),
+    [
+        ("so san pham 4 sao cua tien giang", "statistic", "95"),
+        ("chứng nhận ocop dùng được mấy năm vậy", "card", "36 tháng"),
+        ("Hà Nam hiện có bao nhiêu sản phẩm OCOP?", "statistic", "157"),
+        ("giữa Sóc Trăng và Tiền Giang nơi nào nhiều sản phẩm 3 sao hơn", "statistic", "Sóc Trăng: 169"),
+        ("ddawng kys ocop thif nooj owr ddaau", "card", "UBND xã"),
+        ("Sở Công Thương An Giang được giao nhiệm vụ gì trong đề án OCOP năm 2021?", "passage", "Công Thương"),
+    ],
+)
+def test_the_served_pipeline_answers_from_the_right_kind_of_knowledge(pipeline, question, kind, expected):
+    from index.pipeline import Context
+
+    reply = pipeline.answer(question, Context())
+    text = " ".join(str(v) for v in reply.kwargs.values())
+    assert reply.kind == kind and expected in text, (reply.kind, text[:300])
+
+
+def test_unanswerable_question_is_refused(pipeline):
+    from index.pipeline import Context
+
+    reply = pipeline.answer("Cà Mau có bao nhiêu sản phẩm OCOP 5 sao?", Context())
+    assert reply.kind == "refusal" and "0913 979 245" in reply.kwargs["contact"]
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [
-        ("so san pham 4 sao cua tien giang", "95 sản phẩm 4 sao"),
-        ("Giấy chứng nhận OCOP có thời hạn bao lâu?", "36 tháng"),
-        ("Hà Nam có bao nhiêu sản phẩm OCOP?", "157"),
-    ],
+    [("so san pham 4 sao cua tien giang", "95 sản phẩm 4 sao"), ("Hà Nam có bao nhiêu sản phẩm OCOP?", "157")],
 )
 def test_real_questions_get_the_right_sentence(retriever, question, expected):
     hits = retriever.search(question, k=5)
     assert retriever.confident(hits)
     answer = compose(question, hits, retriever.idf)
     assert answer is not None and expected in answer.text
-
-
-def test_unanswerable_question_is_not_answered(retriever):
-    question = "Cà Mau có bao nhiêu sản phẩm OCOP 5 sao?"
-    hits = retriever.search(question, k=5)
-    answer = compose(question, hits, retriever.idf) if retriever.confident(hits) else None
-    assert answer is None

@@ -1,0 +1,82 @@
+"""Where an answer came from: the source and date of statistics rows, cards and passages.
+
+provenance = Provenance(table, cards, doc_meta, cite)
+provenance.about(("stat:tg-2023-sp-3",), when=False)   # Reply("followup", "utter_followup_source", ...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from index.cards import CardMatcher
+from index.reply import Reply
+from index.source import format_date, source_line
+from index.stats import StatRow, StatsSource
+
+
+class Provenance:
+    """Describes the sources and dates of what answered (for "số liệu đó lấy từ đâu?")."""
+
+    def __init__(
+        self,
+        table: StatsSource,
+        cards: CardMatcher,
+        doc_meta: Callable[[str], dict[str, Any]],
+        cite: Callable[[StatRow], str],
+    ) -> None:
+        """The stores the references point into, and how a statistics row is cited."""
+        self.table, self.cards, self.doc_meta, self.cite = table, cards, doc_meta, cite
+
+    def row(self, ref: str) -> StatRow | None:
+        """The statistics row of a "stat:id" reference."""
+        if not ref.startswith("stat:"):
+            return None
+        rid = ref.split(":", 1)[1]
+        return next((r for r in self.table.rows() if r.id == rid), None)
+
+    def about(self, refs: tuple[str, ...], when: bool) -> Reply | None:
+        """Where the answers of `refs` came from (or as of when); None if none is known."""
+        sources, dates = [], []
+        for ref in refs:
+            kind, _, key = ref.partition(":")
+            if kind == "stat" and (row := self.row(ref)) is not None:
+                sources.append(self.cite(row) + (f" (“{row.quote}”)" if row.quote else ""))
+                dates.append(format_date(row.as_of) if row.as_of else "")
+            elif kind == "card" and (card := self.cards.get(key)) is not None:
+                sources.append(f"{card.source.title} ({card.source.issuer}, {format_date(card.source.date)})")
+                dates.append(format_date(card.source.date))
+            elif kind == "doc":
+                meta = self.doc_meta(key)
+                sources.append(
+                    f"{source_line(meta)}: “{meta.get('title', key)}”, {format_date(meta.get('date'))}"
+                )
+                dates.append(format_date(meta.get("date")))
+        if not sources:
+            return None
+        joined = "; ".join(dict.fromkeys(sources))
+        if when and any(dates):
+            return Reply(
+                "followup",
+                "utter_followup_when",
+                {"dates": ", ".join(dict.fromkeys(d for d in dates if d)), "sources": joined},
+                refs,
+                1.0,
+            )
+        return Reply("followup", "utter_followup_source", {"sources": joined}, refs, 1.0)
+
+
+def stats_cite(doc_meta: Callable[[str], dict[str, Any]]) -> Callable[[StatRow], str]:
+    """How a statistics row is cited: its own source, else its document's publisher and title."""
+
+    def cite(row: StatRow) -> str:
+        if row.source:
+            return row.source
+        meta = doc_meta(row.doc)
+        date = format_date(meta.get("date"))
+        line = source_line(meta)
+        title = str(meta.get("title", row.doc))
+        line = line if title in line else f"{line}, “{title}”"
+        return line + (f", {date}" if date else "")
+
+    return cite
