@@ -5,21 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.segment import PROVINCES
+from bot.segment import GAZETTEER, PROVINCES
 from bot.text import fold
 
-# Short forms people type in chat; only whole words, case-insensitive.
-ABBREVIATIONS = {
-    "ag": "An Giang",
-    "tg": "Tiền Giang",
-    "st": "Sóc Trăng",
-    "hn": "Hà Nội",
-    "hcm": "Hồ Chí Minh",
-    "tphcm": "Hồ Chí Minh",
-    "sg": "Hồ Chí Minh",
-    "ct": "Cần Thơ",
-}
-_CANONICAL = {"TP Hồ Chí Minh": "Hồ Chí Minh", "Long Xuyên": "An Giang", "Châu Đốc": "An Giang"}
+# Short forms, other names and frequent misspellings: data/language/provinces.yml.
+ABBREVIATIONS: dict[str, str] = dict(GAZETTEER["abbreviations"])
+_CANONICAL: dict[str, str] = dict(GAZETTEER["aliases"])
+_MISSPELLINGS: dict[str, str] = dict(GAZETTEER["misspellings"])
 _NUMBER_WORDS = {"mot": "1", "hai": "2", "ba": "3", "bon": "4", "tu": "4", "nam": "5"}
 
 
@@ -37,9 +29,7 @@ def _province_table() -> dict[str, str | None]:
     entries: dict[str, str] = {}
     for name in PROVINCES:
         entries[" ".join(_WORD_RE.findall(fold(name).lower()))] = _CANONICAL.get(name, name)
-    # Frequent typos of the three provinces of the corpus (missing final letter).
-    for typo, name in (("soc trag", "Sóc Trăng"), ("tien gian", "Tiền Giang"), ("an gian", "An Giang")):
-        entries[typo] = name
+    entries.update(_MISSPELLINGS)
     entries.update(ABBREVIATIONS)
     table: dict[str, str | None] = {}
     for key in entries:

@@ -13,6 +13,9 @@ import os
 import re
 import string
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from bot.text import fold, has_diacritics
 
@@ -24,16 +27,9 @@ _SYLLABLE_RE = re.compile(
     re.UNICODE,
 )
 
-PROVINCES = (
-    "An Giang;Bà Rịa Vũng Tàu;Bạc Liêu;Bắc Giang;Bắc Kạn;Bắc Ninh;Bến Tre;Bình Dương;"
-    "Bình Định;Bình Phước;Bình Thuận;Cà Mau;Cao Bằng;Cần Thơ;Đà Nẵng;Đắk Lắk;Đắk Nông;"
-    "Điện Biên;Đồng Nai;Đồng Tháp;Gia Lai;Hà Giang;Hà Nam;Hà Nội;Hà Tĩnh;Hải Dương;"
-    "Hải Phòng;Hậu Giang;Hòa Bình;Hưng Yên;Khánh Hòa;Kiên Giang;Kon Tum;Lai Châu;"
-    "Lâm Đồng;Lạng Sơn;Lào Cai;Long An;Nam Định;Nghệ An;Ninh Bình;Ninh Thuận;Phú Thọ;"
-    "Phú Yên;Quảng Bình;Quảng Nam;Quảng Ngãi;Quảng Ninh;Quảng Trị;Sóc Trăng;Sơn La;"
-    "Tây Ninh;Thái Bình;Thái Nguyên;Thanh Hóa;Thừa Thiên Huế;Tiền Giang;TP Hồ Chí Minh;"
-    "Hồ Chí Minh;Trà Vinh;Tuyên Quang;Vĩnh Long;Vĩnh Phúc;Yên Bái;Long Xuyên;Châu Đốc"
-).split(";")
+GAZETTEER_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "provinces.yml"
+GAZETTEER = yaml.safe_load(GAZETTEER_FILE.read_text(encoding="utf-8"))
+PROVINCES = [*GAZETTEER["provinces"], *GAZETTEER["aliases"]]
 
 
 # Names that must stay whole words, never merged with a neighbour ("an giang co" is

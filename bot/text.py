@@ -7,10 +7,10 @@ Standard library and PyYAML only: importable from both Python environments. Lang
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import yaml
-import unicodedata
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")

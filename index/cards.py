@@ -66,7 +66,7 @@ class CardMatch:
     card: Card
     score: float
     dense: float
-    coverage: float
+    coverage: float  # share of the question's (IDF-weighted) words the card speaks to at all
     paraphrase: str
 
 
@@ -195,9 +195,7 @@ class CardStore:
         return self._cards
 
 
-def _terms(text: str) -> list[str]:
-    """Folded content syllables."""
-    return [w for w in search_words(text) if w not in FUNCTION_WORDS]
+UNSEEN_IDF = 2.0  # a question word no card uses weighs like a rare one
 
 
 @dataclass
@@ -208,17 +206,42 @@ class _Built:
     owner: list[int]  # paraphrase -> card index
     texts: list[str]
     vectors: np.ndarray
+    para_words: list[frozenset[str]]  # per paraphrase: its content words
     words: list[frozenset[str]]  # per card: every content word of its paraphrases
+    vocab: list[frozenset[str]]  # per card: paraphrases and answer (what it can speak to)
     idf: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CardWeights:
+    """How lexical overlap adds to embedding similarity (fitted by `make tune`)."""
+
+    paraphrase: float = 0.5  # IDF-weighted share of the question's words in the best paraphrase
+    card: float = 0.25  # ... in all of the card's paraphrases
 
 
 class CardMatcher:
     """Finds the card a question asks for (dense + lexical over the paraphrases)."""
 
-    def __init__(self, store: CardSourceStore, embedder: Embedder, coverage_weight: float = 0.5) -> None:
+    def __init__(
+        self,
+        store: CardSourceStore,
+        embedder: Embedder,
+        weights: CardWeights | None = None,
+        stopwords: frozenset[str] = FUNCTION_WORDS,
+    ) -> None:
         """Embed the store's paraphrases now; again whenever the store reloads."""
-        self.store, self.embedder, self.coverage_weight = store, embedder, coverage_weight
+        self.store, self.embedder, self.weights, self.stopwords = (
+            store,
+            embedder,
+            weights or CardWeights(),
+            stopwords,
+        )
         self._built = self._build()
+
+    def _terms(self, text: str) -> list[str]:
+        """Folded content syllables (stopwords are language data, injected)."""
+        return [w for w in search_words(text) if w not in self.stopwords]
 
     def _build(self) -> _Built:
         """Embed every paraphrase and count words for IDF."""
@@ -231,11 +254,13 @@ class CardMatcher:
         vectors = (
             self.embedder.encode_queries(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
         )
-        words = [frozenset(w for q in c.questions for w in _terms(q)) for c in cards]
-        df = Counter(w for ws in words for w in ws)
+        para_words = [frozenset(self._terms(t)) for t in texts]
+        words = [frozenset(w for q in c.questions for w in self._terms(q)) for c in cards]
+        vocab = [words[i] | frozenset(self._terms(c.answer)) for i, c in enumerate(cards)]
+        df = Counter(w for ws in words for w in ws)  # how citizens ask: paraphrases only
         n = max(1, len(cards))
         idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        return _Built(cards, owner, texts, vectors, words, idf)
+        return _Built(cards, owner, texts, vectors, para_words, words, vocab, idf)
 
     def refresh(self) -> bool:
         """Re-embed when the cards changed on disk (live edits)."""
@@ -250,24 +275,33 @@ class CardMatcher:
 
     def scored(self, question: str, vector: np.ndarray | None = None) -> list[CardMatch]:
         """Every card scored for a question, best first."""
-        b = self._built
+        b, w = self._built, self.weights
         if not b.texts:
             return []
         vec = self.embedder.encode_queries([question]) if vector is None else vector
         sims = b.vectors @ vec[0]
-        best_para: dict[int, int] = {}
+        terms = set(self._terms(question))
+        weight = {t: b.idf.get(t, UNSEEN_IDF) for t in terms}
+        total = sum(weight.values()) or 1.0
+
+        def share(have: frozenset[str]) -> float:
+            return sum(weight[t] for t in terms & have) / total if terms else 0.0
+
+        best: dict[int, tuple[float, int]] = {}
         for p, i in enumerate(b.owner):
-            if i not in best_para or sims[p] > sims[best_para[i]]:
-                best_para[i] = p
-        terms = set(_terms(question))
-        total = sum(b.idf.get(t, 1.5) for t in terms)
+            score = float(sims[p]) + w.paraphrase * share(b.para_words[p])
+            if i not in best or score > best[i][0]:
+                best[i] = (score, p)
         out = []
-        for i, p in best_para.items():
-            have = terms & b.words[i]
-            coverage = sum(b.idf.get(t, 1.5) for t in have) / total if total else 0.0
-            dense = float(sims[p])
+        for i, (score, p) in best.items():
             out.append(
-                CardMatch(b.cards[i], dense + self.coverage_weight * coverage, dense, coverage, b.texts[p])
+                CardMatch(
+                    b.cards[i],
+                    score + w.card * share(b.words[i]),
+                    float(sims[p]),
+                    share(b.vocab[i]),
+                    b.texts[p],
+                )
             )
         return sorted(out, key=lambda m: m.score, reverse=True)
 

@@ -93,6 +93,7 @@ class QuestionParser:
     national: re.Pattern[str]
     document_number: re.Pattern[str]
     neutral: frozenset[str] = frozenset()
+    chat: frozenset[str] = frozenset()
     rank_scope: re.Pattern[str] | None = None
 
     @classmethod
@@ -108,7 +109,8 @@ class QuestionParser:
             stars=tuple((str(k), _phrase_re(v)) for k, v in data["stars"].items()),
             national=_phrase_re(data["national"]),
             document_number=re.compile(data["document_number"]),
-            neutral=frozenset(" ".join(data["neutral"]).split()),
+            neutral=frozenset(" ".join(data["neutral"] + data["chat_words"]).split()),
+            chat=frozenset(" ".join(data["chat_words"]).split()),
             rank_scope=re.compile(data["rank_scope"]),
         )
 

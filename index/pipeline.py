@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.segment import GAZETTEER
 from bot.text import FUNCTION_WORDS, search_words
 from index.answer import compose
 from index.cards import Card, CardMatcher, CardStore
@@ -43,7 +42,6 @@ from index.stats import StatsTable, document_texts, known_scopes
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
-PROVINCES_FILE = ROOT / "data" / "language" / "provinces.yml"
 FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
 PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
@@ -52,9 +50,10 @@ PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu c
 class PipelineTuning:
     """Thresholds of the pipeline (fitted by `make tune`, saved in index/pipeline.json)."""
 
-    card_threshold: float = 1.25
+    card_threshold: float = 1.3
     card_followup_threshold: float = 1.05
     card_single_word_dense: float = 0.93
+    card_min_coverage: float = 0.5  # a card must speak to this share of the question's words
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> PipelineTuning:
@@ -94,7 +93,9 @@ class AnswerPipeline:
         self.tuning = tuning or PipelineTuning.load()
         self.merged = frozenset(merged)
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
-        self.provenance = Provenance(figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite)
+        self.provenance = Provenance(
+            figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite
+        )
 
     # ---- preparation -------------------------------------------------------------
     def prepare(self, message: str) -> list[str]:
@@ -236,6 +237,8 @@ class AnswerPipeline:
             for m in self.cards.scored(text)[:3]:
                 if len(terms) < 2 and m.dense < self.tuning.card_single_word_dense:
                     continue  # "ocop ocop ocop": one word says too little
+                if m.coverage < self.tuning.card_min_coverage:
+                    continue  # "lệ phí": a question about something the card does not speak to
                 bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
                 threshold = self.tuning.card_followup_threshold if bonus else self.tuning.card_threshold
                 if m.score >= threshold and (best is None or m.score > best[0].score):
@@ -324,11 +327,10 @@ def build_pipeline(
     table = StatsTable.load(ROOT / "data" / "stats", document_texts(settings.docs_dir))
     for problem in cards.errors + table.errors:
         logger.error("CONTENT: %s", problem)
-    merged = [
-        m["province"] for m in yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))["merged_2025"]
-    ]
+    merged = [m["province"] for m in GAZETTEER["merged_2025"]]
+    parser = QuestionParser.load()
     figures = FigureAnswerer(table, Labels.load(), stats_cite(lambda doc: retriever.index.doc_meta(doc)))
     return AnswerPipeline(
-        retriever, CardMatcher(cards, retriever.embedder), figures, QuestionParser.load(), contacts,
+        retriever, CardMatcher(cards, retriever.embedder, stopwords=FUNCTION_WORDS | parser.chat), figures, parser, contacts,
         lexicon_for(retriever), merged=merged,
     )  # fmt: skip

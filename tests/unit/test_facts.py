@@ -9,8 +9,7 @@ import yaml
 
 from bot.text import fold
 from index.cards import CardStore
-from index.stats import document_texts
-from index.stats import StatsTable
+from index.stats import StatsTable, document_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = yaml.safe_load((Path(__file__).with_name("facts_cards.yml")).read_text(encoding="utf-8"))["facts"]

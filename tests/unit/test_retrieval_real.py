@@ -28,9 +28,8 @@ def retriever(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipeline(retriever):
-    from index.pipeline import build_pipeline
-
     from actions.contacts import ContactBook
+    from index.pipeline import build_pipeline
 
     contacts = ContactBook.load(ROOT / "data" / "contacts.csv")
     return build_pipeline(Settings(docs_dir=ROOT / "data" / "docs"), contacts, retriever=retriever)
@@ -44,7 +43,11 @@ def pipeline(retriever):
         ("Hà Nam hiện có bao nhiêu sản phẩm OCOP?", "statistic", "157"),
         ("giữa Sóc Trăng và Tiền Giang nơi nào nhiều sản phẩm 3 sao hơn", "statistic", "Sóc Trăng: 169"),
         ("ddawng kys ocop thif nooj owr ddaau", "card", "UBND xã"),
-        ("Sở Công Thương An Giang được giao nhiệm vụ gì trong đề án OCOP năm 2021?", "passage", "Công Thương"),
+        (
+            "Sở Công Thương An Giang được giao nhiệm vụ gì trong đề án OCOP năm 2021?",
+            "passage",
+            "Công Thương",
+        ),
     ],
 )
 def test_the_served_pipeline_answers_from_the_right_kind_of_knowledge(pipeline, question, kind, expected):
@@ -64,7 +67,10 @@ def test_unanswerable_question_is_refused(pipeline):
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("so san pham 4 sao cua tien giang", "95 sản phẩm 4 sao"), ("Hà Nam có bao nhiêu sản phẩm OCOP?", "157")],
+    [
+        ("so san pham 4 sao cua tien giang", "95 sản phẩm 4 sao"),
+        ("Hà Nam có bao nhiêu sản phẩm OCOP?", "157"),
+    ],
 )
 def test_real_questions_get_the_right_sentence(retriever, question, expected):
     hits = retriever.search(question, k=5)
