@@ -18,12 +18,12 @@ def test_figure_answer_has_number_source_and_date(sender):
 def test_follow_up_reuses_the_question(sender):
     say(sender, "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?")
     reply = text_of(say(sender, "còn Sóc Trăng thì sao"))
-    assert re.search(r"\b19 sản phẩm đạt hạng 4 sao", reply)
+    assert re.search(r"\b19 sản phẩm OCOP 4 sao", reply) and "28/04/2023" in reply
 
 
 def test_program_question_without_diacritics(sender):
     reply = text_of(say(sender, "giay chung nhan ocop co thoi han bao lau"))
-    assert "36 tháng" in reply and "Nguồn:" in reply
+    assert "36 tháng" in reply and "Căn cứ: Quyết định 148/QĐ-TTg" in reply
 
 
 def test_hotline_answer_has_click_to_call(sender):
@@ -78,3 +78,51 @@ def test_forged_zalo_event_is_refused(rasa_url):
     except urllib.error.HTTPError as err:
         status = err.code
     assert status in (401, 403)
+
+
+def test_comparison_is_computed_from_the_table_with_each_date(sender):
+    reply = text_of(say(sender, "giữa Tiền Giang và Sóc Trăng, nơi nào có nhiều sản phẩm OCOP 4 sao hơn?"))
+    assert "Tiền Giang nhiều hơn Sóc Trăng" in reply and "95" in reply and "19" in reply
+    assert "11/09/2023" in reply and "28/04/2023" in reply and "thời điểm khác nhau" in reply
+
+
+def test_reasoning_follow_up_and_source_follow_up(sender):
+    say(sender, "An Giang có mấy sản phẩm OCOP 5 sao?")
+    say(sender, "còn Sóc Trăng?")
+    total = text_of(say(sender, "cộng lại được bao nhiêu?"))
+    assert "Tổng cộng" in total and re.search(r"\b6 sản phẩm OCOP 5 sao", total)
+    source = text_of(say(sender, "số liệu đó lấy từ đâu?"))
+    assert "lấy từ" in source and "Sóc Trăng" in source
+
+
+def test_telex_leftovers_reach_the_card(sender):
+    reply = text_of(say(sender, "hoof sow ddawng kys ocop gooff nhuwngx gif"))
+    assert "Phiếu đăng ký" in reply and "Căn cứ:" in reply
+
+
+def test_unknown_decision_number_is_not_answered_with_another(sender):
+    reply = text_of(say(sender, "Quyết định 4321/QĐ-TTg về OCOP quy định gì?"))
+    assert "không tìm thấy văn bản số 4321" in reply
+    assert not re.search(r"\b(490|919|148|1489)/QĐ", reply)
+
+
+def test_an_edited_card_is_live_without_restart(sender):
+    from pathlib import Path
+
+    card = Path(__file__).resolve().parents[2] / "data" / "cards" / "zz-e2e-live.yml"
+    body = """cards:
+- id: e2e-live
+  topic: thử nghiệm
+  questions: ["hội chợ OCOP của tỉnh năm nay tổ chức ở đâu"]
+  answer: "{answer}"
+  source: {{title: "Thẻ thử nghiệm của bộ kiểm thử", issuer: "kiểm thử", date: "2026-12-01"}}
+"""
+    try:
+        card.write_text(body.format(answer="Câu trả lời thử nghiệm số một."), encoding="utf-8")
+        first = text_of(say(sender, "hội chợ OCOP của tỉnh năm nay tổ chức ở đâu"))
+        assert "thử nghiệm số một" in first
+        card.write_text(body.format(answer="Câu trả lời thử nghiệm số hai."), encoding="utf-8")
+        second = text_of(say(sender, "hội chợ OCOP của tỉnh năm nay tổ chức ở đâu"))
+        assert "thử nghiệm số hai" in second
+    finally:
+        card.unlink(missing_ok=True)
