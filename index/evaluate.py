@@ -176,6 +176,11 @@ def served_outcomes(pipeline: AnswerPipeline, items: list[dict], show: bool = Fa
         if not reply.answered:
             right += not expected
             refused += expected
+        elif item.get("card"):
+            right += f"card:{item['card']}" in reply.refs
+            wrong += f"card:{item['card']}" not in reply.refs
+            if show and f"card:{item['card']}" not in reply.refs:
+                print(f"  wrong card: {item['q']!r} -> {','.join(reply.refs)} (wanted {item['card']})")
         elif expected and served_answers(item, text):
             right += 1
         else:
@@ -190,14 +195,14 @@ def pipeline_report(
 ) -> tuple[int, int, int]:
     """Score the served pipeline; with `tune`, fit the card threshold (a wrong answer costs five refusals)."""
     if tune:
-        best: tuple[float, float] | None = None
-        for threshold in (1.15, 1.2, 1.25, 1.3, 1.35, 1.4):
-            pipeline.tuning = replace(pipeline.tuning, card_threshold=threshold)
+        best: tuple[float, float, float] | None = None
+        for threshold, coverage in itertools.product((1.2, 1.25, 1.3, 1.35, 1.4, 1.45), (0.4, 0.5, 0.6, 0.7)):
+            pipeline.tuning = replace(pipeline.tuning, card_threshold=threshold, card_min_coverage=coverage)
             right, refused, wrong = served_outcomes(pipeline, items)
             cost = refused + wrong_cost * wrong
             if best is None or cost < best[0]:
-                best = (cost, threshold)
-        pipeline.tuning = replace(pipeline.tuning, card_threshold=best[1])
+                best = (cost, threshold, coverage)
+        pipeline.tuning = replace(pipeline.tuning, card_threshold=best[1], card_min_coverage=best[2])
         PIPELINE_TUNING.write_text(json.dumps(asdict(pipeline.tuning), indent=1) + "\n", encoding="utf-8")
         print(f"tuned pipeline: {asdict(pipeline.tuning)} -> {PIPELINE_TUNING}")
     right, refused, wrong = served_outcomes(pipeline, items, show)

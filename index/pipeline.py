@@ -64,6 +64,11 @@ class PipelineTuning:
         return cls()
 
 
+def _stamp(path: Path) -> float:
+    """A file's modification time (0 when missing)."""
+    return path.stat().st_mtime if path.is_file() else 0.0
+
+
 @dataclass(frozen=True)
 class Context:
     """What the conversation remembers of the last knowledge answer (from slots)."""
@@ -91,6 +96,8 @@ class AnswerPipeline:
         self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
         self.contacts, self.lexicon = contacts, lexicon
         self.tuning = tuning or PipelineTuning.load()
+        self._follow_tuning = tuning is None  # explicit tuning (tests) is kept; else index/pipeline.json
+        self._tuning_stamp = _stamp(TUNING_FILE)
         self.merged = frozenset(merged)
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.provenance = Provenance(
@@ -108,7 +115,10 @@ class AnswerPipeline:
         return self.parser.parse(text, frozenset(known_scopes(self.figures.table)))
 
     def refresh(self) -> None:
-        """Pick up edited cards, statistics rows and a rebuilt index (no restart)."""
+        """Pick up edited cards, statistics rows, retuned thresholds and a rebuilt index (no restart)."""
+        if self._follow_tuning and _stamp(TUNING_FILE) != self._tuning_stamp:
+            self._tuning_stamp = _stamp(TUNING_FILE)
+            self.tuning = PipelineTuning.load()
         self.cards.refresh()
         self.figures.table.reload_if_changed()
         try:
