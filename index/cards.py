@@ -209,6 +209,7 @@ class _Built:
     para_words: list[frozenset[str]]  # per paraphrase: its content words
     words: list[frozenset[str]]  # per card: every content word of its paraphrases
     vocab: list[frozenset[str]]  # per card: paraphrases and answer (what it can speak to)
+    answers: np.ndarray  # per card: the answer embedded as a passage (question -> answer similarity)
     idf: dict[str, float] = field(default_factory=dict)
 
 
@@ -218,6 +219,8 @@ class CardWeights:
 
     paraphrase: float = 0.5  # IDF-weighted share of the question's words in the best paraphrase
     card: float = 0.25  # ... in all of the card's paraphrases
+    answer: float = 0.0  # embedding similarity of the question to the card's answer (as a passage)
+    vocab: float = 0.0  # share of the question's words in the paraphrases and the answer
 
 
 class CardMatcher:
@@ -257,10 +260,15 @@ class CardMatcher:
         para_words = [frozenset(self._terms(t)) for t in texts]
         words = [frozenset(w for q in c.questions for w in self._terms(q)) for c in cards]
         vocab = [words[i] | frozenset(self._terms(c.answer)) for i, c in enumerate(cards)]
+        answers = (
+            self.embedder.encode_passages([c.answer for c in cards])
+            if cards
+            else np.zeros((0, self.embedder.dim), np.float32)
+        )
         df = Counter(w for ws in words for w in ws)  # how citizens ask: paraphrases only
         n = max(1, len(cards))
         idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        return _Built(cards, owner, texts, vectors, para_words, words, vocab, idf)
+        return _Built(cards, owner, texts, vectors, para_words, words, vocab, answers, idf)
 
     def refresh(self) -> bool:
         """Re-embed when the cards changed on disk (live edits)."""
@@ -292,17 +300,13 @@ class CardMatcher:
             score = float(sims[p]) + w.paraphrase * share(b.para_words[p])
             if i not in best or score > best[i][0]:
                 best[i] = (score, p)
+        answer_sims = b.answers @ vec[0]
         out = []
         for i, (score, p) in best.items():
-            out.append(
-                CardMatch(
-                    b.cards[i],
-                    score + w.card * share(b.words[i]),
-                    float(sims[p]),
-                    share(b.vocab[i]),
-                    b.texts[p],
-                )
+            score += (
+                w.card * share(b.words[i]) + w.answer * float(answer_sims[i]) + w.vocab * share(b.vocab[i])
             )
+            out.append(CardMatch(b.cards[i], score, float(sims[p]), share(b.vocab[i]), b.texts[p]))
         return sorted(out, key=lambda m: m.score, reverse=True)
 
     def best(self, question: str, vector: np.ndarray | None = None) -> CardMatch | None:

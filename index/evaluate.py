@@ -14,8 +14,9 @@ import yaml
 
 from bot.text import fold, has_diacritics
 from index.answer import compose
+from index.cards import CardWeights
 from index.pipeline import TUNING_FILE as PIPELINE_TUNING
-from index.pipeline import AnswerPipeline, Context, build_pipeline
+from index.pipeline import AnswerPipeline, Context, PipelineTuning, build_pipeline
 from index.retrieve import TUNING_FILE, Hit, HybridRetriever, Tuning
 
 
@@ -195,14 +196,23 @@ def pipeline_report(
 ) -> tuple[int, int, int]:
     """Score the served pipeline; with `tune`, fit the card threshold (a wrong answer costs five refusals)."""
     if tune:
-        best: tuple[float, float, float] | None = None
-        for threshold, coverage in itertools.product((1.2, 1.25, 1.3, 1.35, 1.4, 1.45), (0.4, 0.5, 0.6, 0.7)):
-            pipeline.tuning = replace(pipeline.tuning, card_threshold=threshold, card_min_coverage=coverage)
+        best: tuple[float, PipelineTuning] | None = None
+        grid = itertools.product((0.0, 0.5), (0.0, 0.5), [1.2 + 0.1 * i for i in range(12)], (0.5, 0.6))
+        for answer_w, vocab_w, threshold, coverage in grid:
+            weights = CardWeights(paraphrase=0.5, card=0.25, answer=answer_w, vocab=vocab_w)
+            pipeline.tuning = replace(
+                pipeline.tuning,
+                card_weights=weights,
+                card_threshold=round(threshold, 2),
+                card_min_coverage=coverage,
+            )
+            pipeline.cards.weights = weights
             right, refused, wrong = served_outcomes(pipeline, items)
             cost = refused + wrong_cost * wrong
             if best is None or cost < best[0]:
-                best = (cost, threshold, coverage)
-        pipeline.tuning = replace(pipeline.tuning, card_threshold=best[1], card_min_coverage=best[2])
+                best = (cost, pipeline.tuning)
+        pipeline.tuning = best[1]
+        pipeline.cards.weights = best[1].card_weights
         PIPELINE_TUNING.write_text(json.dumps(asdict(pipeline.tuning), indent=1) + "\n", encoding="utf-8")
         print(f"tuned pipeline: {asdict(pipeline.tuning)} -> {PIPELINE_TUNING}")
     right, refused, wrong = served_outcomes(pipeline, items, show)

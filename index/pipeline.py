@@ -26,7 +26,7 @@ from typing import Any
 from bot.segment import GAZETTEER
 from bot.text import FUNCTION_WORDS, search_words
 from index.answer import compose
-from index.cards import Card, CardMatcher, CardStore
+from index.cards import Card, CardMatcher, CardStore, CardWeights
 from index.figures import FigureAnswerer, Labels
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
@@ -54,13 +54,17 @@ class PipelineTuning:
     card_followup_threshold: float = 1.05
     card_single_word_dense: float = 0.93
     card_min_coverage: float = 0.5  # a card must speak to this share of the question's words
+    card_weights: CardWeights = CardWeights()  # how the card score adds lexical overlap to similarity
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> PipelineTuning:
         """Read tuned values if the file exists."""
         if path.is_file():
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+            kept = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+            if isinstance(kept.get("card_weights"), dict):
+                kept["card_weights"] = CardWeights(**kept["card_weights"])
+            return cls(**kept)
         return cls()
 
 
@@ -98,6 +102,7 @@ class AnswerPipeline:
         self.tuning = tuning or PipelineTuning.load()
         self._follow_tuning = tuning is None  # explicit tuning (tests) is kept; else index/pipeline.json
         self._tuning_stamp = _stamp(TUNING_FILE)
+        self.cards.weights = self.tuning.card_weights
         self.merged = frozenset(merged)
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.provenance = Provenance(
@@ -119,6 +124,7 @@ class AnswerPipeline:
         if self._follow_tuning and _stamp(TUNING_FILE) != self._tuning_stamp:
             self._tuning_stamp = _stamp(TUNING_FILE)
             self.tuning = PipelineTuning.load()
+        self.cards.weights = self.tuning.card_weights
         self.cards.refresh()
         self.figures.table.reload_if_changed()
         try:
@@ -234,6 +240,8 @@ class AnswerPipeline:
         provincial = any(s != NATIONAL for s in q.scopes)
         if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
             return None
+        if q.scopes and q.figure and q.kind == "actual":
+            return None  # "cả nước có bao nhiêu sản phẩm": a figure, not how the programme works
         if PERSON.search(q.folded):
             return None  # "ông X là ai": people are in the contact table and the documents
         last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
