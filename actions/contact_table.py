@@ -17,7 +17,7 @@ _HONORIFICS = {"ong", "ba", "anh", "chi", "co"}  # folded ông, bà, anh, chị,
 
 
 def _bare_name(name: str) -> str:
-    """Name without a leading honorific (Ông Lê Hoàng Tâm -> Lê Hoàng Tâm)."""
+    """Name without a leading honorific ("Ông Văn A" -> "Văn A")."""
     first, _, rest = name.partition(" ")
     return rest if rest and fold(first) in _HONORIFICS else name
 

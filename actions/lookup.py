@@ -45,7 +45,7 @@ class ActionLookupContact(Action):
         pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
         entities = entity_values(tracker)
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
-            # "Trần Anh Thư là ai?": leaders quoted in the news are in the documents, not the
+            # "<a leader quoted in the news> là ai?": such people are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline
             pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
             await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)

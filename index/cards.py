@@ -207,6 +207,7 @@ class _Built:
     texts: list[str]
     vectors: np.ndarray
     para_words: list[frozenset[str]]  # per paraphrase: its content words
+    para_text: list[str]  # per paraphrase: its folded words, space-padded
     words: list[frozenset[str]]  # per card: every content word of its paraphrases
     vocab: list[frozenset[str]]  # per card: paraphrases and answer (what it can speak to)
     answers: np.ndarray  # per card: the answer embedded as a passage (question -> answer similarity)
@@ -221,6 +222,7 @@ class CardWeights:
     card: float = 0.25  # ... in all of the card's paraphrases
     answer: float = 0.0  # embedding similarity of the question to the card's answer (as a passage)
     vocab: float = 0.0  # share of the question's words in the paraphrases and the answer
+    focus: float = 0.0  # the paraphrase asks with the same question word about the same thing
 
 
 class CardMatcher:
@@ -232,15 +234,25 @@ class CardMatcher:
         embedder: Embedder,
         weights: CardWeights | None = None,
         stopwords: frozenset[str] = FUNCTION_WORDS,
+        question_words: tuple[str, ...] = (),
     ) -> None:
-        """Embed the store's paraphrases now; again whenever the store reloads."""
-        self.store, self.embedder, self.weights, self.stopwords = (
-            store,
-            embedder,
-            weights or CardWeights(),
-            stopwords,
-        )
+        """Embed the store's paraphrases now; again whenever the store reloads.
+
+        `stopwords` and `question_words` ("o dau", "bao lau": folded) are language data."""
+        self.store, self.embedder, self.stopwords = store, embedder, stopwords
+        self.weights = weights or CardWeights()
+        self.question_words = sorted(question_words, key=len, reverse=True)
         self._built = self._build()
+
+    def focus(self, text: str) -> tuple[str, frozenset[str]] | None:
+        """The question word of a text and the content words just before it ("nộp hồ sơ | ở đâu")."""
+        joined = f" {' '.join(search_words(text))} "
+        for cue in self.question_words:
+            at = joined.rfind(f" {cue} ")
+            if at >= 0:
+                before = [w for w in joined[:at].split() if w not in self.stopwords][-2:]
+                return cue, frozenset(before)
+        return None
 
     def _terms(self, text: str) -> list[str]:
         """Folded content syllables (stopwords are language data, injected)."""
@@ -258,6 +270,7 @@ class CardMatcher:
             self.embedder.encode_queries(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
         )
         para_words = [frozenset(self._terms(t)) for t in texts]
+        para_text = [f" {' '.join(search_words(t))} " for t in texts]
         words = [frozenset(w for q in c.questions for w in self._terms(q)) for c in cards]
         vocab = [words[i] | frozenset(self._terms(c.answer)) for i, c in enumerate(cards)]
         answers = (
@@ -268,7 +281,7 @@ class CardMatcher:
         df = Counter(w for ws in words for w in ws)  # how citizens ask: paraphrases only
         n = max(1, len(cards))
         idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        return _Built(cards, owner, texts, vectors, para_words, words, vocab, answers, idf)
+        return _Built(cards, owner, texts, vectors, para_words, para_text, words, vocab, answers, idf)
 
     def refresh(self) -> bool:
         """Re-embed when the cards changed on disk (live edits)."""
@@ -295,9 +308,12 @@ class CardMatcher:
         def share(have: frozenset[str]) -> float:
             return sum(weight[t] for t in terms & have) / total if terms else 0.0
 
+        asked = self.focus(question) if w.focus else None
         best: dict[int, tuple[float, int]] = {}
         for p, i in enumerate(b.owner):
             score = float(sims[p]) + w.paraphrase * share(b.para_words[p])
+            if asked and f" {asked[0]} " in b.para_text[p] and asked[1] & b.para_words[p]:
+                score += w.focus
             if i not in best or score > best[i][0]:
                 best[i] = (score, p)
         answer_sims = b.answers @ vec[0]

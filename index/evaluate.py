@@ -80,7 +80,7 @@ def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> di
     }
 
 
-def best_threshold(pos: list[float], neg: list[float], wrong_cost: float = 3.0) -> tuple[float, float]:
+def best_threshold(pos: list[float], neg: list[float], wrong_cost: float = 5.0) -> tuple[float, float]:
     """Threshold with the fewest costly mistakes: a wrong answer costs `wrong_cost` refusals.
 
     `pos` are confidences of right extracted answers, `neg` of unanswerable questions that
@@ -197,9 +197,11 @@ def pipeline_report(
     """Score the served pipeline; with `tune`, fit the card threshold (a wrong answer costs five refusals)."""
     if tune:
         best: tuple[float, PipelineTuning] | None = None
-        grid = itertools.product((0.0, 0.5), (0.0, 0.5), [1.2 + 0.1 * i for i in range(12)], (0.5, 0.6))
-        for answer_w, vocab_w, threshold, coverage in grid:
-            weights = CardWeights(paraphrase=0.5, card=0.25, answer=answer_w, vocab=vocab_w)
+        grid = itertools.product(
+            (0.0, 0.5), (0.0, 0.5), (0.0, 0.1, 0.2), [1.2 + 0.1 * i for i in range(12)], (0.5, 0.6)
+        )
+        for answer_w, vocab_w, focus_w, threshold, coverage in grid:
+            weights = CardWeights(paraphrase=0.5, card=0.25, answer=answer_w, vocab=vocab_w, focus=focus_w)
             pipeline.tuning = replace(
                 pipeline.tuning,
                 card_weights=weights,

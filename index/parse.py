@@ -94,6 +94,7 @@ class QuestionParser:
     document_number: re.Pattern[str]
     neutral: frozenset[str] = frozenset()
     chat: frozenset[str] = frozenset()
+    question_words: tuple[str, ...] = ()
     rank_scope: re.Pattern[str] | None = None
 
     @classmethod
@@ -111,6 +112,7 @@ class QuestionParser:
             document_number=re.compile(data["document_number"]),
             neutral=frozenset(" ".join(data["neutral"] + data["chat_words"]).split()),
             chat=frozenset(" ".join(data["chat_words"]).split()),
+            question_words=tuple(data["question_words"]),
             rank_scope=re.compile(data["rank_scope"]),
         )
 

@@ -276,7 +276,11 @@ class AnswerPipeline:
             "issuer": source.issuer,
             "date": format_date(source.date),
         }
-        return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, (), question)
+        notes: tuple[tuple[str, dict[str, str]], ...] = ()
+        newer = self.cards.get(card.superseded_by) if card.superseded_by else None
+        if newer is not None:  # "trước 07/2025 ...": true of its period, and said to be replaced
+            notes = (("utter_card_superseded", {"newer": newer.source.title, "since": format_date(newer.valid_from)}),)
+        return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, notes, question)
 
     def _passage(self, q: Question, variants: list[str]) -> Reply:
         """An extractive answer from the documents, or a refusal with the fitting hotline."""
@@ -349,6 +353,8 @@ def build_pipeline(
     parser = QuestionParser.load()
     figures = FigureAnswerer(table, Labels.load(), stats_cite(lambda doc: retriever.index.doc_meta(doc)))
     return AnswerPipeline(
-        retriever, CardMatcher(cards, retriever.embedder, stopwords=FUNCTION_WORDS | parser.chat), figures, parser, contacts,
+        retriever, CardMatcher(
+            cards, retriever.embedder, stopwords=FUNCTION_WORDS | parser.chat, question_words=parser.question_words
+        ), figures, parser, contacts,
         lexicon_for(retriever), merged=merged,
     )  # fmt: skip

@@ -73,7 +73,7 @@ def contains_points(folded_sentence: str, points: int) -> bool | None:
     return any(low <= points <= high for low, high in bands)
 
 
-# a person's title next to the name ("Phó Chủ tịch UBND tỉnh ... Trần Anh Thư")
+# a person's title next to the name ("Phó Chủ tịch UBND tỉnh ... <name>")
 TITLE_S = re.compile(
     r"\b(chu tich|giam doc|chanh van phong|truong phong|chi cuc truong|bi thu|truong ban|to truong)\b"
 )
@@ -174,7 +174,7 @@ def named_like(folded_query: str, province: str) -> bool:
 
 
 def names_person(sentence: str) -> bool:
-    """Does the sentence name a person (three capitalised syllables: "Lê Văn Đáng")?"""
+    """Does the sentence name a person (three capitalised syllables, as Vietnamese names are)?"""
     words = re.findall(r"[^\W\d_]+", without_provinces(sentence, frozenset()))
     run = 0
     for w in words:

@@ -169,15 +169,53 @@ def test_keyboard_examples_decode_as_written():
         assert decoder.decode(typed) == typed
 
 
-def test_the_server_the_cli_and_the_profiler_build_the_same_pipeline():
-    import inspect
+def test_the_server_and_make_tune_use_the_same_pipeline_object(monkeypatch):
+    """The action server loads build_pipeline()'s object; `index eval` (make tune) answers
+    through that same factory and the object's answer(), not a copy of its steps."""
+    import argparse
 
     from actions import resources
-    from index import evaluate
+    from index import evaluate, pipeline
 
-    assert "build_pipeline" in inspect.getsource(resources.load_knowledge)
-    assert "build_pipeline" in inspect.getsource(evaluate)
-    assert "build_pipeline" in (ROOT / "scripts" / "profile_turn.py").read_text(encoding="utf-8")
+    served = make_pipeline(FakeRetriever())
+    calls: list[str] = []
+    original = type(served).answer
+
+    def recording(self, message, context=Context()):  # noqa: ANN001, ANN202
+        calls.append(message)
+        return original(self, message, context)
+
+    monkeypatch.setattr(type(served), "answer", recording)
+    monkeypatch.setattr(pipeline, "build_pipeline", lambda *a, **k: served)
+    monkeypatch.setattr(evaluate, "build_pipeline", lambda *a, **k: served)
+    monkeypatch.setattr(resources, "_knowledge", None)
+    assert resources.load_knowledge().value is served  # the action server's object
+
+    class Retriever(FakeRetriever):
+        def __init__(self, *a, **k) -> None:  # noqa: ANN002, ANN003
+            from index.retrieve import Tuning
+
+            super().__init__()
+            self.tuning = Tuning()
+
+        def dense_query(self, q):  # noqa: ANN001, ANN202
+            return None
+
+        def search(self, q, k=5, vector=None):  # noqa: ANN001, ANN202
+            return super().search(q, k)
+
+    monkeypatch.setattr(evaluate, "HybridRetriever", Retriever)
+    items = [{"q": "nộp hồ sơ OCOP ở đâu", "doc": None, "served": True, "card": "noi-nop"}, {"q": "x", "doc": None}]
+    monkeypatch.setattr(evaluate, "load_questions", lambda path: items)
+    args = argparse.Namespace(questions="q.yaml", tune=False, min_hit1=0.0, min_hit3=0.0, verbose=False)
+    evaluate.main(argparse.Namespace(build_dir=None), None, args)
+    assert calls == [i["q"] for i in items]  # make tune / index eval answered through it
+    monkeypatch.setattr(resources, "_knowledge", None)
+
+
+def test_the_profiler_times_the_served_pipeline():
+    text = (ROOT / "scripts" / "profile_turn.py").read_text(encoding="utf-8")
+    assert "build_pipeline(" in text and ".answer(" in text
 
 
 def test_no_card_paraphrase_is_a_question_of_an_evaluation_set():
@@ -199,3 +237,16 @@ def test_no_card_paraphrase_is_a_question_of_an_evaluation_set():
     for card in CardStore(ROOT / "data" / "cards").cards():
         for q in card.questions:
             assert " ".join(fold(q).lower().split()) not in asked, q
+
+
+def test_every_response_the_code_names_is_in_the_domain():
+    import re
+
+    responses: set[str] = set()
+    for path in (ROOT / "domain").glob("*.yml"):
+        responses.update((yaml.safe_load(path.read_text(encoding="utf-8")).get("responses") or {}).keys())
+    named = set()
+    for folder in ("index", "actions"):
+        for path in (ROOT / folder).glob("*.py"):
+            named.update(re.findall(r'"(utter_[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert named and named <= responses, named - responses
