@@ -279,7 +279,12 @@ class AnswerPipeline:
         notes: tuple[tuple[str, dict[str, str]], ...] = ()
         newer = self.cards.get(card.superseded_by) if card.superseded_by else None
         if newer is not None:  # "trước 07/2025 ...": true of its period, and said to be replaced
-            notes = (("utter_card_superseded", {"newer": newer.source.title, "since": format_date(newer.valid_from)}),)
+            notes = (
+                (
+                    "utter_card_superseded",
+                    {"newer": newer.source.title, "since": format_date(newer.valid_from)},
+                ),
+            )
         return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, notes, question)
 
     def _passage(self, q: Question, variants: list[str]) -> Reply:

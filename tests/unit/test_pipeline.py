@@ -205,7 +205,10 @@ def test_the_server_and_make_tune_use_the_same_pipeline_object(monkeypatch):
             return super().search(q, k)
 
     monkeypatch.setattr(evaluate, "HybridRetriever", Retriever)
-    items = [{"q": "nộp hồ sơ OCOP ở đâu", "doc": None, "served": True, "card": "noi-nop"}, {"q": "x", "doc": None}]
+    items = [
+        {"q": "nộp hồ sơ OCOP ở đâu", "doc": None, "served": True, "card": "noi-nop"},
+        {"q": "x", "doc": None},
+    ]
     monkeypatch.setattr(evaluate, "load_questions", lambda path: items)
     args = argparse.Namespace(questions="q.yaml", tune=False, min_hit1=0.0, min_hit3=0.0, verbose=False)
     evaluate.main(argparse.Namespace(build_dir=None), None, args)
