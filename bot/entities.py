@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.segment import GAZETTEER, PROVINCES
-from bot.text import fold
+from bot.text import fold, has_diacritics
 
 # Short forms, other names and frequent misspellings: data/language/provinces.yml.
 ABBREVIATIONS: dict[str, str] = dict(GAZETTEER["abbreviations"])
@@ -45,6 +45,14 @@ _TABLE: dict[str, str | None] | None = None
 _STAR_RE = re.compile(r"(?<!\w)(\d|mot|hai|ba|bon|tu|nam)\s*(?:sao|\*|⭐)")
 
 
+def _other_word(span: str, name: str) -> bool:
+    """Whether an accented span spells a province's letters with other accents (another word)."""
+    if not has_diacritics(span):
+        return False
+    written = " ".join(span.lower().split())
+    return fold(written) == fold(name).lower() and written != name.lower()
+
+
 def find_provinces(text: str) -> list[Mention]:
     """Return the provinces named in the text, in order, without overlaps.
 
@@ -74,8 +82,11 @@ def find_provinces(text: str) -> list[Mention]:
     for key, i, j in sorted(candidates, key=lambda c: (-len(c[0]), c[1])):
         if any(i <= b and a <= j for a, b in taken):
             continue
+        start, end = words[i].start(), words[j].end()
+        if _other_word(text[start:end], _TABLE[key]):
+            continue  # "đánh giá lại" is not Gia Lai: same letters, other accents
         taken.append((i, j))
-        found.append(Mention(_TABLE[key], words[i].start(), words[j].end()))
+        found.append(Mention(_TABLE[key], start, end))
     return sorted(found, key=lambda m: m.start)
 
 

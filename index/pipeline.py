@@ -94,7 +94,7 @@ class AnswerPipeline:
         contacts: ContactDirectory | None = None,
         lexicon: Lexicon | None = None,
         tuning: PipelineTuning | None = None,
-        merged: Sequence[str] = (),
+        merged: Sequence[dict[str, str]] = (),  # the 2025 mergers (data/language/provinces.yml)
     ) -> None:
         """Take every store in the constructor (fakes in tests, real ones in the server)."""
         self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
@@ -103,7 +103,7 @@ class AnswerPipeline:
         self._follow_tuning = tuning is None  # explicit tuning (tests) is kept; else index/pipeline.json
         self._tuning_stamp = _stamp(TUNING_FILE)
         self.cards.weights = self.tuning.card_weights
-        self.merged = frozenset(merged)
+        self.merged = {m["province"]: m for m in merged}
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.provenance = Provenance(
             figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite
@@ -231,8 +231,9 @@ class AnswerPipeline:
         """The merger note when a figure of a merged province predates the merger."""
         for ref in reply.refs:
             row = self.provenance.row(ref)
-            if row is not None and row.scope in self.merged and row.as_of and row.as_of < "2025-07":
-                return (("utter_kb_note_merger", {}),)
+            merger = self.merged.get(row.scope) if row is not None else None
+            if merger and row.as_of and row.as_of < merger["date"]:
+                return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
 
     def _card(self, q: Question, variants: list[str], context: Context) -> Reply | None:
@@ -354,7 +355,7 @@ def build_pipeline(
     table = StatsTable.load(ROOT / "data" / "stats", document_texts(settings.docs_dir))
     for problem in cards.errors + table.errors:
         logger.error("CONTENT: %s", problem)
-    merged = [m["province"] for m in GAZETTEER["merged_2025"]]
+    merged = GAZETTEER["merged_2025"]
     parser = QuestionParser.load()
     figures = FigureAnswerer(table, Labels.load(), stats_cite(lambda doc: retriever.index.doc_meta(doc)))
     return AnswerPipeline(

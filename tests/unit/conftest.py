@@ -174,6 +174,9 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     table = StatsTable(None, {}, rows)
     figures = FigureAnswerer(table, Labels.load(), lambda r: r.source or r.doc)
     matcher = CardMatcher(CardStore(None, cards), retriever.embedder)
+    from bot.segment import GAZETTEER
+
+    merged = GAZETTEER["merged_2025"]
     return AnswerPipeline(
-        retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning()
+        retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning(), merged
     )

@@ -253,3 +253,15 @@ def test_every_response_the_code_names_is_in_the_domain():
         for path in (ROOT / folder).glob("*.py"):
             named.update(re.findall(r'"(utter_[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert named and named <= responses, named - responses
+
+
+def test_a_merged_province_figure_says_which_merger_it_predates():
+    reply = pipeline().answer("An Giang có bao nhiêu sản phẩm 4 sao?")
+    notes = dict(reply.notes)
+    assert notes["utter_kb_note_merger"] == {
+        "province": "An Giang",
+        "merger": "đã hợp nhất với tỉnh Kiên Giang",
+    }
+    assert "utter_kb_note_merger" not in dict(
+        pipeline().answer("Tiền Giang có bao nhiêu sản phẩm 4 sao?").notes
+    )
