@@ -43,11 +43,7 @@ def pipeline(retriever):
         ("Hà Nam hiện có bao nhiêu sản phẩm OCOP?", "statistic", "157"),
         ("giữa Sóc Trăng và Tiền Giang nơi nào nhiều sản phẩm 3 sao hơn", "statistic", "Sóc Trăng: 169"),
         ("ddawng kys ocop thif nooj owr ddaau", "card", "UBND xã"),
-        (
-            "Sở Công Thương An Giang được giao nhiệm vụ gì trong đề án OCOP năm 2021?",
-            "passage",
-            "Công Thương",
-        ),
+        ("Sở Khoa học và Công nghệ An Giang làm gì trong đề án OCOP năm 2021?", "passage", "sở hữu trí tuệ"),
     ],
 )
 def test_the_served_pipeline_answers_from_the_right_kind_of_knowledge(pipeline, question, kind, expected):
