@@ -22,7 +22,9 @@ GENERIC = frozenset(
 MAX_CONTACTS = 3
 # "another number" after a contact answer: the next contact, not the same one again (cue in data).
 CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
-ANOTHER = re.compile(yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))["another_contact"])
+_CUES = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
+ANOTHER = re.compile(_CUES["another_contact"])
+PRIVATE = re.compile(_CUES["private_data"])  # ID-card numbers, home addresses: never given
 
 
 def buttons_for(contact: Any) -> list[dict[str, str]]:
@@ -103,6 +105,9 @@ def lookup_and_answer(
         dispatcher.utter_message(response="utter_contacts_unavailable")
         return []
     book.reload_if_changed()
+    if PRIVATE.search(fold(text).lower()):
+        dispatcher.utter_message(response="utter_contact_private")
+        return [SlotSet("pending", None)]
     owners = reverse_lookup(book, text)
     if owners:
         utter_contacts(dispatcher, owners[:1], "utter_contact_person")

@@ -238,8 +238,10 @@ class FigureAnswerer:
         base = {"scope": scope, "target": self.amount(target), "period": target.period}
         if target.is_relative:
             return self._reply("utter_stat_progress_relative", [target], q, **base)
-        if actual is None:
-            return self._reply("utter_stat_progress_no_actual", [target], q, **base)
+        if actual is None:  # what the table does have of that level ("5 đang đề nghị công nhận 5 sao")
+            near = [r for r in self.table.rows() if r.scope == scope and r.metric == q.metric and r.kind == "actual"
+                    and r.star.startswith(q.star) and r.star != q.star]  # fmt: skip
+            return self._reply("utter_stat_progress_no_actual", [target, *near], q, **base)
         reached = actual.value >= target.value
         return self._reply("utter_stat_progress_reached" if reached else "utter_stat_progress_short", [target, actual], q,
                            actual=self.amount(actual), as_of=format_date(actual.as_of),

@@ -9,6 +9,7 @@ A word is decoded only when it is not a word as typed and its decoding is one: "
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Collection
@@ -21,6 +22,8 @@ from bot.text import fold
 
 KEYBOARD_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "keyboard.yml"
 VOWELS = set("aăâeêioôơuưy")
+# Letter runs that Vietnamese spelling never has: they can only be input-method keys.
+IMPOSSIBLE = re.compile(r"dd|aa|aw|ee|ow|uw|w|[aeiouy][sfrxj](?![aeiouy])|[a-z][0-9]")
 _WORD = re.compile(r"[A-Za-zĐđ0-9]+")
 
 
@@ -107,8 +110,8 @@ class KeyboardDecoder:
     def decode_token(self, token: str) -> str:
         """One word decoded, or as typed."""
         low = token.lower()
-        if self.is_word(low) or low.isdigit():
-            return token
+        if low.isdigit() or (self.is_word(low) and not IMPOSSIBLE.search(low)):
+            return token  # a word as typed (word lists also hold foreign words: "cos", "ddos")
         for scheme in self.schemes:
             decoded = scheme.decode_word(low)
             if decoded and decoded != low and self.is_word(decoded) and fold(decoded) != low:
@@ -118,3 +121,13 @@ class KeyboardDecoder:
     def decode(self, text: str) -> str:
         """The text with every leftover word decoded."""
         return _WORD.sub(lambda m: self.decode_token(m.group()), text)
+
+
+@functools.lru_cache(maxsize=1)
+def word_list_decoder() -> KeyboardDecoder:
+    """A decoder that knows pyvi's Vietnamese word list (for the channels, before NLU)."""
+    import pyvi
+
+    path = Path(pyvi.__file__).parent / "models" / "words.txt"
+    words = path.read_text(encoding="utf-8").split()
+    return KeyboardDecoder.load({word_key(w) for w in words})

@@ -54,6 +54,7 @@ class PipelineTuning:
     card_followup_threshold: float = 1.05
     card_single_word_dense: float = 0.93
     card_min_coverage: float = 0.5  # a card must speak to this share of the question's words
+    card_second_part: float = 1.55  # a related card answers the other part of a two-part question
     card_weights: CardWeights = CardWeights()  # how the card score adds lexical overlap to similarity
 
     @classmethod
@@ -265,7 +266,24 @@ class AnswerPipeline:
         if best is None:
             return None
         card = best[0].card
-        return self.card_reply(card, best[0].score, q.text)
+        reply = self.card_reply(card, best[0].score, q.text)
+        second = self._second_part(q, variants[0], card)
+        if second is not None:  # "... là gì, hồ sơ nộp ở đâu": each part gets its card
+            part = self.card_reply(second, 0.0, q.text)
+            reply = dataclasses.replace(
+                reply, refs=reply.refs + part.refs, notes=reply.notes + ((part.response, part.kwargs),)
+            )
+        return reply
+
+    def _second_part(self, q: Question, text: str, first: Card) -> Card | None:
+        """A related card for the other question of a two-part question (two question words)."""
+        asked = [w for w in self.parser.question_words if f" {w} " in f" {q.folded} "]
+        if len(asked) < 2:
+            return None
+        for m in self.cards.scored(text)[1:4]:
+            if m.card.id in first.related and m.score >= self.tuning.card_second_part:
+                return m.card
+        return None
 
     def card_reply(self, card: Card, score: float, question: str = "") -> Reply:
         """The reply for a card (its answer and legal source)."""

@@ -31,8 +31,12 @@ def mask_pii(text: str) -> str:
 
 
 def sanitise(text: str) -> str:
-    """Clean user text; a leading "/" would inject an intent, so it is dropped."""
-    return clean_user_text(text, MAX_CHARS).lstrip("/").strip()
+    """Clean user text; a leading "/" would inject an intent, so it is dropped. Words typed
+    with the Vietnamese input method off ("ddawng kys", "ho62 so7") are decoded here, so that
+    NLU and the actions read "đăng ký", "hồ sơ" (index/keyboard.py; data/language/keyboard.yml)."""
+    from index.keyboard import word_list_decoder
+
+    return word_list_decoder().decode(clean_user_text(text, MAX_CHARS).lstrip("/").strip())
 
 
 def fallback_response() -> dict[str, Any]:

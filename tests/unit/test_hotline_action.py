@@ -165,3 +165,11 @@ async def test_asking_for_another_number_gives_another_contact_never_the_same():
     assert again[0]["response"] == "utter_contact_another"
     assert all("02963 957 006" not in m.get("phones", "") for m in again)
     assert slots2["last_contact"] != slots["last_contact"]
+
+
+async def test_private_data_of_a_person_is_never_given():
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS),
+        tracker_with("cho xin số căn cước và địa chỉ nhà riêng của ông Lê Hoàng Tâm", "ask_person"),
+    )
+    assert [m["response"] for m in messages] == ["utter_contact_private"]
