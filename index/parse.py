@@ -95,6 +95,7 @@ class QuestionParser:
     neutral: frozenset[str] = frozenset()
     chat: frozenset[str] = frozenset()
     question_words: tuple[str, ...] = ()
+    asks_document: re.Pattern[str] | None = None
     rank_scope: re.Pattern[str] | None = None
 
     @classmethod
@@ -113,6 +114,7 @@ class QuestionParser:
             neutral=frozenset(" ".join(data["neutral"] + data["chat_words"]).split()),
             chat=frozenset(" ".join(data["chat_words"]).split()),
             question_words=tuple(data["question_words"]),
+            asks_document=re.compile(data["asks_document"]),
             rank_scope=re.compile(data["rank_scope"]),
         )
 

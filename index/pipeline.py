@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
 FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
+DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
 PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
 
@@ -315,7 +316,12 @@ class AnswerPipeline:
             if best is None or conf > best[0]:
                 best = (conf, text, hits)
         conf, text, hits = best
-        answer = compose(text, hits, self.retriever.idf) if self.retriever.confident(hits) else None
+        wants_number = bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
+        if wants_number:  # "theo quyết định số mấy": only passages that state a document number
+            hits = [h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)]
+        answer = compose(text, hits, self.retriever.idf) if hits and self.retriever.confident(hits) else None
+        if answer is not None and wants_number and not DOCUMENT_NUMBER.search(answer.text):
+            answer = None
         if answer is not None and q.unknown_provinces:
             around = " ".join(
                 " ".join(h.sentences)
