@@ -96,6 +96,7 @@ class QuestionParser:
     chat: frozenset[str] = frozenset()
     question_words: tuple[str, ...] = ()
     asks_document: re.Pattern[str] | None = None
+    percent: re.Pattern[str] | None = None
     rank_scope: re.Pattern[str] | None = None
 
     @classmethod
@@ -115,6 +116,7 @@ class QuestionParser:
             chat=frozenset(" ".join(data["chat_words"]).split()),
             question_words=tuple(data["question_words"]),
             asks_document=re.compile(data["asks_document"]),
+            percent=_phrase_re(data["percent"]),
             rank_scope=re.compile(data["rank_scope"]),
         )
 

@@ -199,6 +199,9 @@ class AnswerPipeline:
             return None
         if not self._table_covers(q):
             return None  # it asks about something the table does not count ("phần trăm lao động")
+        if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
+            if q.ask != Ask.PROGRESS:
+                return None  # a share is asked, the measure is a count
         reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
         if reply is not None:
             return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
