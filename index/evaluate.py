@@ -14,7 +14,7 @@ import yaml
 
 from bot.text import fold, has_diacritics
 from index.answer import compose
-from index.cards import CardWeights
+from index.card_match import CardWeights
 from index.pipeline import TUNING_FILE as PIPELINE_TUNING
 from index.pipeline import AnswerPipeline, Context, PipelineTuning, build_pipeline
 from index.retrieve import TUNING_FILE, Hit, HybridRetriever, Tuning

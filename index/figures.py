@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.text import search_words
 from index.parse import Ask, Question
 from index.reply import Reply
 from index.source import format_date
@@ -63,6 +64,26 @@ class FigureAnswerer:
     def __init__(self, table: StatsSource, labels: Labels, cite: Callable[[StatRow], str]) -> None:
         """`cite(row)` gives the row's source line (decision, plan or article)."""
         self.table, self.labels, self.cite = table, labels, cite
+
+    def covers(self, q: Question) -> bool:
+        """Whether every word the cues leave unexplained stands, with a neighbour it has in the
+        question, in a quote or unit of the asked measure ("nâng hạng" is not "tiềm năng")."""
+        if not q.content:
+            return True
+        pairs: set[tuple[str, str]] = set()
+        metrics = {q.metric, "vuot_chi_tieu"} if q.ask == Ask.PROGRESS else {q.metric}
+        for r in self.table.rows():
+            if r.metric in metrics:
+                w = search_words(f"{r.quote} {self.labels.unit(r.metric, r.star)}")
+                pairs.update(zip(w, w[1:]))
+        words = q.folded.split()
+        for i, w in enumerate(words):
+            if w in q.content:
+                left = (words[i - 1], w) if i else None
+                right = (w, words[i + 1]) if i + 1 < len(words) else None
+                if left not in pairs and right not in pairs:
+                    return False
+        return True
 
     def amount(self, row: StatRow) -> str:
         """Qualifier, value and unit ("thêm 170 sản phẩm OCOP từ 3 sao trở lên")."""

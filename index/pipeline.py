@@ -4,12 +4,10 @@
     reply = pipeline.answer("tg va ag tinh nao nhieu sp 4 sao hon", Context())
     reply.response, reply.kwargs, reply.refs      # "utter_stat_compare", {...}, ("stat:...", ...)
 
-A message is prepared once (keyboard leftovers decoded, shorthand spelled out, typos
-corrected, accents restored), parsed once (index/parse.py), then answered from the
-statistics table (index/figures.py), the answer cards (index/cards.py) or the document
-passages (index/retrieve.py + index/answer.py), in that order, or refused with the
-hotline that fits. The action server, `make tune`, `python -m index eval` and the
-profiler all call this object.
+A message is prepared and parsed once (index/query.py, index/parse.py), then answered from
+the statistics table (index/figures.py), the cards (index/card_answers.py) or the passages
+(index/retrieve.py, index/answer.py), in that order, or refused with the fitting hotline.
+The action server, `make tune`, `python -m index eval` and the profiler call this object.
 """
 
 from __future__ import annotations
@@ -24,14 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.segment import GAZETTEER
-from bot.text import FUNCTION_WORDS, search_words
+from bot.text import FUNCTION_WORDS
 from index.answer import compose
-from index.cards import Card, CardMatcher, CardStore, CardWeights
+from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
+from index.card_match import CardMatcher, CardWeights
+from index.cards import CardStore
 from index.figures import FigureAnswerer, Labels
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.lexicon import Lexicon
-from index.parse import NATIONAL, Ask, Question, QuestionParser
+from index.parse import Ask, Question, QuestionParser
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
@@ -42,9 +42,7 @@ from index.stats import StatsTable, document_texts, known_scopes
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
-FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
 DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
-PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
 
 @dataclass(frozen=True)
@@ -107,6 +105,7 @@ class AnswerPipeline:
         self.cards.weights = self.tuning.card_weights
         self.merged = {m["province"]: m for m in merged}
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
+        self.card_answers = CardAnswerer(cards, parser)
         self.provenance = Provenance(
             figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite
         )
@@ -169,7 +168,7 @@ class AnswerPipeline:
             return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
                 q, "utter_kb_no_answer"
             )
-        if q.document_numbers and not any(self._known_number(n) for n in q.document_numbers):
+        if q.document_numbers and not any(self._mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
         if (
             q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
@@ -179,7 +178,7 @@ class AnswerPipeline:
         figure = self._figure(q, context)
         if figure is not None:
             return figure
-        card = self._card(q, variants, context)
+        card = self.card_answers.answer(q, variants, context, self.tuning)
         if card is not None:
             return card
         return self._passage(q, variants)
@@ -197,7 +196,7 @@ class AnswerPipeline:
         """A reply from the statistics table, or a refusal for a place it has nothing on."""
         if not (q.is_figure_question or q.ask in (Ask.COMPARE, Ask.SUM, Ask.RANK)):
             return None
-        if not self._table_covers(q):
+        if not self.figures.covers(q):
             return None  # it asks about something the table does not count ("phần trăm lao động")
         if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
             if q.ask != Ask.PROGRESS:
@@ -205,32 +204,12 @@ class AnswerPipeline:
         reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
         if reply is not None:
             return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
-        if q.unknown_provinces and not self._in_documents(q.unknown_provinces[0]):
+        if q.unknown_provinces and not self._mentioned(q.unknown_provinces[0], in_cards=False):
             unit = self.figures.labels.unit(q.metric, q.star).strip()
             return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
         if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2:
             return self._refuse(q, "utter_stat_cannot_compute")
         return None
-
-    def _table_covers(self, q: Question) -> bool:
-        """Whether every word the cues leave unexplained stands, with a neighbour it has in the
-        question, in a quote or unit of the asked measure ("nâng hạng" is not "tiềm năng")."""
-        if not q.content:
-            return True
-        pairs: set[tuple[str, str]] = set()
-        metrics = {q.metric, "vuot_chi_tieu"} if q.ask == Ask.PROGRESS else {q.metric}
-        for r in self.figures.table.rows():
-            if r.metric in metrics:
-                w = search_words(f"{r.quote} {self.figures.labels.unit(r.metric, r.star)}")
-                pairs.update(zip(w, w[1:]))
-        words = q.folded.split()
-        for i, w in enumerate(words):
-            if w in q.content:
-                left = (words[i - 1], w) if i else None
-                right = (w, words[i + 1]) if i + 1 < len(words) else None
-                if left not in pairs and right not in pairs:
-                    return False
-        return True
 
     def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
         """The merger note when a figure of a merged province predates the merger."""
@@ -240,75 +219,6 @@ class AnswerPipeline:
             if merger and row.as_of and row.as_of < merger["date"]:
                 return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
-
-    def _card(self, q: Question, variants: list[str], context: Context) -> Reply | None:
-        """The best card, unless the question asks for a province's own figures or plans."""
-        provincial = any(s != NATIONAL for s in q.scopes)
-        if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
-            return None
-        if q.scopes and q.figure and q.kind == "actual":
-            return None  # "cả nước có bao nhiêu sản phẩm": a figure, not how the programme works
-        if PERSON.search(q.folded):
-            return None  # "ông X là ai": people are in the contact table and the documents
-        last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
-        related = set(last)
-        for cid in last:
-            card = self.cards.get(cid)
-            related.update(card.related if card else ())
-        best = None
-        terms = {w for w in search_words(q.text) if w not in FUNCTION_WORDS}
-        for text in variants:
-            for m in self.cards.scored(text)[:3]:
-                if len(terms) < 2 and m.dense < self.tuning.card_single_word_dense:
-                    continue  # "ocop ocop ocop": one word says too little
-                if m.coverage < self.tuning.card_min_coverage:
-                    continue  # "lệ phí": a question about something the card does not speak to
-                bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
-                threshold = self.tuning.card_followup_threshold if bonus else self.tuning.card_threshold
-                if m.score >= threshold and (best is None or m.score > best[0].score):
-                    best = (m, threshold)
-        if best is None:
-            return None
-        card = best[0].card
-        reply = self.card_reply(card, best[0].score, q.text)
-        second = self._second_part(q, variants[0], card)
-        if second is not None:  # "... là gì, hồ sơ nộp ở đâu": each part gets its card
-            part = self.card_reply(second, 0.0, q.text)
-            reply = dataclasses.replace(
-                reply, refs=reply.refs + part.refs, notes=reply.notes + ((part.response, part.kwargs),)
-            )
-        return reply
-
-    def _second_part(self, q: Question, text: str, first: Card) -> Card | None:
-        """A related card for the other question of a two-part question (two question words)."""
-        asked = [w for w in self.parser.question_words if f" {w} " in f" {q.folded} "]
-        if len(asked) < 2:
-            return None
-        for m in self.cards.scored(text)[1:4]:
-            if m.card.id in first.related and m.score >= self.tuning.card_second_part:
-                return m.card
-        return None
-
-    def card_reply(self, card: Card, score: float, question: str = "") -> Reply:
-        """The reply for a card (its answer and legal source)."""
-        source = card.source
-        cite = source.title + (f", {source.article}" if source.article else "")
-        kwargs = {
-            "answer": card.answer,
-            "source": cite,
-            "issuer": source.issuer,
-            "date": format_date(source.date),
-        }
-        notes: tuple[tuple[str, dict[str, str]], ...] = ()
-        newer = self.cards.get(card.superseded_by) if card.superseded_by else None
-        if newer is not None:  # "trước 07/2025 ...": true of its period, and said to be replaced
-            notes = (
-                (
-                    "utter_card_superseded",
-                    {"newer": newer.source.title, "since": format_date(newer.valid_from)},
-                ),
-            )
-        return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, notes, question)
 
     def _passage(self, q: Question, variants: list[str]) -> Reply:
         """An extractive answer from the documents, or a refusal with the fitting hotline."""
@@ -355,18 +265,15 @@ class AnswerPipeline:
 
     # ---- follow-ups about the last answer -------------------------------------------
     # ---- knowledge checks ---------------------------------------------------------------
-    def _known_number(self, number: str) -> bool:
-        """Whether a document number is written in some document or card."""
-        idx = self.retriever.index
-        for row in idx.rows:
-            if number in row.get("title", "") or any(number in s for s in row["sentences"]):
-                return True
-        return any(number in c.answer or number in c.source.title for c in self.cards.store.cards())
-
-    def _in_documents(self, province: str) -> bool:
-        """Whether any passage names a province."""
-        low = province.lower()
-        return any(low in " ".join(r["sentences"]).lower() for r in self.retriever.index.rows)
+    def _mentioned(self, term: str, in_cards: bool = True) -> bool:
+        """Whether a document (or a card) writes a term: a decision number, a province."""
+        low = term.lower()
+        rows = self.retriever.index.rows
+        if any(low in f"{r.get('title', '')} {' '.join(r['sentences'])}".lower() for r in rows):
+            return True
+        return in_cards and any(
+            low in f"{c.answer} {c.source.title}".lower() for c in self.cards.store.cards()
+        )
 
 
 def build_pipeline(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from index.cards import CardMatcher
+from index.card_match import CardMatcher
 from index.reply import Reply
 from index.source import format_date, source_line
 from index.stats import StatRow, StatsSource

@@ -165,7 +165,8 @@ async def run_action(action: Any, tracker: Tracker) -> tuple[list[dict], dict[st
 
 def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any = None) -> Any:
     """An AnswerPipeline over in-memory stores (the served one is built by build_pipeline)."""
-    from index.cards import CardMatcher, CardStore
+    from index.card_match import CardMatcher
+    from index.cards import CardStore
     from index.figures import FigureAnswerer, Labels
     from index.parse import QuestionParser
     from index.pipeline import AnswerPipeline, PipelineTuning

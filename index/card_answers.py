@@ -1,0 +1,103 @@
+"""The card stage of the pipeline: which answer card (or two, for a two-part question) answers.
+
+cards = CardAnswerer(matcher, parser)
+cards.answer(question, ["nộp hồ sơ OCOP ở đâu"], Context(), tuning)   # Reply("card", ...) or None
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING
+
+from bot.text import FUNCTION_WORDS, search_words
+from index.card_match import CardMatcher
+from index.cards import Card
+from index.parse import NATIONAL, Ask, Question, QuestionParser
+from index.reply import Reply
+from index.source import format_date
+
+if TYPE_CHECKING:
+    from index.pipeline import Context, PipelineTuning
+
+FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
+PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
+
+
+class CardAnswerer:
+    """Chooses the card for a parsed question, with the thresholds `make tune` fitted."""
+
+    def __init__(self, cards: CardMatcher, parser: QuestionParser) -> None:
+        """The card matcher and the parser's language data (question words)."""
+        self.cards, self.parser = cards, parser
+
+    def answer(
+        self, q: Question, variants: list[str], context: Context, tuning: PipelineTuning
+    ) -> Reply | None:
+        """The best card, unless the question asks for a province's own figures or plans."""
+        provincial = any(s != NATIONAL for s in q.scopes)
+        if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
+            return None
+        if q.scopes and q.figure and q.kind == "actual":
+            return None  # "cả nước có bao nhiêu sản phẩm": a figure, not how the programme works
+        if PERSON.search(q.folded):
+            return None  # "ông X là ai": people are in the contact table and the documents
+        last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
+        related = set(last)
+        for cid in last:
+            card = self.cards.get(cid)
+            related.update(card.related if card else ())
+        best = None
+        terms = {w for w in search_words(q.text) if w not in FUNCTION_WORDS}
+        for text in variants:
+            for m in self.cards.scored(text)[:3]:
+                if len(terms) < 2 and m.dense < tuning.card_single_word_dense:
+                    continue  # "ocop ocop ocop": one word says too little
+                if m.coverage < tuning.card_min_coverage:
+                    continue  # "lệ phí": a question about something the card does not speak to
+                bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
+                threshold = tuning.card_followup_threshold if bonus else tuning.card_threshold
+                if m.score >= threshold and (best is None or m.score > best[0].score):
+                    best = (m, threshold)
+        if best is None:
+            return None
+        card = best[0].card
+        reply = self.card_reply(card, best[0].score, q.text)
+        second = self._second_part(q, variants[0], card, tuning)
+        if second is not None:  # "... là gì, hồ sơ nộp ở đâu": each part gets its card
+            part = self.card_reply(second, 0.0, q.text)
+            reply = dataclasses.replace(
+                reply, refs=reply.refs + part.refs, notes=reply.notes + ((part.response, part.kwargs),)
+            )
+        return reply
+
+    def _second_part(self, q: Question, text: str, first: Card, tuning: PipelineTuning) -> Card | None:
+        """A related card for the other question of a two-part question (two question words)."""
+        asked = [w for w in self.parser.question_words if f" {w} " in f" {q.folded} "]
+        if len(asked) < 2:
+            return None
+        for m in self.cards.scored(text)[1:4]:
+            if m.card.id in first.related and m.score >= tuning.card_second_part:
+                return m.card
+        return None
+
+    def card_reply(self, card: Card, score: float, question: str = "") -> Reply:
+        """The reply for a card (its answer and legal source)."""
+        source = card.source
+        cite = source.title + (f", {source.article}" if source.article else "")
+        kwargs = {
+            "answer": card.answer,
+            "source": cite,
+            "issuer": source.issuer,
+            "date": format_date(source.date),
+        }
+        notes: tuple[tuple[str, dict[str, str]], ...] = ()
+        newer = self.cards.get(card.superseded_by) if card.superseded_by else None
+        if newer is not None:  # "trước 07/2025 ...": true of its period, and said to be replaced
+            notes = (
+                (
+                    "utter_card_superseded",
+                    {"newer": newer.source.title, "since": format_date(newer.valid_from)},
+                ),
+            )
+        return Reply("card", "utter_card_answer", kwargs, (f"card:{card.id}",), score, notes, question)
