@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from index.content_files import folder_files, read_files, stamp_of
+
 REQUIRED = ("id", "topic", "questions", "answer", "source")
 SOURCE_FIELDS = ("title", "issuer", "date")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -147,16 +149,11 @@ class CardStore:
         """Re-read the files when one changed; duplicate ids and unknown related ids are reported."""
         if self.folder is None:
             return False
-        files = sorted(self.folder.glob("*.yml")) if self.folder.is_dir() else []
-        stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        files = folder_files(self.folder, "*.yml")
+        stamp = stamp_of(files)
         if stamp == self._stamp:
             return False
-        cards: list[Card] = []
-        errors: list[str] = []
-        for path in files:
-            found, problems = parse_cards(path.read_text(encoding="utf-8"), path.name)
-            cards.extend(found)
-            errors.extend(problems)
+        cards, errors = read_files(files, parse_cards)
         seen: dict[str, Card] = {}
         for card in cards:
             if card.id in seen:

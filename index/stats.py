@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.text import fold
+from index.content_files import folder_files, read_files, stamp_of
 
 FIELDS = "id scope metric star value value_max qualifier kind period as_of doc source quote".split()
 KINDS = ("actual", "target")
@@ -159,22 +160,15 @@ class StatsTable:
         """The table of a folder of CSV files."""
         return cls(folder, documents)
 
-    def _files(self) -> list[Path]:
-        """The CSV files of the folder, sorted."""
-        return sorted(self.folder.glob("*.csv")) if self.folder and self.folder.is_dir() else []
-
     def reload_if_changed(self) -> bool:
         """Re-read the files when one changed (a broken row is reported, the rest kept)."""
-        files = self._files()
-        stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        if self.folder is None:
+            return False
+        files = folder_files(self.folder, "*.csv")
+        stamp = stamp_of(files)
         if stamp == self._stamp:
             return False
-        rows: list[StatRow] = []
-        errors: list[str] = []
-        for path in files:
-            found, problems = parse_csv(path.read_text(encoding="utf-8"), path.name, self.documents)
-            rows.extend(found)
-            errors.extend(problems)
+        rows, errors = read_files(files, lambda text, name: parse_csv(text, name, self.documents))
         self._rows, self.errors, self._stamp = rows, errors, stamp
         return True
 
