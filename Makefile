@@ -126,7 +126,7 @@ tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled
 # the code; their first scores are in docs/evaluation.md. `make eval` runs the same gate.
 EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
 	$(wildcard tests/eval/final4.yaml) $(wildcard ../shared/eval/dev.yaml)
-EVAL_GATE := set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done
+EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done)
 
 e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) scripts/serve.py -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'

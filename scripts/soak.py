@@ -95,9 +95,14 @@ def reply_text(replies: list[dict]) -> str:
     )
 
 
+SOURCE_LINES = ("Lưu ý", "Nguồn:", "Căn cứ:")  # a cited title may name another province
+
+
 def context_ok(replies: list[dict], province: str) -> bool:
-    """The answer is about `province` and no other one."""
-    text = reply_text(replies)
+    """The answer (not its source line) is about `province` and no other one."""
+    text = " ".join(
+        str(m.get("text") or "") for m in replies if not str(m.get("text") or "").startswith(SOURCE_LINES)
+    )
     return province in text and not any(p in text for p in PROVINCES if p != province)
 
 

@@ -61,8 +61,13 @@ def assert_normal_reply(status, replies) -> None:
 
 
 def about(replies, province: str) -> bool:
-    """The reply is about `province` and no other one (the conversation's context)."""
-    text = texts(replies)
+    """The answer (not its source line, whose title may name another province) is about
+    `province` and no other one (the conversation's context)."""
+    text = " ".join(
+        str(m.get("text") or "")
+        for m in replies or []
+        if not str(m.get("text") or "").startswith(("Lưu ý", "Nguồn:", "Căn cứ:"))
+    )
     return province in text and not any(p in text for p in PROVINCES if p != province)
 
 
