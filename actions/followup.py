@@ -67,7 +67,7 @@ class ActionFollowup(Action):
         if previous and pipeline is not None:  # "còn Tiềng Giang?": typos corrected like a question's
             question = rewrite(previous, (await resources.in_encoder_thread(pipeline.prepare, text))[0])
         if question is None and contacts is not None and _names_contact(entities):
-            # "bên tổ kiểm tra công vụ ạ" after a contact answer: the contact, not a passage
+            # "<an agency> ạ" after a contact answer: the contact, not a passage
             if contacts.lookup(text, entities).contacts:
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
         if question is None and not previous and len(text.split()) < 4:  # nothing to follow up on

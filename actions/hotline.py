@@ -71,7 +71,7 @@ _PHONE = re.compile(r"(?:\+84|0)[\d .-]{8,13}\d")
 
 
 def reverse_lookup(book: Any, text: str) -> list[Any]:
-    """Contacts whose phone number or e-mail appears in the text ("số 0919 199 392 là của ai")."""
+    """Contacts whose phone number or e-mail appears in the text (a phone number asked "là của ai")."""
     if book is None:
         return []
     emails = {e.lower() for e in _EMAIL.findall(text)}
@@ -123,7 +123,7 @@ def lookup_and_answer(
             return [SlotSet("pending", None), SlotSet("last_contact", others[0].id)]
     match = book.lookup(text, entities)
     if (match.kind == "none" or not match.contacts) and previous and PRONOUN.search(fold(text).lower()):
-        # "số điện thoại của ông ấy": the person of the previous answer
+        # a pronoun ("ông ấy", "bà ấy"): the person of the previous answer
         response = "utter_contact_email" if match.field == "email" else "utter_contact"
         utter_contacts(dispatcher, [previous], response)
         return [SlotSet("pending", None)]

@@ -93,7 +93,7 @@ class ActionAnswerKnowledge(Action):
         """Answer the latest user message."""
         text = clean_user_text(tracker.latest_message.get("text") or "", MESSAGE_LIMIT)
         contacts = self._contacts if self._contacts is not None else resources.load_contacts().value
-        if reverse_lookup(contacts, text):  # "số 0919 199 392 là của ai?"
+        if reverse_lookup(contacts, text):  # a phone number: whose is it?
             return lookup_and_answer(contacts, text, {}, dispatcher, "ask_person", None)
         pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
         context = context_of(tracker)

@@ -1,6 +1,6 @@
 """Accent restoration for questions typed without diacritics, from the project's own text.
 
-"san pham duoc 60 diem thi xep may sao" -> "sản phẩm được 60 điểm thì xếp mấy sao": each
+"duoc 60 diem thi may sao" -> "được 60 điểm thì mấy sao": each
 folded syllable becomes one of the spellings seen in the documents, the NLU training
 questions or pyvi's word list, chosen by a smoothed bigram model (Viterbi). The dense
 encoder embeds text with accents much better than without; pyvi's own restorer, trained

@@ -146,7 +146,7 @@ def score_sentence(
     if not q_prov and NATIONAL_Q.search(folded_q):
         local = LOCAL_S.search(folded_s) or provinces_in(f"{sentence} {context} {title}")
         if local and number_q:
-            return None  # "toàn quốc có bao nhiêu": one city's or province's count is not the answer
+            return None  # a national question: one city's or province's count is not the answer
         score += -0.5 if local else 0.3 if NATIONAL_Q.search(folded_s) else 0.0
     if AUTHORITY_Q.search(folded_q):
         score += 0.5 if AUTHORITY_S.search(folded_s) else -0.3  # "ai công nhận": names the authority
@@ -161,9 +161,9 @@ def score_sentence(
             elif stars_in(sentence) & q_star:
                 score -= 0.3  # only "từ 3 sao trở lên": a total, the answer if nothing better
             else:
-                return None  # "bao nhiêu sản phẩm 3 sao" / "điểm nào đạt 4 sao": not this level
+                return None  # a star level asked that the sentence does not state: not this level
         elif exact & q_star:
-            score += 0.2  # "đạt 4 sao có được thưởng không": the level is a detail of the question
+            score += 0.2  # a yes/no question naming a level: the level is a detail of the question
         elif stars_in(sentence):
             score -= 0.4  # about other star levels
     if naming_q and not re.search(r"\b(chua|khong)\s*$", folded_q) and not NAMES_S.search(sentence):
@@ -200,7 +200,7 @@ def score_sentence(
         ):
             return None  # "phí thẩm định bao nhiêu tiền": a support amount is not a fee
         if key_overlap(q_terms, query, unit, s_set | set(folded_tokens(title))) < 0.3:
-            return None  # a figure, but about little of what was asked ("xuất khẩu sang Nhật Bản")
+            return None  # a figure, but about little of what was asked (an export market asked)
         score += 1.4 if unit else 0.2
         if bool(TARGET_Q.search(folded_q)) != bool(TARGET_S.search(folded_s)):
             score -= 0.6  # a target answering "how many are there" (or the reverse)
@@ -256,7 +256,7 @@ def compose(
             if provinces_in(sentence):
                 context = sentence
             if fold(sentence).strip().lower() == fold(hit.row.get("title", "")).strip().lower():
-                continue  # the document's heading ("Chu trình OCOP hằng năm gồm 6 bước"), not an answer
+                continue  # the document's heading (a title that states the topic), not an answer
             if s is None:
                 continue
             s += 0.3 * hit.fused / top_fused

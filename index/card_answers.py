@@ -1,7 +1,7 @@
 """The card stage of the pipeline: which answer card (or two, for a two-part question) answers.
 
 cards = CardAnswerer(matcher, parser)
-cards.answer(question, ["nộp hồ sơ OCOP ở đâu"], Context(), tuning)   # Reply("card", ...) or None
+cards.answer(question, ["gửi giấy tờ OCOP chỗ nào"], Context(), tuning)   # Reply("card", ...) or None
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class CardAnswerer:
         if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
             return None
         if q.scopes and q.figure and q.kind == "actual":
-            return None  # "cả nước có bao nhiêu sản phẩm": a figure, not how the programme works
+            return None  # a national count: a figure, not how the programme works
         if PERSON.search(q.folded):
             return None  # "ông X là ai": people are in the contact table and the documents
         last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
@@ -64,7 +64,7 @@ class CardAnswerer:
         card = best[0].card
         reply = self.card_reply(card, best[0].score, q.text)
         second = self._second_part(q, variants[0], card, tuning)
-        if second is not None:  # "... là gì, hồ sơ nộp ở đâu": each part gets its card
+        if second is not None:  # "..., ... là gì?": two questions: each part gets its card
             part = self.card_reply(second, 0.0, q.text)
             reply = dataclasses.replace(
                 reply, refs=reply.refs + part.refs, notes=reply.notes + ((part.response, part.kwargs),)

@@ -83,7 +83,7 @@ class CardMatcher:
         self._built = self._build()
 
     def focus(self, text: str) -> tuple[str, frozenset[str]] | None:
-        """The question word of a text and the content words just before it ("nộp hồ sơ | ở đâu")."""
+        """The question word of a text and the content words just before it ("gửi giấy tờ | chỗ nào")."""
         joined = f" {' '.join(search_words(text))} "
         for cue in self.question_words:
             at = joined.rfind(f" {cue} ")

@@ -1,7 +1,7 @@
 """Keyboard leftovers: Telex and VNI typed with the input method switched off.
 
     decoder = KeyboardDecoder.load(known=lexicon.spellings)   # spelling keys of real words
-    decoder.decode("ddawng kys ocop owr ddaau")               # -> "đăng ký ocop ở đâu"
+    decoder.decode("ddawng kys ocop")                         # -> "đăng ký ocop"
 
 A word is decoded only when it is not a word as typed and its decoding is one: "sao",
 "ocop" and "tthc" stay as they are. The key tables are data (data/language/keyboard.yml).

@@ -1,7 +1,7 @@
 """A user message parsed once into a typed question: places, star level, measure, what is asked.
 
     parser = QuestionParser.load()
-    q = parser.parse("Tiền Giang và An Giang, tỉnh nào nhiều sản phẩm 4 sao hơn?")
+    q = parser.parse("giữa Tiền Giang với An Giang nơi nào có nhiều 4 sao hơn")
     q.ask, q.scopes, q.metric, q.star        # Ask.COMPARE, ("Tiền Giang", "An Giang"), "san_pham", "4"
 
 The cues are data (data/language/cues.yml); an example corpus beside them is replayed by
@@ -144,7 +144,7 @@ class QuestionParser:
             and len(scopes) + len(stars) < 2
             and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba", folded)
         ):
-            ask = Ask.OTHER  # "tổng số sản phẩm của An Giang" is one figure
+            ask = Ask.OTHER  # a "tổng số" of one place is one figure
         if ask == Ask.PROGRESS:
             kind = "actual"
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):

@@ -1,7 +1,7 @@
 """The one question-answering pipeline: message -> typed question -> figure, card or passage.
 
     pipeline = build_pipeline(Settings.from_env(), contacts)
-    reply = pipeline.answer("tg va ag tinh nao nhieu sp 4 sao hon", Context())
+    reply = pipeline.answer("ag voi tg ben nao hon ve so 4 sao", Context())
     reply.response, reply.kwargs, reply.refs      # "utter_stat_compare", {...}, ("stat:...", ...)
 
 A message is prepared and parsed once (index/query.py, index/parse.py), then answered from
@@ -156,7 +156,7 @@ class AnswerPipeline:
         variants = self.prepare(message) or [message]
         q = self.parse(variants[0])
         short = len(message.split()) <= FOLLOWUP_WORDS
-        if q.ask in (Ask.SOURCE, Ask.WHEN) and q.values:  # "số liệu 165 sản phẩm đăng ngày nào?"
+        if q.ask in (Ask.SOURCE, Ask.WHEN) and q.values:  # a figure named by its value: its date or source
             rows = [
                 r
                 for r in self.figures.table.rows()
@@ -230,7 +230,7 @@ class AnswerPipeline:
                 best = (conf, text, hits)
         conf, text, hits = best
         wants_number = bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
-        if wants_number:  # "theo quyết định số mấy": only passages that state a document number
+        if wants_number:  # a decision number asked: only passages that state one
             hits = [h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)]
         answer = compose(text, hits, self.retriever.idf) if hits and self.retriever.confident(hits) else None
         if answer is not None and wants_number and not DOCUMENT_NUMBER.search(answer.text):

@@ -16,7 +16,7 @@ from index.stats import StatRow, StatsSource
 
 
 class Provenance:
-    """Describes the sources and dates of what answered (for "số liệu đó lấy từ đâu?")."""
+    """Describes the sources and dates of what answered (for "nguồn của số đó?")."""
 
     def __init__(
         self,

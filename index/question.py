@@ -40,7 +40,7 @@ NAMES_S = re.compile(r":|\bnhu\b")
 # A question about the whole country, and sentences about one locality ("toàn thành phố có").
 NATIONAL_Q = re.compile(r"\b(ca nuoc|toan quoc|tren toan quoc|viet nam)\b")
 LOCAL_S = re.compile(r"\b(toan tinh|toan thanh pho|toan huyen|cua tinh|tinh da|tinh co|thanh pho co)\b")
-# "có sản phẩm 5 sao nào chưa": a yes/no question about things of one kind (a star level)
+# "đã có ... nào chưa": a yes/no question about things of one kind (a star level)
 EXIST_Q = re.compile(
     r"\bnao (chua|khong|ko)\s*$|\bco (san pham|sp|diem|co so|hop tac xa|doanh nghiep)\b.* (chua|khong|ko)\s*$"
 )
@@ -151,7 +151,7 @@ def key_overlap(q_terms: set[str], query: str, unit: str | None, s_set: set[str]
     drop |= {t for t in q_terms if t.isdigit()}
     key = q_terms - drop - _FILLERS
     if len(key) < 3:
-        return 1.0  # "Sóc Trăng có bao nhiêu sản phẩm": nothing more to check
+        return 1.0  # a bare count of products: nothing more to check
     return len(key & s_set) / len(key)  # unweighted: one rare word missing ("phải") is not enough
 
 

@@ -80,7 +80,7 @@ _UNITS = {
 }
 
 
-# Words after "bao nhiêu" that are not the thing counted ("tăng từ bao nhiêu lên bao nhiêu").
+# Words after "bao nhiêu" that are not the thing counted (a change asked, "từ ... lên ...").
 _NOT_UNIT = STOP | frozenset("len xuong nua roi the thi vay ocop nam nay sp dat".split())
 _OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+)(?: (\w+))?")
 
@@ -101,7 +101,7 @@ def asked_unit(folded_query: str) -> str | None:
     )
     for unit in found:
         if unit.split()[0] in ("len", "xuong"):
-            return None  # "tăng từ bao nhiêu lên bao nhiêu": a change, not a count
+            return None  # "từ ... lên ...": a change, not a count
         if unit.startswith("phan tram") or unit.startswith("ty le"):
             return "%"
         if unit in _UNITS:
