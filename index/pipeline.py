@@ -107,7 +107,11 @@ class AnswerPipeline:
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
         self.provenance = Provenance(
-            figures.table, cards, lambda doc: retriever.index.doc_meta(doc), figures.cite
+            figures.table,
+            cards,
+            lambda doc: retriever.index.doc_meta(doc),
+            figures.cite,
+            lambda: retriever.index,
         )
 
     # ---- preparation -------------------------------------------------------------
@@ -168,7 +172,7 @@ class AnswerPipeline:
             return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
                 q, "utter_kb_no_answer"
             )
-        if q.document_numbers and not any(self._mentioned(n) for n in q.document_numbers):
+        if q.document_numbers and not any(self.provenance.mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
         if (
             q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
@@ -204,7 +208,7 @@ class AnswerPipeline:
         reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
         if reply is not None:
             return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
-        if q.unknown_provinces and not self._mentioned(q.unknown_provinces[0], in_cards=False):
+        if q.unknown_provinces and not self.provenance.mentioned(q.unknown_provinces[0], in_cards=False):
             unit = self.figures.labels.unit(q.metric, q.star).strip()
             return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
         if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2:
@@ -261,18 +265,6 @@ class AnswerPipeline:
             0.0,
             (),
             q.text,
-        )
-
-    # ---- follow-ups about the last answer -------------------------------------------
-    # ---- knowledge checks ---------------------------------------------------------------
-    def _mentioned(self, term: str, in_cards: bool = True) -> bool:
-        """Whether a document (or a card) writes a term: a decision number, a province."""
-        low = term.lower()
-        rows = self.retriever.index.rows
-        if any(low in f"{r.get('title', '')} {' '.join(r['sentences'])}".lower() for r in rows):
-            return True
-        return in_cards and any(
-            low in f"{c.answer} {c.source.title}".lower() for c in self.cards.store.cards()
         )
 
 

@@ -24,9 +24,31 @@ class Provenance:
         cards: CardMatcher,
         doc_meta: Callable[[str], dict[str, Any]],
         cite: Callable[[StatRow], str],
+        index: Callable[[], Any] = lambda: None,
     ) -> None:
-        """The stores the references point into, and how a statistics row is cited."""
-        self.table, self.cards, self.doc_meta, self.cite = table, cards, doc_meta, cite
+        """The stores the references point into, how a statistics row is cited, the loaded index."""
+        self.table, self.cards, self.doc_meta, self.cite, self.index = table, cards, doc_meta, cite, index
+        self._corpus_of: object = None  # the index the lowercase corpus text was built from
+        self._corpus = ""
+
+    def _corpus_text(self) -> str:
+        """The loaded index's passages as one lowercase text (rebuilt only after an index reload)."""
+        index = self.index()
+        if index is not None and self._corpus_of is not index:
+            self._corpus_of = index
+            self._corpus = "\n".join(
+                f"{r.get('title', '')} {' '.join(r['sentences'])}" for r in index.rows
+            ).lower()
+        return self._corpus
+
+    def mentioned(self, term: str, in_cards: bool = True) -> bool:
+        """Whether a document (or a card) writes a term: a decision number, a province."""
+        low = term.lower()
+        if low in self._corpus_text():
+            return True
+        return in_cards and any(
+            low in f"{c.answer} {c.source.title}".lower() for c in self.cards.store.cards()
+        )
 
     def row(self, ref: str) -> StatRow | None:
         """The statistics row of a "stat:id" reference."""
