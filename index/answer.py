@@ -1,58 +1,73 @@
-"""Extractive answers: pick the sentences of the best passages that answer the question."""
+"""Passage answers: the sentence of the retrieved passages that best answers a parsed question.
+
+    picker = SentencePicker(embedder, PickWeights.load(), parser)
+    answer = picker.compose(question, query_text, hits, idf, query_vector)
+    answer.text, answer.doc_id, answer.score
+
+Every candidate sentence gets the same general signals (`FEATURES`): embedding similarity
+to the question, IDF-weighted coverage of its words, shared word pairs, the passage's
+retrieval score, and a few checks read from the parsed question (does the sentence state
+the kind of thing asked, the place, the star level, the year?). Its score is the weighted
+sum; the weights and the answer threshold are fitted by `make tune` (`fit_weights`,
+saved in index/answer.json), not set by hand. No check vetoes a sentence.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from bot.text import fold
-from index.question import (
-    ADDRESS_Q,
-    ADDRESS_S,
-    AGENCY,
-    AUTHORITY_Q,
-    AUTHORITY_S,
-    CONTINUES,
+from index.embed import Embedder
+from index.parse import NATIONAL, Question, QuestionParser
+from index.sentence import (
     DATE_S,
-    DECISION_REF,
-    DIGIT,
-    EXIST_Q,
-    FULL_DATE,
-    ID_NUMBER,
-    LIST_Q,
-    LOCAL_S,
-    NAME_Q,
-    NAMES_S,
-    NATIONAL_Q,
-    NUMBER_Q,
-    PERSON_Q,
-    POINTS_Q,
-    PRICE_Q,
-    STAR_RANGE,
-    STOP,
-    TARGET_Q,
-    TARGET_S,
-    TITLE_S,
-    WHEN_Q,
-    WHO_Q,
     YEAR,
     announces_list,
-    asked_noun,
     bigrams,
-    contains_points,
     folded_tokens,
     has_figure,
+    is_heading,
     is_list,
-    key_overlap,
-    named_like,
-    names_any,
     names_person,
     provinces_in,
     stars_in,
     without_provinces,
 )
-from index.units import asked_unit, same_money_kind, states_count_of
+from index.units import asked_unit, states_count_of
+
+WEIGHTS_FILE = Path(__file__).with_name("answer.json")
+FEATURES = (
+    "dense",  # cosine of question and sentence embeddings
+    "dense_rank",  # the same, relative to the candidates (1 for the closest, 0 for the farthest)
+    "coverage",  # IDF-weighted share of the question's content words in the sentence
+    "context",  # the same share in the sentence with its document title and the sentence before
+    "phrase",  # share of the question's word pairs the sentence has
+    "run",  # IDF-weighted share of the question in its longest run of words in the sentence
+    "document_match",  # the question names a document number that the sentence's document states
+    "passage",  # the passage's retrieval score, relative to the best passage
+    "list_missing",  # the question asks for a list, the sentence enumerates nothing
+    "province_match",  # the sentence names the province asked about
+    "star_match",  # the sentence states the star level asked about
+    "local",  # no province asked; the sentence is about one province
+    "target_mismatch",  # a target asked and an actual figure stated, or the reverse
+    "heading",  # a heading, caption or byline (no closing punctuation), or its document's title
+    "related",  # a teaser of another article
+)
+# What the parsed question fixes, the sentence must state; a sentence that does not is
+# no candidate (these are checks of the question's type, not of its words):
+#   the province asked (in the sentence, the one before it or the title), the year asked
+#   (there or in the passage), the star level asked, the unit counted ("bao nhiêu chủ thể"),
+#   and the kind of answer: a figure for a count, a date, a duration, a person's name.
+REQUIRED_KINDS = ("count", "date", "duration", "person", "address")
 
 
 class HitLike(Protocol):
@@ -79,221 +94,374 @@ class Answer:
         return " ".join(self.sentences)
 
 
-def score_sentence(
-    sentence: str,
-    query: str,
-    context: str,
-    title: str,
-    idf: dict[str, float] | None = None,
-    passage: str = "",
-    document: str = "",
-    previous: str = "",
-) -> float | None:
-    """Score how well one sentence answers the query; None if it cannot be the answer.
+@dataclass(frozen=True)
+class PickWeights:
+    """Feature weights and the answer threshold (fitted by `make tune`, index/answer.json)."""
 
-    `context` is the text before the sentence in its passage (what "tỉnh", "Trong đó"
-    refer to); `title` names what the document is about (with its date);
-    `passage` is the whole passage (where a year asked about may be stated);
-    `document` what was retrieved of the whole document (where its number is stated);
-    `previous` the sentence before (a year asked about may be stated there).
-    """
-    q_tokens = folded_tokens(query)
-    q_star = stars_in(query)
-    # star digits are weighed by the star rules below, not as words
-    ids = ID_NUMBER.findall(" ".join(q_tokens))
-    # star digits and document numbers are weighed by their own rules below, not as words
-    q_terms = {t for t in q_tokens if t not in STOP and t not in q_star and t not in ids}
-    if (
-        not q_terms
-        and "ocop" in q_tokens
-        and re.search(r"\b(la gi|nghia la|nghia gi|la sao)\b", " ".join(q_tokens))
-    ):
-        q_terms = {"ocop"}  # "OCOP là gì?": the programme itself is what is asked about
-    q_prov = provinces_in(query)
-    s_tokens = folded_tokens(without_provinces(sentence, q_prov))
-    s_set = set(s_tokens)
-    if not q_terms or len(s_tokens) < 3:
-        return None
-    if not re.search(r"[.!?…;:)”\"]\s*$", sentence) and not DIGIT.search(sentence):
-        return None  # a heading or caption ("Chương trình OCOP là gì và cơ sở pháp lý"), not an answer
-    folded_q = " ".join(q_tokens)
-    folded_s = fold(sentence).lower()
-    years = set(YEAR.findall(folded_q))
-    # the sentence, its document's title and date, the sentence it continues ("Trong đó, ..."),
-    # or "năm 2024" in its passage (not a decision's date "ngày 07/5/2018")
-    before = previous if re.match(r"(trong do|trong so|ngoai ra|bao gom|gom)\b", folded_s) else ""
-    own = folded_s if WHEN_Q.search(folded_q) else DECISION_REF.sub(" ", folded_s)
-    stated = set(YEAR.findall(fold(f"{before} {own} {title}")))
-    stated |= set(re.findall(r"\bnam ((?:19|20)\d\d)\b", fold(passage).lower()))  # "đợt 3 năm 2024" heading
-    if years and not years & stated:
-        return None  # "năm 2019 ...": nothing here is about that year
-    if WHEN_Q.search(folded_q) and not DATE_S.search(folded_s):
-        return None  # asks when: the sentence must give a date or a year
-    if re.search(r"\bngay nao\b", folded_q) and not FULL_DATE.search(folded_s):
-        return None  # "vào ngày nào": a day, not only a year
-    weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
-    overlap = sum(weight(t) for t in q_terms & s_set) / sum(weight(t) for t in q_terms)
-    phrase = len(bigrams(q_tokens) & bigrams(s_tokens))
-    score = overlap + 0.25 * min(phrase, 4)
-    if q_prov:
-        about = provinces_in(sentence) or provinces_in(context) or provinces_in(title)
-        if not about & q_prov:
-            return None  # about another province, or no province we can tell
-        score += 0.4 if provinces_in(sentence) else 0.2
-    elif provinces_in(sentence) and not any(named_like(folded_q, name) for name in provinces_in(sentence)):
-        score -= 0.3  # a question about the programme: one province's facts answer it less well
-    number_q = bool(NUMBER_Q.search(folded_q))
-    if not q_prov and NATIONAL_Q.search(folded_q):
-        local = LOCAL_S.search(folded_s) or provinces_in(f"{sentence} {context} {title}")
-        if local and number_q:
-            return None  # a national question: one city's or province's count is not the answer
-        score += -0.5 if local else 0.3 if NATIONAL_Q.search(folded_s) else 0.0
-    if AUTHORITY_Q.search(folded_q):
-        score += 0.5 if AUTHORITY_S.search(folded_s) else -0.3  # "ai công nhận": names the authority
-    naming_q = bool(NAME_Q.search(folded_q))
-    if q_star:
-        exact = (
-            stars_in(STAR_RANGE.sub(" ", folded_s)) if not STAR_RANGE.search(folded_q) else stars_in(sentence)
-        )
-        if number_q or naming_q or EXIST_Q.search(folded_q):
-            if exact & q_star:
-                score += 0.5
-            elif stars_in(sentence) & q_star:
-                score -= 0.3  # only "từ 3 sao trở lên": a total, the answer if nothing better
-            else:
-                return None  # a star level asked that the sentence does not state: not this level
-        elif exact & q_star:
-            score += 0.2  # a yes/no question naming a level: the level is a detail of the question
-        elif stars_in(sentence):
-            score -= 0.4  # about other star levels
-    if naming_q and not re.search(r"\b(chua|khong)\s*$", folded_q) and not NAMES_S.search(sentence):
-        return None  # "kể tên ...": a count or a remark names nothing
-    agency = AGENCY.search(folded_q)
-    if agency and re.search(rf"\b{agency.group(0)}\b", " ".join(s_tokens)):
-        score += 1.0  # "Sở Công Thương làm gì": the sentence about that agency
-    if LIST_Q.search(folded_q) and is_list(sentence, asked_noun(folded_q)):
-        score += 0.5 * overlap  # "gồm những nhóm nào": the sentence that gives the list
-    if PERSON_Q.search(folded_q) and not names_person(sentence):
-        return None  # "Giám đốc Sở ... là ai": a sentence naming nobody does not answer
-    if ADDRESS_Q.search(folded_q) and not ADDRESS_S.search(folded_s):
-        return None  # "địa chỉ ... ở đâu": a plan to open sales points is not an address
-    points = POINTS_Q.search(folded_q)
-    if points and (held := contains_points(folded_s, int(points.group(1)))) is not None:
-        score += 1.0 if held else -0.5  # "60 điểm thì mấy sao": the band that holds 60
-    if WHO_Q.search(folded_q) and names_person(sentence):
-        score += 0.9 if TITLE_S.search(folded_s) else 0.5  # "X là ai": the sentence giving X's title
-    if ids:  # "kế hoạch 152", "bộ tiêu chí 1048": the passage about that document
-        if names_any(sentence, ids):
-            score += 0.8
-        elif names_any(f"{passage} {document} {title}", ids):
-            score += 0.3
-        else:
-            score -= 0.5
-    if number_q:
-        if not has_figure(sentence):
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "dense": 2.0,
+            "dense_rank": 0.5,
+            "coverage": 2.0,
+            "context": 1.0,
+            "phrase": 1.0,
+            "run": 1.0,
+            "document_match": 1.0,
+            "passage": 0.5,
+            "list_missing": -0.5,
+            "province_match": 0.5,
+            "star_match": 0.5,
+            "local": -0.3,
+            "target_mismatch": -0.5,
+            "heading": -2.0,
+            "related": -0.2,
+        }  # fmt: skip
+    )
+    threshold: float = 2.0  # the best sentence must score this much to be an answer
+    margin: float = 0.0  # ... and lead the best sentence of any other passage by this much
+    neighbour_share: float = 0.8  # neighbours scoring this share of the best are kept
+    max_sentences: int = 4
+    max_words: int = 90
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> PickWeights:
+        """Read fitted weights if the file exists (unknown features are ignored)."""
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kept = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "weights" in kept:
+            kept["weights"] = {
+                **cls().weights,
+                **{k: float(v) for k, v in kept["weights"].items() if k in FEATURES},
+            }
+        return cls(**kept)
+
+    def save(self, path: Path = WEIGHTS_FILE) -> None:
+        """Write the weights as JSON."""
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+
+    def vector(self) -> np.ndarray:
+        """The weights in FEATURES order."""
+        return np.array([self.weights.get(f, 0.0) for f in FEATURES], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage, with its features."""
+
+    hit: int
+    index: int
+    features: np.ndarray
+
+
+class SentenceVectors:
+    """Embeddings of passage sentences, computed once per sentence text (thread-safe cache)."""
+
+    def __init__(self, embedder: Embedder | None, limit: int = 100_000) -> None:
+        """Wrap the index's embedder (None: the dense signal is 0, as in unit tests without a model)."""
+        self.embedder, self.limit = embedder, limit
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def of(self, sentences: Sequence[str]) -> list[np.ndarray | None]:
+        """Vectors of the sentences (encoded in one batch for those not seen before)."""
+        if self.embedder is None:
+            return [None] * len(sentences)
+        missing = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+        if missing:
+            vectors = self.embedder.encode_passages(missing)
+            with self._lock:
+                if len(self._cache) + len(missing) > self.limit:
+                    self._cache.clear()
+                self._cache.update(zip(missing, vectors))
+        return [self._cache.get(s) for s in sentences]
+
+
+class SentencePicker:
+    """Scores the sentences of retrieved passages and composes the extractive answer."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        parser: QuestionParser,
+        weights: PickWeights | None = None,
+        stopwords: frozenset[str] = frozenset(),
+    ) -> None:
+        """Take the embedder, the parser's cue tables and the fitted weights (file when None)."""
+        self.vectors = SentenceVectors(embedder)
+        self.parser = parser
+        self._follow = weights is None
+        self._stamp = WEIGHTS_FILE.stat().st_mtime if WEIGHTS_FILE.is_file() else 0.0
+        self.weights = weights or PickWeights.load()
+        self.stopwords = stopwords
+
+    def refresh(self) -> None:
+        """Pick up weights refitted by `make tune` (no restart)."""
+        stamp = WEIGHTS_FILE.stat().st_mtime if WEIGHTS_FILE.is_file() else 0.0
+        if self._follow and stamp != self._stamp:
+            self._stamp, self.weights = stamp, PickWeights.load()
+
+    # ---- features ----------------------------------------------------------------
+    def candidates(
+        self,
+        q: Question,
+        query: str,
+        hits: Sequence[HitLike],
+        idf: dict[str, float] | None,
+        query_vector: np.ndarray | None,
+        max_hits: int = 5,
+    ) -> list[Candidate]:
+        """Every sentence of the best hits with its feature vector."""
+        hits = list(hits[:max_hits])
+        if not hits:
+            return []
+        weight: Callable[[str], float] = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+        q_tokens = folded_tokens(query)
+        asked = (set(q.scopes) & provinces_in(query) or set(q.scopes)) - {
+            NATIONAL
+        }  # the country: no province
+        q_stars = set(q.stars)
+        place_words = {w for name in asked for w in folded_tokens(name)}
+        skip = self.stopwords | q_stars | set(q.years) | place_words | {"sao"}
+        terms = {t for t in q_tokens if t not in skip}
+        total = sum(weight(t) for t in terms) or 1.0
+        q_pairs = bigrams(q_tokens)
+        unit = "%" if "%" in query else asked_unit(" ".join(q_tokens))
+        kinds = [k for k in q.wants if k in REQUIRED_KINDS]
+        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
+            kinds = [k for k in kinds if k == "date"]  # "quyết định số mấy": a document's number, not a count
+        target_q = q.kind == "target"
+        top = max(h.fused for h in hits) or 1.0
+        qv = None if query_vector is None else np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        out: list[tuple[int, int, dict[str, float]]] = []
+        documents: dict[
+            str, str
+        ] = {}  # what was retrieved of each document (its number is often stated once)
+        for hit in hits:
+            documents[hit.row["doc_id"]] = (
+                documents.get(hit.row["doc_id"], hit.row.get("title", ""))
+                + " "
+                + " ".join(hit.row["sentences"])
+            )
+        for hi, hit in enumerate(hits):
+            sentences = hit.row["sentences"]
+            vectors = self.vectors.of(sentences) if qv is not None else [None] * len(sentences)
+            title = f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"
+            passage = " ".join(sentences)
+            title_words = set(folded_tokens(title))
+            place = provinces_in(title)
+            publisher = fold(str(hit.meta.get("publisher") or "")).lower().strip()
+            for si, sentence in enumerate(sentences):
+                previous, v = (sentences[si - 1] if si else ""), vectors[si]
+                here = provinces_in(sentence)
+                place = here or provinces_in(previous) or place
+                folded_s = fold(sentence).lower()
+                if asked and not asked & (here | place):
+                    continue  # about another province, or about none we can tell
+                if q.years and not set(q.years) & set(
+                    YEAR.findall(fold(f"{previous} {sentence} {title} {passage}"))
+                ):
+                    continue  # a year asked that nothing around the sentence states
+                stated = set(self.parser.stars_of(sentence)) if q_stars else set()
+                if q_stars and not {x[0] for x in q_stars} & {x[0] for x in stated | stars_in(sentence)}:
+                    continue  # another star level (a special level counts as its number of stars)
+                if unit and not states_count_of(sentence, unit):
+                    continue  # "bao nhiêu chủ thể": a count of something else
+                if any(not self._states(k, sentence, folded_s) for k in kinds):
+                    continue
+                if publisher and publisher in folded_s and is_heading(sentence):
+                    continue  # the document's byline ("Cổng thông tin điện tử Sở ... 24/03/2021")
+                s_tokens = folded_tokens(without_provinces(sentence, frozenset(asked)))
+                s_set = set(s_tokens)
+                ctx_set = s_set | title_words | set(folded_tokens(previous))
+                x = {
+                    "dense": float(np.dot(qv, v)) if qv is not None and v is not None else 0.0,
+                    "coverage": sum(weight(t) for t in terms & s_set) / total,
+                    "context": sum(weight(t) for t in terms & ctx_set) / total,
+                    "phrase": len(q_pairs & bigrams(s_tokens)) / max(1, len(q_pairs)),
+                    "run": sum(weight(t) for t in longest_run(q_tokens, s_tokens)) / total,
+                    "document_match": float(any(n in re.findall(r"\d+", documents[hit.row["doc_id"]]) for n in q.document_numbers)),
+                    "passage": hit.fused / top,
+                    "list_missing": float("list" in q.wants and not is_list(sentence)),
+                    "province_match": float(bool(asked & here)),
+                    "star_match": float(bool(q_stars & stated)),
+                    "local": float(not asked and bool(here)),
+                    "target_mismatch": float(target_q != bool(self.parser.target.search(folded_s))),
+                    "heading": float(is_heading(sentence) or folded_s.strip() == fold(hit.row.get("title", "")).lower().strip()),
+                    "related": float(hit.row.get("section") == "related"),
+                }  # fmt: skip
+                out.append((hi, si, x))
+        dense = [x["dense"] for _, _, x in out]
+        low, high = (min(dense), max(dense)) if dense else (0.0, 0.0)
+        found = []
+        for hi, si, x in out:
+            x["dense_rank"] = (x["dense"] - low) / (high - low) if high > low else 1.0
+            found.append(Candidate(hi, si, np.array([x[f] for f in FEATURES], dtype=np.float32)))
+        return found
+
+    def _states(self, want: str, sentence: str, folded: str) -> bool:
+        """Does the sentence state the kind of thing asked (a count, a date, a person, a list)?"""
+        if want == "count":
+            return has_figure(sentence)
+        if want == "date":
+            return bool(DATE_S.search(folded))
+        if want == "duration":
+            return states_count_of(sentence, "thoi gian")
+        if want == "person":
+            return names_person(sentence)
+        if want == "list":
+            return is_list(sentence)
+        if want == "address":
+            return bool(self.parser.address and self.parser.address.search(" ".join(folded_tokens(sentence))))
+        return True
+
+    # ---- composing ---------------------------------------------------------------
+    def compose(
+        self,
+        q: Question,
+        query: str,
+        hits: Sequence[HitLike],
+        idf: dict[str, float] | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Answer | None:
+        """The best extractive answer, or None when no sentence scores above the threshold."""
+        self.refresh()
+        found = self.candidates(q, query, hits, idf, query_vector)
+        if not found:
             return None
-        unit = "%" if "%" in query else asked_unit(folded_q)
-        if unit and not states_count_of(sentence, unit):
-            return None  # asks "how many X" but the sentence counts something else
-        if (unit in ("tien", "trieu") or PRICE_Q.search(folded_q)) and not same_money_kind(
-            folded_q, folded_s
-        ):
-            return None  # "phí thẩm định bao nhiêu tiền": a support amount is not a fee
-        if key_overlap(q_terms, query, unit, s_set | set(folded_tokens(title))) < 0.3:
-            return None  # a figure, but about little of what was asked (an export market asked)
-        score += 1.4 if unit else 0.2
-        if bool(TARGET_Q.search(folded_q)) != bool(TARGET_S.search(folded_s)):
-            score -= 0.6  # a target answering "how many are there" (or the reverse)
-    return score
-
-
-# Words of figure questions that say nothing about what is counted.
-
-
-def with_misspelt_province(query: str, hits: list[HitLike]) -> str:
-    """The query, plus the province it names misspelt ("Sóc Trănng") if a passage names it."""
-    if provinces_in(query):
-        return query
-    folded_q = " ".join(folded_tokens(query))
-    named = set()
-    for hit in hits:
-        named |= provinces_in(hit.row.get("title", "")) | provinces_in(" ".join(hit.row["sentences"]))
-    like = sorted(name for name in named if named_like(folded_q, name))
-    return f"{query} ({like[0]})" if len(like) == 1 else query
-
-
-def compose(
-    query: str,
-    hits: list[HitLike],
-    idf: dict[str, float] | None = None,
-    max_sentences: int = 4,
-    max_words: int = 90,
-    max_hits: int = 5,
-) -> Answer | None:
-    """Return the best extractive answer from the hits, or None if nothing answers."""
-    if not hits:
-        return None
-    top_fused = max(h.fused for h in hits) or 1.0
-    best: tuple[float, int, int] | None = None
-    scored: dict[tuple[int, int], float] = {}
-    query = with_misspelt_province(query, hits[:max_hits])
-    doc_text: dict[str, str] = {}
-    for hit in hits[:max_hits]:
-        doc_text[hit.row["doc_id"]] = (
-            doc_text.get(hit.row["doc_id"], "") + " " + " ".join(hit.row["sentences"])
-        )
-    for hi, hit in enumerate(hits[:max_hits]):
+        w = self.weights
+        scores = {(c.hit, c.index): float(c.features @ w.vector()) for c in found}
+        (hi, si), score = max(scores.items(), key=lambda kv: kv[1])
+        rival = max((v for (h, _), v in scores.items() if h != hi), default=-math.inf)
+        if score < w.threshold or score - rival < w.margin:
+            return None  # too weak, or a close call between two passages
+        hit = hits[hi]
         sentences = hit.row["sentences"]
-        context = ""  # the last earlier sentence of the passage that names a province
-        title = f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"
-        # the passage, with what the other retrieved passages of its document say (the
-        # plan's number or year is often stated once, at the top of the document)
-        passage = " ".join(sentences)
-        document = doc_text.get(hit.row["doc_id"], "")
-        for si, sentence in enumerate(sentences):
-            previous = sentences[si - 1] if si else ""
-            s = score_sentence(sentence, query, context, title, idf, passage, document, previous)
-            if provinces_in(sentence):
-                context = sentence
-            if fold(sentence).strip().lower() == fold(hit.row.get("title", "")).strip().lower():
-                continue  # the document's heading (a title that states the topic), not an answer
-            if s is None:
-                continue
-            s += 0.3 * hit.fused / top_fused
-            if hit.row.get("section") == "related":
-                s -= 0.2  # a teaser of another article: prefer full articles and our summaries
-            scored[(hi, si)] = s
-            if best is None or s > best[0]:
-                best = (s, hi, si)
-    if best is None or best[0] < 0.5:
-        return None
-    score, hi, si = best
-    hit = hits[hi]
-    sentences = hit.row["sentences"]
-    chosen = [si]
-    # Add neighbouring sentences of the same passage that also answer (e.g. a list that
-    # continues, or "Trong đó, ..." details), keeping document order. Questions asking
-    # for a list or a procedure keep more of them.
-    share = 0.5 if LIST_Q.search(" ".join(folded_tokens(query))) else 0.8
-    for sj in (si + 1, si - 1, si + 2, si + 3):
-        if len(chosen) >= max_sentences or not 0 <= sj < len(sentences):
-            continue
-        s2 = scored.get((hi, sj))
-        n_words = sum(len(sentences[k].split()) for k in chosen) + len(sentences[sj].split())
-        if s2 is not None and s2 >= share * score and n_words <= max_words:
-            chosen.append(sj)
-    if si + 1 < len(sentences) and si + 1 not in chosen and len(chosen) < max_sentences:
-        nxt = sentences[si + 1]
-        n_words = sum(len(sentences[k].split()) for k in chosen) + len(nxt.split())
-        if n_words <= max_words and (
-            fold(nxt).lower().startswith(("trong do", "bao gom", "gom")) or announces_list(sentences[si], nxt)
-        ):
-            chosen.append(si + 1)
-    first = min(chosen)
-    if first > 0 and CONTINUES.match(fold(sentences[first]).lower()) and len(chosen) < max_sentences:
-        n_words = sum(len(sentences[k].split()) for k in chosen) + len(sentences[first - 1].split())
-        if n_words <= max_words:
-            chosen.append(first - 1)  # "Trong đó, 19 sản phẩm 4 sao": say what "đó" is
-    picked = [sentences[k] for k in sorted(chosen)]
-    text = " ".join(picked)
-    return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(text), score)
+        chosen = [si]
+        length = len(sentences[si].split())
+
+        def add(k: int) -> None:
+            nonlocal length
+            if 0 <= k < len(sentences) and k not in chosen and len(chosen) < w.max_sentences:
+                if length + len(sentences[k].split()) <= w.max_words:
+                    chosen.append(k)
+                    length += len(sentences[k].split())
+
+        for k in (si + 1, si - 1, si + 2, si + 3):  # neighbours that answer too: a list that goes on
+            if scores.get((hi, k), -math.inf) >= w.neighbour_share * score:
+                add(k)
+        if si + 1 < len(sentences):  # "bao gồm: ...": the details the sentence announces
+            nxt = sentences[si + 1]
+            if self._opens(self.parser.details, nxt) or announces_list(sentences[si], nxt):
+                add(si + 1)
+        first = min(chosen)
+        if first > 0 and self._opens(self.parser.continues, sentences[first]):
+            add(first - 1)  # "Trong đó, 19 sản phẩm 4 sao": say what "đó" is
+        picked = [sentences[k] for k in sorted(chosen)]
+        return Answer(picked, hit.row["doc_id"], hit.meta, has_figure(" ".join(picked)), score)
+
+    @staticmethod
+    def _opens(pattern: Any, sentence: str) -> bool:  # noqa: ANN401 - a compiled pattern or None
+        """Does the sentence open with one of the pattern's words?"""
+        return bool(pattern is not None and pattern.search(" ".join(folded_tokens(sentence))))
+
+
+def longest_run(a: Sequence[str], b: Sequence[str]) -> Sequence[str]:
+    """The longest run of words that `a` and `b` share in the same order.
+
+    >>> longest_run("so khoa hoc va cong nghe".split(), "cac so khoa hoc va cong nghe chu tri".split())
+    ['so', 'khoa', 'hoc', 'va', 'cong', 'nghe']
+    """
+    best, end, prev = 0, 0, [0] * (len(b) + 1)
+    for i, x in enumerate(a):
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b):
+            if x == y:
+                cur[j + 1] = prev[j] + 1
+                if cur[j + 1] > best:
+                    best, end = cur[j + 1], i + 1
+        prev = cur
+    return list(a[end - best : end])
+
+
+def fit_ranking(
+    groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = 0.005, steps: int = 800, rate: float = 0.5
+) -> dict[str, float]:
+    """Feature weights that rank each question's right sentences first (listwise softmax, L2).
+
+    `groups` are (features, is_right) per answerable question: the sentences that contain
+    an expected answer should score highest. Weights are scaled to a largest magnitude of 3.
+
+    >>> x = np.zeros((2, len(FEATURES))); x[0, 0] = 1.0
+    >>> fit_ranking([(x, np.array([True, False]))])["dense"] > 0
+    True
+    """
+    usable = [(x, y) for x, y in groups if y.any() and not y.all()]
+    w = np.zeros(len(FEATURES), dtype=np.float64)
+    for _ in range(steps):
+        grad = l2 * w
+        for x, y in usable:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            q = np.where(y, p, 0.0)
+            q /= q.sum()
+            grad += x.T @ (p - q) / max(1, len(usable))
+        w -= rate * grad
+    w *= 3.0 / max(1e-6, float(np.abs(w).max()))  # readable magnitudes; the order is what counts
+    return {f: round(float(v), 4) for f, v in zip(FEATURES, w)}
+
+
+def _top_two(x: np.ndarray, w: np.ndarray, passages: np.ndarray | None) -> tuple[float, float, int]:
+    """Best score, its margin over the best sentence of another passage, and the best's row."""
+    s = x @ w
+    b = int(np.argmax(s))
+    others = s[passages != passages[b]] if passages is not None else s[np.arange(len(s)) != b]
+    return float(s[b]), float(s[b] - others.max()) if len(others) else math.inf, b
+
+
+def calibrate(
+    weights: PickWeights,
+    groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    negatives: Sequence[tuple[np.ndarray, np.ndarray]],
+    wrong_cost: float = 5.0,
+) -> PickWeights:
+    """The same weights with the answer threshold and margin that keep the most right answers.
+
+    `groups` are (features, is_right, passage of each sentence) of answerable questions whose
+    retrieval is confident; `negatives` (features, passages) of questions the documents do
+    not answer. A wrong or unwarranted answer costs `wrong_cost` refusals; an answer with no
+    right sentence among the candidates is wrong too. The margin is how far the best sentence
+    must lead the best one of any other passage (a close call between passages is a guess).
+    """
+    w = weights.vector().astype(np.float64)
+    right, wrong = [], []
+    for x, y, passages in groups:
+        if len(x):
+            score, margin, b = _top_two(x, w, passages)
+            (right if y[b] else wrong).append((score, margin))
+    wrong += [_top_two(x, w, passages)[:2] for x, passages in negatives if len(x)]
+    best = (-math.inf, 0.0, 0.0)
+    for margin in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
+        kept_right = [sc for sc, m in right if m >= margin]
+        kept_wrong = [sc for sc, m in wrong if m >= margin]
+        thr = best_threshold(kept_right, kept_wrong, wrong_cost)
+        gain = sum(r >= thr for r in kept_right) - wrong_cost * sum(x >= thr for x in kept_wrong)
+        if gain > best[0]:
+            best = (gain, thr, margin)
+    return replace(weights, threshold=round(best[1], 4), margin=best[2])
+
+
+def best_threshold(right: Sequence[float], wrong: Sequence[float], wrong_cost: float) -> float:
+    """The score above which answering pays: each right answer kept +1, each wrong one -`wrong_cost`."""
+    cuts = sorted(set(right) | set(wrong))
+    if not cuts:
+        return 0.0
+    best, best_gain = cuts[0] - 0.01, -math.inf
+    for i, c in enumerate(cuts):
+        thr = (cuts[i - 1] + c) / 2 if i else c - 0.01
+        gain = sum(r >= thr for r in right) - wrong_cost * sum(x >= thr for x in wrong)
+        if gain > best_gain:
+            best, best_gain = thr, gain
+    return best

@@ -6,15 +6,17 @@ import argparse
 import itertools
 import json
 import re
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from bot.text import fold, has_diacritics
-from index.answer import compose
+from index.answer import PickWeights, calibrate, fit_ranking
 from index.card_match import CardWeights
+from index.parse import Question
 from index.pipeline import TUNING_FILE as PIPELINE_TUNING
 from index.pipeline import AnswerPipeline, Context, PipelineTuning, build_pipeline
 from index.retrieve import TUNING_FILE, Hit, HybridRetriever, Tuning
@@ -41,20 +43,39 @@ def answers(item: dict[str, Any], text: str) -> bool:
     return any(fold(str(a)).lower() in folded for a in item.get("answer") or [])
 
 
-def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> dict[str, Any]:
-    """Score one tuning: hit@1/hit@3 on answerable items, refusal quality on the rest.
+@dataclass
+class Prepared:
+    """A labelled question as the served pipeline reads it: parsed, with its readings' vectors."""
+
+    item: dict[str, Any]
+    question: Question
+    variants: list[str]
+    vectors: list[Any]
+
+
+def prepare_items(pipeline: AnswerPipeline, items: list[dict]) -> list[Prepared]:
+    """Prepare and parse every question once (the embeddings are the slow part)."""
+    out = []
+    for item in items:
+        variants = pipeline.prepare(item["q"]) or [item["q"]]
+        vectors = [pipeline.retriever.dense_query(v) for v in variants]
+        out.append(Prepared(item, pipeline.parse(variants[0]), variants, vectors))
+    return out
+
+
+def evaluate(pipeline: AnswerPipeline, prepared: list[Prepared]) -> dict[str, Any]:
+    """Score one tuning on the served passage path: hit@1/hit@3, and refusal quality.
 
     The refusal threshold is calibrated end to end: a question counts as answerable
     when the extracted answer is right, and an unanswerable one is already refused when
-    the extractor finds no sentence that can answer it.
+    the sentence picker finds no sentence that can answer it.
     """
     hit1 = hit3 = extracted = 0
-    answerable = [i for i in items if i.get("doc")]
+    answerable = [p for p in prepared if p.item.get("doc")]
     pos_conf, neg_conf, misses = [], [], []
-    for item, vec in zip(items, vectors):
-        hits = retriever.search(item["q"], k=5, vector=vec)
-        conf = retriever.confidence(hits)
-        answer = compose(item["q"], hits, retriever.idf)
+    for p in prepared:
+        item = p.item
+        conf, answer, hits = pipeline.passage_answer(p.question, p.variants, p.vectors)
         if not item.get("doc"):
             if answer is not None:
                 neg_conf.append(conf)
@@ -76,8 +97,57 @@ def evaluate(retriever: HybridRetriever, items: list[dict], vectors: list) -> di
         "pos": pos_conf,
         "neg": neg_conf,
         "misses": misses,
-        "unanswerable": len(items) - len(answerable),
+        "unanswerable": len(prepared) - len(answerable),
     }
+
+
+def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: float = 5.0) -> PickWeights:
+    """Fit the sentence picker's weights and threshold on the labelled passages (index/answer.json).
+
+    A sentence is right when it belongs to an expected document and holds an expected answer.
+    Every reading of a question (accents restored, as typed) trains the ranking; the answer
+    threshold is calibrated on the reading the served pipeline answers from (the best-scoring
+    one, `AnswerPipeline.passage_answer`), over questions whose retrieval is confident.
+    """
+    retriever, picker = pipeline.retriever, pipeline.picker
+    readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    ranking = []
+    for p in prepared:
+        mine = []
+        docs = p.item.get("doc") or []
+        docs = docs if isinstance(docs, list) else [docs]
+        for text, vector in zip(p.variants, p.vectors):
+            _, hits, _ = pipeline.retrieve(p.question, text, vector)
+            found = picker.candidates(p.question, text, hits, retriever.idf, vector)
+            if not found:
+                continue
+            x = np.stack([c.features for c in found]).astype(np.float64)
+            y = np.array(
+                [
+                    hits[c.hit].doc_id in docs and answers(p.item, hits[c.hit].sentences[c.index])
+                    for c in found
+                ]
+            )
+            if docs:
+                ranking.append((x, y))
+            if retriever.confident(hits):
+                mine.append((x, y, np.array([c.hit for c in found])))
+        readings.append(mine)
+    fitted = replace(picker.weights, weights=fit_ranking(ranking))
+    w = fitted.vector().astype(np.float64)
+    groups, negatives = [], []
+    for p, mine in zip(prepared, readings):
+        if not mine:
+            continue
+        x, y, passages = max(mine, key=lambda r: float((r[0] @ w).max()))  # the served reading
+        if p.item.get("doc"):
+            groups.append((x, y, passages))
+        else:
+            negatives.append((x, passages))
+    calibrated = calibrate(fitted, groups, negatives, wrong_cost)
+    calibrated.save()
+    picker.weights = calibrated
+    return calibrated
 
 
 def best_threshold(pos: list[float], neg: list[float], wrong_cost: float = 5.0) -> tuple[float, float]:
@@ -102,7 +172,8 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     labelled = load_questions(Path(args.questions))
     items = [i for i in labelled if not i.get("served")]  # passages only; cards are scored served
     retriever = HybridRetriever(settings.build_dir, embedder)
-    vectors = [retriever.dense_query(i["q"]) for i in items]
+    pipeline = build_pipeline(settings, retriever=retriever)  # the served object, tuned in place
+    prepared = prepare_items(pipeline, items)
     if args.tune:
         grid = itertools.product([1.0, 1.5], [5.0], [0.25, 0.5], [0.5, 1.0], [3.0, 4.0], [0.5, 1.0, 2.0])
         best: tuple[float, Tuning] | None = None
@@ -116,7 +187,7 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
                 coverage_rerank=cr,
                 answer_type_boost=ab,
             )
-            res = evaluate(retriever, items, vectors)
+            res = evaluate(pipeline, prepared)
             thr, sep = best_threshold(res["pos"], res["neg"])
             # Configurations meeting the release targets (hit@1 >= 0.90, hit@3 >= 0.97) first.
             meets = res["hit1"] >= 0.90 and res["hit3"] >= 0.97
@@ -131,9 +202,15 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
                 best = (key, replace(retriever.tuning, threshold=round(thr, 4)))
         assert best is not None
         retriever.tuning = best[1]
-        TUNING_FILE.write_text(json.dumps(asdict(best[1]), indent=1) + "\n", encoding="utf-8")
-        print(f"tuned: {asdict(best[1])} -> {TUNING_FILE}")
-    res = evaluate(retriever, items, vectors)
+        fitted = fit_picker(pipeline, prepared)
+        print(f"fitted sentence picker: {asdict(fitted)}")
+        res = evaluate(pipeline, prepared)  # the retrieval threshold, calibrated with the fitted picker
+        retriever.tuning = replace(
+            retriever.tuning, threshold=round(best_threshold(res["pos"], res["neg"])[0], 4)
+        )
+        TUNING_FILE.write_text(json.dumps(asdict(retriever.tuning), indent=1) + "\n", encoding="utf-8")
+        print(f"tuned: {asdict(retriever.tuning)} -> {TUNING_FILE}")
+    res = evaluate(pipeline, prepared)
     answerable = [i for i in items if i.get("doc")]
     plain = sum(not has_diacritics(i["q"]) for i in items)
     thr = retriever.tuning.threshold
@@ -149,7 +226,7 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     if args.verbose:
         for q, doc, conf in res["misses"]:
             print(f"  miss: {q!r} -> {doc} (conf {conf:.3f})")
-    pipeline_report(build_pipeline(settings, retriever=retriever), labelled, args.tune, show=args.verbose)
+    pipeline_report(pipeline, labelled, args.tune, show=args.verbose)
     ok = res["hit1"] >= args.min_hit1 and res["hit3"] >= args.min_hit3
     return 0 if ok else 1
 

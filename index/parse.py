@@ -59,6 +59,7 @@ class Question:
     content: frozenset[str] = frozenset()  # folded words the cues do not explain
     years: tuple[str, ...] = ()  # years named ("2021", "2025")
     values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
+    wants: tuple[str, ...] = ()  # what kind of sentence answers: "count", "date", "person", "list"...
 
     @property
     def star(self) -> str:
@@ -98,6 +99,11 @@ class QuestionParser:
     asks_document: re.Pattern[str] | None = None
     percent: re.Pattern[str] | None = None
     rank_scope: re.Pattern[str] | None = None
+    answer_types: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    address: re.Pattern[str] | None = None  # a sentence that gives an address
+    figure_patterns: tuple[re.Pattern[str], ...] = ()
+    continues: re.Pattern[str] | None = None  # a sentence that continues the one before
+    details: re.Pattern[str] | None = None  # a sentence giving the details announced before
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -118,6 +124,11 @@ class QuestionParser:
             asks_document=re.compile(data["asks_document"]),
             percent=_phrase_re(data["percent"]),
             rank_scope=re.compile(data["rank_scope"]),
+            answer_types=tuple((k, _phrase_re(v)) for k, v in data["answer_types"].items()),
+            address=re.compile(data["address"]),
+            figure_patterns=tuple(re.compile(x) for x in data["figure_patterns"]),
+            continues=re.compile(r"^(?:" + "|".join(map(re.escape, data["continues"])) + r")\b"),
+            details=re.compile(r"^(?:" + "|".join(map(re.escape, data["details"])) + r")\b"),
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -149,7 +160,8 @@ class QuestionParser:
             kind = "actual"
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
-        figure = bool(self.figure.search(folded)) and (named or bool(stars) or bool(scopes))
+        cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
+        figure = cued and (named or bool(stars) or bool(scopes))
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
         unknown = tuple(p for p in provinces if known_scopes and p not in known_scopes)
         month = re.search(r"\b(?:thang\s*)?(\d{1,2})\s*/\s*(20\d\d)\b", folded)
@@ -163,9 +175,11 @@ class QuestionParser:
             for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", folded))
             if n not in years and n not in numbers and n not in star_spans.split()
         )
+        wants = tuple(name for name, p in self.answer_types if p.search(folded))
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
             ask, figure, numbers, unknown, as_of if kind == "actual" else "", content, tuple(years), values,
+            wants,
         )  # fmt: skip
 
     def _unexplained(self, folded: str, text: str) -> set[str]:
@@ -178,6 +192,10 @@ class QuestionParser:
                         *(p for _, p in self.metrics), *(p for _, p in self.stars)):  # fmt: skip
             rest = pattern.sub(" ", rest)
         return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
+
+    def stars_of(self, text: str) -> tuple[str, ...]:
+        """Star levels a text states, as a question's are read ("từ 3 sao trở lên" -> "3+")."""
+        return self._stars(text, " ".join(search_words(text)))
 
     def _stars(self, text: str, folded: str) -> tuple[str, ...]:
         """Star levels asked, special levels ("tiềm năng 5 sao", "từ 3 sao trở lên") first."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.segment import GAZETTEER
 from bot.text import FUNCTION_WORDS
-from index.answer import compose
+from index.answer import Answer, SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
 from index.cards import CardStore
@@ -35,7 +35,7 @@ from index.parse import Ask, Question, QuestionParser
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
-from index.retrieve import HybridRetriever
+from index.retrieve import Hit, HybridRetriever
 from index.source import format_date, source_line
 from index.stats import StatsTable, document_texts, known_scopes
 
@@ -95,6 +95,7 @@ class AnswerPipeline:
         lexicon: Lexicon | None = None,
         tuning: PipelineTuning | None = None,
         merged: Sequence[dict[str, str]] = (),  # the 2025 mergers (data/language/provinces.yml)
+        picker: SentencePicker | None = None,
     ) -> None:
         """Take every store in the constructor (fakes in tests, real ones in the server)."""
         self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
@@ -106,6 +107,7 @@ class AnswerPipeline:
         self.merged = {m["province"]: m for m in merged}
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
+        self.picker = picker or SentencePicker(retriever.embedder, parser, None, FUNCTION_WORDS | parser.chat)
         self.provenance = Provenance(
             figures.table,
             cards,
@@ -224,19 +226,45 @@ class AnswerPipeline:
                 return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
 
+    def retrieve(self, q: Question, text: str, vector: Any = None) -> tuple[float, list[Hit], Any]:  # noqa: ANN401
+        """Passages for one reading of the message: (confidence, hits, query vector)."""
+        vector = self.retriever.dense_query(text) if vector is None else vector
+        hits = self.retriever.search(text, 5, vector=vector)
+        conf = self.retriever.confidence(hits)
+        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
+            hits = [
+                h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)
+            ]  # only those stating one
+        return conf, hits, vector
+
+    def passage_answer(
+        self, q: Question, variants: list[str], vectors: Sequence[Any] | None = None
+    ) -> tuple[float, Answer | None, list[Hit]]:
+        """The best extractive answer over the message's readings: (confidence, answer, its hits).
+
+        Each reading (accents restored, as typed) is retrieved; the sentence picker's score,
+        not the retrieval's, decides between them. `vectors` are the readings' query
+        embeddings when already computed (tuning reuses them).
+        """
+        found: list[tuple[float, float, Answer, list[Hit]]] = []
+        fallback: tuple[float, list[Hit]] = (-1.0, [])
+        for i, text in enumerate(variants):
+            conf, hits, vector = self.retrieve(q, text, vectors[i] if vectors is not None else None)
+            if conf > fallback[0]:
+                fallback = (conf, hits)
+            if hits and self.retriever.confident(hits):
+                answer = self.picker.compose(q, text, hits, self.retriever.idf, vector)
+                if answer is not None:
+                    found.append((answer.score, conf, answer, hits))
+        if found:
+            _, conf, answer, hits = max(found, key=lambda f: f[0])
+            return conf, answer, hits
+        return max(fallback[0], 0.0), None, fallback[1]
+
     def _passage(self, q: Question, variants: list[str]) -> Reply:
         """An extractive answer from the documents, or a refusal with the fitting hotline."""
-        best: tuple[float, str, list[Any]] | None = None
-        for text in variants:
-            hits = self.retriever.search(text, 5)
-            conf = self.retriever.confidence(hits)
-            if best is None or conf > best[0]:
-                best = (conf, text, hits)
-        conf, text, hits = best
+        conf, answer, hits = self.passage_answer(q, variants)
         wants_number = bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
-        if wants_number:  # a decision number asked: only passages that state one
-            hits = [h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)]
-        answer = compose(text, hits, self.retriever.idf) if hits and self.retriever.confident(hits) else None
         if answer is not None and wants_number and not DOCUMENT_NUMBER.search(answer.text):
             answer = None
         if answer is not None and q.unknown_provinces:

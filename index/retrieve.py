@@ -14,7 +14,7 @@ import numpy as np
 from bot.entities import canonical_provinces, find_provinces
 from bot.text import FUNCTION_WORDS, has_diacritics, search_words
 from index.embed import Embedder
-from index.question import ID_NUMBER
+from index.sentence import ID_NUMBER
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
 from index.units import asked_unit, states_count_of
 

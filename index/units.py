@@ -1,35 +1,21 @@
-"""What a figure counts: the unit a question asks for, whether a sentence counts it, money kinds."""
+"""What a figure counts: the unit a question asks for, and whether a sentence counts it."""
 
 from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
-from bot.text import fold, search_words
-from index.question import DATE_WORDS, STOP
+import yaml
 
-# What an amount of money is ("phí thẩm định", "giá", "hỗ trợ", "thưởng"): asked kind -> regex.
-_MONEY_KINDS = (
-    ("chi phi", r"\bchi phi\b"),
-    ("kinh phi", r"\bkinh phi\b"),
-    ("le phi", r"\ble phi\b"),
-    ("phi", r"(?<!chi )(?<!kinh )(?<!le )\bphi\b"),
-    ("gia", r"(?<!danh )(?<!quoc )(?<!tham )\bgia\b(?! tri| dinh| tang)"),
-    ("ho tro", r"\bho tro\b"),
-    ("thuong", r"\bthuong\b(?! mai| hieu)"),
-    ("von", r"\bvon\b"),
-    ("luong", r"\bluong\b"),
-    ("lai suat", r"\blai suat\b"),
+from bot.text import FUNCTION_WORDS, fold, search_words
+from index.sentence import DATE_WORDS
+
+_CUES = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
 )
-
-
-def same_money_kind(folded_query: str, folded_sentence: str) -> bool:
-    """Is the amount in the sentence the kind of money asked (fee, price, support, reward)?"""
-    for _kind, pattern in _MONEY_KINDS:
-        if re.search(pattern, folded_query):
-            return bool(re.search(pattern, folded_sentence))
-    return True
-
+_UNITS = frozenset(_CUES["units"])
+_NOT_UNIT = FUNCTION_WORDS | frozenset(" ".join(_CUES["not_units"]).split())
 
 # Number words, without "một" (mostly an article: "một số", "Mỗi xã một sản phẩm").
 _NUMERAL = r"(?:\d+|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi)"
@@ -56,32 +42,6 @@ def states_count_of(sentence: str, unit: str) -> bool:
 _UNIT_RE = re.compile(
     r"\b(?:bao nhieu|bao nhiu|may|so luong|tong so|so)\s+(phan tram|ty le|(?:\w+ ){0,1}\w+)"
 )
-_UNITS = {
-    "san pham",
-    "chu the",
-    "diem",
-    "huyen",
-    "nhom",
-    "buoc",
-    "cap",
-    "sao",
-    "phan",
-    "thang",
-    "nam",
-    "ngay",
-    "tien",
-    "trieu",
-    "lan",
-    "diem ban",
-    "tinh",
-    "xa",
-    "hop tac",
-    "doanh nghiep",
-}
-
-
-# Words after "bao nhiêu" that are not the thing counted (a change asked, "từ ... lên ...").
-_NOT_UNIT = STOP | frozenset("len xuong nua roi the thi vay ocop nam nay sp dat".split())
 _OPEN_UNIT_RE = re.compile(r"\bbao (?:nhieu|nhiu) (\w+)(?: (\w+))?")
 
 

@@ -68,6 +68,14 @@ class FakeHit:
     coverage: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def doc_id(self) -> str:
+        return self.row["doc_id"]
+
+    @property
+    def sentences(self) -> list[str]:
+        return self.row["sentences"]
+
 
 class FakeEmbedder:
     """Bag-of-syllables vectors (hashed, normalised): same interface as the real embedder."""
@@ -116,7 +124,10 @@ class FakeRetriever:
         self.reloads += 1
         return False
 
-    def search(self, query: str, k: int = 5) -> list[FakeHit]:
+    def dense_query(self, query: str) -> Any:
+        return self.embedder.encode_queries([query])
+
+    def search(self, query: str, k: int = 5, vector: Any = None) -> list[FakeHit]:
         self.queries.append(query)
         q = set(words(query))
         scored = []

@@ -157,6 +157,8 @@ def test_cue_examples_parse_as_written():
     data = yaml.safe_load((ROOT / "data" / "language" / "cues_examples.yml").read_text(encoding="utf-8"))
     for text, ask in data["asks"].items():
         assert parser.parse(text).ask == Ask(ask), text
+    for text, wants in data["answer_types"].items():
+        assert list(parser.parse(text).wants) == wants, text
 
 
 def test_keyboard_examples_decode_as_written():

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from index.answer import compose
 from index.settings import DEFAULT_MODEL_DIR, ROOT, Settings
 
 pytestmark = pytest.mark.skipif(
@@ -68,8 +67,8 @@ def test_unanswerable_question_is_refused(pipeline):
         ("Hà Nam có bao nhiêu sản phẩm OCOP?", "157"),
     ],
 )
-def test_real_questions_get_the_right_sentence(retriever, question, expected):
-    hits = retriever.search(question, k=5)
-    assert retriever.confident(hits)
-    answer = compose(question, hits, retriever.idf)
+def test_real_questions_get_the_right_sentence(pipeline, question, expected):
+    variants = pipeline.prepare(question)
+    conf, answer, hits = pipeline.passage_answer(pipeline.parse(variants[0]), variants)
+    assert pipeline.retriever.confident(hits)
     assert answer is not None and expected in answer.text
