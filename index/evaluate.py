@@ -14,7 +14,8 @@ import numpy as np
 import yaml
 
 from bot.text import fold, has_diacritics
-from index.answer import PickWeights, calibrate, fit_ranking
+from index.answer import PickWeights
+from index.answer_fit import calibrate, fit_ranking
 from index.card_match import CardWeights
 from index.parse import Question
 from index.pipeline import TUNING_FILE as PIPELINE_TUNING

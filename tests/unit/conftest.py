@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,24 +56,14 @@ DOCS = {
 }
 
 
-@dataclass
-class FakeHit:
-    """Same fields as index.retrieve.Hit."""
+def FakeHit(  # noqa: N802 - stands for the class it builds
+    row: dict[str, Any], fused: float, dense: float = 0.9, bm25: float = 1.0, coverage: float = 1.0,
+    meta: dict[str, Any] | None = None,
+) -> Any:  # fmt: skip
+    """A real index.retrieve.Hit with test defaults."""
+    from index.retrieve import Hit
 
-    row: dict[str, Any]
-    fused: float
-    dense: float = 0.9
-    bm25: float = 1.0
-    coverage: float = 1.0
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def doc_id(self) -> str:
-        return self.row["doc_id"]
-
-    @property
-    def sentences(self) -> list[str]:
-        return self.row["sentences"]
+    return Hit(row, fused, dense, bm25, coverage, meta or {})
 
 
 class FakeEmbedder:
@@ -127,7 +116,7 @@ class FakeRetriever:
     def dense_query(self, query: str) -> Any:
         return self.embedder.encode_queries([query])
 
-    def search(self, query: str, k: int = 5, vector: Any = None) -> list[FakeHit]:
+    def search(self, query: str, k: int = 5, vector: Any = None) -> list[Any]:
         self.queries.append(query)
         q = set(words(query))
         scored = []
@@ -137,10 +126,10 @@ class FakeRetriever:
             scored.append(FakeHit(row, score, coverage=score, meta=self.meta[row["doc_id"]]))
         return sorted(scored, key=lambda h: h.fused, reverse=True)[:k]
 
-    def confidence(self, hits: list[FakeHit]) -> float:
+    def confidence(self, hits: list[Any]) -> float:
         return hits[0].fused if hits else 0.0
 
-    def confident(self, hits: list[FakeHit]) -> bool:
+    def confident(self, hits: list[Any]) -> bool:
         return self.confidence(hits) >= self.threshold
 
 

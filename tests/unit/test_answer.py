@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.answer import FEATURES, PickWeights, SentencePicker, calibrate, fit_ranking, longest_run
+from index.answer import FEATURES, PickWeights, SentencePicker, longest_run
+from index.answer_fit import calibrate, fit_ranking
 from index.parse import QuestionParser
 from index.sentence import has_figure, is_heading, names_person
 from index.source import format_date, source_line
