@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections import Counter
@@ -22,6 +21,7 @@ from actions.contact_table import (  # noqa: F401 - re-exported: the table's pub
     phone_digits,
 )
 from bot.text import ABBREVIATIONS, DIRECTORY_ABBREVIATIONS, fold, has_diacritics, nfc
+from index.lexicon import correction
 
 FIELD_WEIGHTS = {"name": 4.0, "title": 2.0, "organisation": 1.5, "topics": 1.0}
 MIN_SCORE = 0.5  # best score below this -> kind "none"
@@ -154,21 +154,20 @@ class ContactBook:
             self._weights.append(weights)
         df = Counter(t for weights in self._weights for t in weights)
         self._idf = {t: math.log((len(self.contacts) + 1) / k) for t, k in df.items()}
-        self._vocab = sorted({w for t in df for w in t if len(w) >= 5})
+        self._vocab = frozenset(w for t in df for w in t if len(w) >= 5)
 
     def _fix(self, tokens: list[Token], j: int) -> str:
-        """Fix a small typo (~one edit in 5+ letters) if the fix forms a known term with a neighbour."""
+        """Fix a typo (one edit in 5+ letters) if the fix forms a known term with a neighbour."""
         if len(word := tokens[j][0]) < 5 or word in self._vocab:
             return word
         before, after = tokens[j - 1][0] if j else "", tokens[j + 1][0] if j + 1 < len(tokens) else ""
-        return next(
-            (
-                v
-                for v in difflib.get_close_matches(word, self._vocab, 3, 0.8)
-                if {(before, v), (v, after), (v,)} & self._idf.keys()
-            ),
+        fix = correction(
             word,
+            lambda v: v in self._vocab,
+            lambda v: float(bool({(before, v), (v, after), (v,)} & self._idf.keys())),
+            1.0,
         )
+        return fix or word
 
     def lookup(self, text: str, entities: dict[str, list[str]] | None = None) -> Match:
         """Match a question (plus NLU entities) to contacts by weighted term overlap."""

@@ -11,14 +11,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.text import fold, words
+from bot.text import CHAT_WORDS, CONTACT_WORDS, FUNCTION_WORDS, fold, words
 
 # Folded words that only say "I want a contact" (no topic): then ask what it is about.
-GENERIC = frozenset(
-    "cho toi em minh xin hoi so sdt sđt dt dien thoai lien he hotline duong day nong email mail "
-    "goi can muon a ah ad oi voi nhe nao gi ai ve viec la duoc khong ko k so_dien_thoai vui long "
-    "giup cua the thi va hay bay gio luc nay day vay nha nhi ha ben phia do can".split()
-)
+GENERIC = FUNCTION_WORDS | CHAT_WORDS | CONTACT_WORDS
 MAX_CONTACTS = 3
 # "another number" after a contact answer: the next contact, not the same one again (cue in data).
 CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"

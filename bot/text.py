@@ -72,12 +72,13 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(fold(text))
 
 
-# Function words of questions (folded): never content words when matching or ranking.
-FUNCTION_WORDS = frozenset(
-    "a ah ak ad ai anh bao cho chi cua co cac da day de den di do duoc em gi ha hay hoi ko k "
-    "khong la lam lai ma minh muon nao nay nhe nhieu nhung noi o oi ra roi tai the thi thay "
-    "toi trong tu va ve vay voi vui xin z j dc nhi uh u ong ba".split()
-)
+# Function, chat and contact-only words (folded): data/language/function_words.yml, the
+# one table every matcher reads.
+FUNCTION_WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "function_words.yml"
+_FUNCTION_DATA = yaml.safe_load(FUNCTION_WORDS_FILE.read_text(encoding="utf-8"))
+FUNCTION_WORDS = frozenset(" ".join(_FUNCTION_DATA["function"]).split())
+CHAT_WORDS = frozenset(" ".join(_FUNCTION_DATA["chat"]).split())
+CONTACT_WORDS = frozenset(" ".join(_FUNCTION_DATA["contact"]).split())
 
 # Abbreviations common in the documents and in chat, expanded for matching (folded):
 # data/language/abbreviations.yml (one table for retrieval, answer checks and contacts).

@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,30 @@ def dictionary_words() -> tuple[str, ...]:
     path = os.path.join(os.path.dirname(pyvi.__file__), "models", "words.txt")
     with open(path, encoding="utf-8") as fh:
         return tuple(line.strip() for line in fh if line.strip())
+
+
+def correction(
+    word: str,
+    known: Callable[[str], bool],
+    support: Callable[[str], float],
+    min_support: float,
+    extra: set[str] = frozenset(),  # type: ignore[assignment]
+) -> str | None:
+    """The one typo corrector: the known word one edit away (`edits1`) that its context
+    supports best, if the support reaches `min_support` (the documents' lexicon and the
+    contact table each bring their own vocabulary and support).
+
+    >>> correction("tahnh", lambda w: w == "thanh", lambda w: 2.0, 1.0)
+    'thanh'
+    """
+    best, best_score = None, 0.0
+    for cand in edits1(word) | set(extra):
+        if not known(cand):
+            continue
+        score = support(cand)
+        if score >= min_support and score > best_score:
+            best, best_score = cand, score
+    return best
 
 
 class Lexicon:
@@ -140,18 +164,14 @@ class Lexicon:
             return None
         if self.known(word):  # real words are kept, even in an odd pair
             return None
-        candidates = edits1(folded) | ({folded} if has_diacritics(word) else set())
-        best, best_score = None, 0.0
-        for cand in candidates:
-            if cand not in self.unigrams:
-                continue
-            support = self._support(prev, cand, nxt)
-            if support < MIN_BIGRAM:
-                continue
-            score = support + 0.001 * self.unigrams[cand]
-            if score > best_score:
-                best, best_score = cand, score
-        return best
+        extra = {folded} if has_diacritics(word) else set()
+        return correction(
+            folded,
+            lambda cand: cand in self.unigrams,
+            lambda cand: self._support(prev, cand, nxt) + 0.001 * self.unigrams[cand],
+            MIN_BIGRAM,
+            extra,
+        )
 
     def correct(self, text: str, keep: frozenset[str] = frozenset()) -> str:
         """Correct the typos of a query; words in `keep` (folded) are never changed."""

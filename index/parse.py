@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from bot.entities import find_provinces, find_stars
-from bot.text import search_words
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, search_words
 
 CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
 NATIONAL = "Việt Nam"
@@ -118,8 +118,8 @@ class QuestionParser:
             stars=tuple((str(k), _phrase_re(v)) for k, v in data["stars"].items()),
             national=_phrase_re(data["national"]),
             document_number=re.compile(data["document_number"]),
-            neutral=frozenset(" ".join(data["neutral"] + data["chat_words"]).split()),
-            chat=frozenset(" ".join(data["chat_words"]).split()),
+            neutral=FUNCTION_WORDS | CHAT_WORDS | frozenset(" ".join(data["neutral"]).split()),
+            chat=CHAT_WORDS,
             question_words=tuple(data["question_words"]),
             asks_document=re.compile(data["asks_document"]),
             percent=_phrase_re(data["percent"]),

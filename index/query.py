@@ -13,7 +13,16 @@ import re
 import unicodedata
 
 from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
-from bot.text import ABBREVIATIONS, CHAT_SHORTHAND, fold, fold_char, has_diacritics, search_words
+from bot.text import (
+    ABBREVIATIONS,
+    CHAT_SHORTHAND,
+    CHAT_WORDS,
+    FUNCTION_WORDS,
+    fold,
+    fold_char,
+    has_diacritics,
+    search_words,
+)
 from index.lexicon import Lexicon
 
 QUERY_LIMIT = 500  # characters of the (focused) question sent to retrieval
@@ -26,11 +35,8 @@ STRAY_SHARE = 0.2
 PARTICLES = frozenset("ạ à ả ơi nhé nhá nhỉ hả hở ợ ạh".split())
 # Chat shorthand expanded in the query text itself (retrieval's BM25 expands every
 # abbreviation of bot.text, but the dense encoder only sees the text).
-# Function words of a question ("ocop là gì ạ"): with nothing else, the subject is bare.
-_FUNCTION = frozenset(
-    "a ah ak ad ai ban bot cai cho co cua day de em gi ha hay hoi la nao nghia nhe nhi oi the thi "
-    "vay voi z j".split()
-)
+# Function and chat words of a question ("ocop là gì ạ"): with nothing else, the subject is bare.
+_FUNCTION = FUNCTION_WORDS | CHAT_WORDS
 BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
 DEFINITION = "la gi"  # folded "là gì": the canonical form of a definition question
 

@@ -19,7 +19,7 @@ from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
 from index.units import asked_unit, states_count_of
 
 TUNING_FILE = Path(__file__).with_name("retrieval.json")
-STOPWORDS = FUNCTION_WORDS | {"sao_khong"}
+STOPWORDS = FUNCTION_WORDS
 
 
 @dataclass(frozen=True)
