@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
+
+import yaml
 
 from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
 from bot.text import (
@@ -39,6 +42,10 @@ PARTICLES = frozenset("ạ à ả ơi nhé nhá nhỉ hả hở ợ ạh".split(
 _FUNCTION = FUNCTION_WORDS | CHAT_WORDS
 BARE_SUBJECT = {"ocop": "chuong trinh ocop"}  # "ocop là gì" asks about the programme
 DEFINITION = "la gi"  # folded "là gì": the canonical form of a definition question
+_CUES = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
+)
+DEFINITIONS = tuple(sorted(_CUES["definition"], key=len, reverse=True))  # folded, longest first
 
 STAR_SIGNS = "⭐★"
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
@@ -129,7 +136,10 @@ def expand_shorthand(text: str, lexicon: Lexicon | None) -> str:
 def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
     """ "ocop là cái gì vậy ạ?" -> "chương trình OCOP là gì" (the subject alone says too little,
     and the filler words only dilute the query)."""
-    terms = [w for w in search_words(text) if w not in _FUNCTION]
+    folded = f" {' '.join(search_words(text))} "
+    for phrase in DEFINITIONS:  # "nghĩa là gì", "là sao": the question word of a definition
+        folded = folded.replace(f" {phrase} ", " ")
+    terms = [w for w in folded.split() if w not in _FUNCTION]
     if len(terms) != 1 or terms[0] not in BARE_SUBJECT:
         return text
     question = f"{BARE_SUBJECT[terms[0]]} {DEFINITION}"
