@@ -4,7 +4,9 @@
 folded syllable becomes one of the spellings seen in the documents, the NLU training
 questions or pyvi's word list, chosen by a smoothed bigram model (Viterbi). The dense
 encoder embeds text with accents much better than without; pyvi's own restorer, trained
-on general text, gets domain words wrong ("Sản Phạm", "máy sáo").
+on general text, gets domain words wrong ("Sản Phạm", "máy sáo"), but right some that the
+domain model misses, so `readings` gives both and the pipeline keeps the answer that
+scores best. This is the one place where accents are restored.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def nlu_examples(nlu_dir: Path) -> list[str]:
     return out
 
 
+def general_reading(text: str) -> str:
+    """pyvi's accent restoration (trained on general text); the text as typed if it fails."""
+    from pyvi import ViUtils
+
+    try:
+        return ViUtils.add_accents(text)
+    except Exception:  # noqa: BLE001 - pyvi fails on odd input: keep the text as typed
+        return text
+
+
 class AccentModel:
     """Bigram counts over lowercase accented syllables."""
 
@@ -68,29 +80,44 @@ class AccentModel:
         pair = self.bigrams.get((prev, word), 0)
         return math.log((pair + SMOOTHING * p1 * 1000) / (count_prev + SMOOTHING * 1000))
 
-    def restore_words(self, folded_words: list[str]) -> list[str]:
-        """The most likely spelling of each folded word (Viterbi over the bigram model)."""
+    def restore_words(self, folded_words: list[str], n: int = 1) -> list[list[str]]:
+        """The `n` most likely spellings of the folded words (list Viterbi over the bigram model)."""
         if not folded_words:
-            return []
+            return [[]]
         lattice = [self.forms.get(w, [w]) for w in folded_words]
-        best = {c: (self._score(None, c), [c]) for c in lattice[0]}
+        best = {c: [(self._score(None, c), [c])] for c in lattice[0]}
         for options in lattice[1:]:
-            step = {}
-            for c in options:
-                step[c] = max(((s + self._score(p, c), path + [c]) for p, (s, path) in best.items()))
-            best = step
-        return max(best.values())[1]
+            best = {
+                c: sorted(
+                    ((s + self._score(p, c), path + [c]) for p, paths in best.items() for s, path in paths),
+                    reverse=True,
+                )[:n]
+                for c in options
+            }
+        ranked = sorted((entry for paths in best.values() for entry in paths), reverse=True)
+        return [path for _, path in ranked[:n]]
+
+    def readings(self, text: str, n: int = 1, general: bool = True) -> list[str]:
+        """Distinct readings of a text typed without accents, most likely first: the model's
+        `n` best, then (with `general`) pyvi's general-text guess, which often gets right
+        what the domain model gets wrong ("bay gio" -> "bay gió"), and the reverse."""
+        if has_diacritics(text):
+            return [text]
+        parts = _TOKEN.findall(text)
+        idx = [i for i, p in enumerate(parts) if re.fullmatch(r"[^\W\d_]+", p)]
+        out = []
+        for restored in self.restore_words([parts[i].lower() for i in idx], n):
+            new = list(parts)
+            for i, word in zip(idx, restored):
+                original = parts[i]
+                if original.isupper() and len(original) > 1:
+                    continue  # acronyms (OCOP, UBND) as typed
+                new[i] = word[:1].upper() + word[1:] if original[:1].isupper() else word
+            out.append("".join(new))
+        if general:
+            out.append(general_reading(text))
+        return list(dict.fromkeys(out))
 
     def restore(self, text: str) -> str:
         """The text with accents, if it has none; case and punctuation are kept."""
-        if has_diacritics(text):
-            return text
-        parts = _TOKEN.findall(text)
-        idx = [i for i, p in enumerate(parts) if re.fullmatch(r"[^\W\d_]+", p)]
-        restored = self.restore_words([parts[i].lower() for i in idx])
-        for i, word in zip(idx, restored):
-            original = parts[i]
-            if original.isupper() and len(original) > 1:
-                continue  # acronyms (OCOP, UBND) as typed
-            parts[i] = word[:1].upper() + word[1:] if original[:1].isupper() else word
-        return "".join(parts)
+        return self.readings(text, 1, general=False)[0]

@@ -149,11 +149,10 @@ def expand_bare_subject(text: str, lexicon: Lexicon | None) -> str:
 def prepare_variants(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Search queries for a (cleaned) user message, best guess first.
 
-    A message typed without accents gives two: with accents restored by the project's own
-    bigram model (the dense encoder reads accented text far better), and as typed, which the
-    retriever's dense side restores with pyvi instead (index/retrieve.py); when one restorer
-    guesses a word wrong ("bay gio" -> "bay gió") the other usually does not, and the
-    answerer keeps the more confident retrieval.
+    A message typed without accents gives two readings (index/accents.py): accents restored
+    by the project's own bigram model (the dense encoder reads accented text far better),
+    then by pyvi's general model; when one guesses a word wrong ("bay gio" -> "bay gió") the
+    other usually does not, and the pipeline keeps the answer that scores best.
     """
     question = unify_accents(focus(strip_noise(text))[:QUERY_LIMIT].strip())
     question = expand_shorthand(question, lexicon)
@@ -163,8 +162,7 @@ def prepare_variants(text: str, lexicon: Lexicon | None = None) -> list[str]:
         question = lexicon.correct(question, keep)
         variants = [question]
         if lexicon.accents is not None:
-            restored = lexicon.accents.restore(question)
-            variants = [restored, question] if restored != question else [question]
+            variants = lexicon.accents.readings(question)
     return list(dict.fromkeys(expand_bare_subject(v, lexicon) or text for v in variants))
 
 

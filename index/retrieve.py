@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bot.entities import canonical_provinces, find_provinces
-from bot.text import FUNCTION_WORDS, has_diacritics, search_words
+from bot.text import FUNCTION_WORDS, search_words
 from index.embed import Embedder
 from index.sentence import ID_NUMBER
 from index.store import LoadedIndex, bm25_tokens, load, manifest_stamp
@@ -81,16 +81,6 @@ def content_terms(text: str) -> list[str]:
     return [w for w in search_words(text) if w not in STOPWORDS]
 
 
-def restore_accents(text: str) -> str:
-    """Add Vietnamese accents to text typed without them (pyvi; noisy but helps dense)."""
-    from pyvi import ViUtils
-
-    try:
-        return ViUtils.add_accents(text)
-    except Exception:  # noqa: BLE001 - pyvi fails on odd input: keep the query as typed
-        return text
-
-
 class HybridRetriever:
     """Loads the index once, answers queries, and reloads when the build changes."""
 
@@ -126,9 +116,8 @@ class HybridRetriever:
         return self.index.idf or {}
 
     def dense_query(self, query: str) -> np.ndarray:
-        """Embed the query; unaccented queries are embedded with restored accents."""
-        text = query if has_diacritics(query) else restore_accents(query)
-        return self.embedder.encode_queries([canonical_provinces(text)])
+        """Embed the query as given (the pipeline's readings have their accents restored, index/query.py)."""
+        return self.embedder.encode_queries([canonical_provinces(query)])
 
     def search(self, query: str, k: int = 5, vector: np.ndarray | None = None) -> list[Hit]:
         """Return the k best passages by weighted reciprocal-rank fusion."""

@@ -115,6 +115,9 @@ def test_accents_restored_from_the_bigram_model():
     assert model.restore("san pham duoc 60 diem thi xep may sao") == "sản phẩm được 60 điểm thì xếp mấy sao"
     assert model.restore("OCOP la gi") == "OCOP là gi"  # acronyms kept; unseen words as typed
     assert model.restore("An Giang có") == "An Giang có"  # accented text is left alone
+    two = model.readings("thi may sao", 2, general=False)
+    assert two[0] == "thì mấy sao" and len(two) == 2 and two[1] != two[0]  # the second-best reading
+    assert model.readings("thi may sao")[0] == "thì mấy sao" and len(model.readings("thi may sao")) <= 2
 
 
 def test_nlu_examples_keep_accented_sentences_only(tmp_path):
