@@ -79,6 +79,7 @@ _FUNCTION_DATA = yaml.safe_load(FUNCTION_WORDS_FILE.read_text(encoding="utf-8"))
 FUNCTION_WORDS = frozenset(" ".join(_FUNCTION_DATA["function"]).split())
 CHAT_WORDS = frozenset(" ".join(_FUNCTION_DATA["chat"]).split())
 CONTACT_WORDS = frozenset(" ".join(_FUNCTION_DATA["contact"]).split())
+PROGRAMME_WORDS = frozenset(" ".join(_FUNCTION_DATA["programme"]).split())
 
 # Abbreviations common in the documents and in chat, expanded for matching (folded):
 # data/language/abbreviations.yml (one table for retrieval, answer checks and contacts).

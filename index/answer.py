@@ -225,6 +225,8 @@ class SentencePicker:
         place_words = {w for name in asked for w in folded_tokens(name)}
         skip = self.stopwords | q_stars | set(q.years) | place_words | {"sao"}
         terms = {t for t in q_tokens if t not in skip}
+        if not terms and not q.wants:
+            return []  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
         total = sum(weight(t) for t in terms) or 1.0
         q_pairs = bigrams(q_tokens)
         unit = "%" if "%" in query else asked_unit(" ".join(q_tokens))

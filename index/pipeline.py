@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.segment import GAZETTEER
-from bot.text import CHAT_WORDS, FUNCTION_WORDS
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS
 from index.answer import Answer, SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
@@ -107,7 +107,9 @@ class AnswerPipeline:
         self.merged = {m["province"]: m for m in merged}
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
-        self.picker = picker or SentencePicker(retriever.embedder, parser, None, FUNCTION_WORDS | CHAT_WORDS)
+        self.picker = picker or SentencePicker(
+            retriever.embedder, parser, None, FUNCTION_WORDS | CHAT_WORDS | PROGRAMME_WORDS
+        )
         self.provenance = Provenance(
             figures.table,
             cards,
