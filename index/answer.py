@@ -155,6 +155,33 @@ class Candidate:
     features: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """A question as the picker reads it: content words, pairs, place, stars, unit, kinds."""
+
+    question: Question
+    tokens: tuple[str, ...]
+    terms: frozenset[str]
+    total: float  # IDF mass of the terms
+    pairs: set[str]
+    asked: frozenset[str]  # provinces asked about
+    stars: frozenset[str]
+    unit: str | None
+    kinds: tuple[str, ...]  # REQUIRED_KINDS the question asks for
+    weight: Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class _Around:
+    """What surrounds a passage's sentences: title (with date), passage, publisher, numbers."""
+
+    title: str
+    passage: str
+    publisher: str
+    heading: str  # the folded document title
+    numbers: list[str]  # numbers stated in what was retrieved of the document
+
+
 class SentenceVectors:
     """Embeddings of passage sentences, computed once per sentence text (thread-safe cache)."""
 
@@ -203,6 +230,24 @@ class SentencePicker:
             self._stamp, self.weights = stamp, PickWeights.load()
 
     # ---- features ----------------------------------------------------------------
+    def _view(self, q: Question, query: str, idf: dict[str, float] | None) -> _Asked | None:
+        """What the question asks, read once for all its candidate sentences (None: nothing)."""
+        weight: Callable[[str], float] = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+        tokens = folded_tokens(query)
+        asked = frozenset((set(q.scopes) & provinces_in(query) or set(q.scopes)) - {NATIONAL})  # no country
+        place_words = {w for name in asked for w in folded_tokens(name)}
+        skip = self.stopwords | set(q.stars) | set(q.years) | place_words | {"sao"}
+        terms = frozenset(t for t in tokens if t not in skip)
+        if not terms and not q.wants:
+            return None  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
+        kinds = tuple(k for k in q.wants if k in REQUIRED_KINDS)
+        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
+            kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
+        return _Asked(
+            q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
+            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, weight,
+        )  # fmt: skip
+
     def candidates(
         self,
         q: Question,
@@ -212,87 +257,44 @@ class SentencePicker:
         query_vector: np.ndarray | None,
         max_hits: int = 5,
     ) -> list[Candidate]:
-        """Every sentence of the best hits with its feature vector."""
+        """Every sentence of the best hits that states what the question fixes, with its features."""
         hits = list(hits[:max_hits])
-        if not hits:
+        view = self._view(q, query, idf) if hits else None
+        if view is None:
             return []
-        weight: Callable[[str], float] = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
-        q_tokens = folded_tokens(query)
-        asked = (set(q.scopes) & provinces_in(query) or set(q.scopes)) - {
-            NATIONAL
-        }  # the country: no province
-        q_stars = set(q.stars)
-        place_words = {w for name in asked for w in folded_tokens(name)}
-        skip = self.stopwords | q_stars | set(q.years) | place_words | {"sao"}
-        terms = {t for t in q_tokens if t not in skip}
-        if not terms and not q.wants:
-            return []  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
-        total = sum(weight(t) for t in terms) or 1.0
-        q_pairs = bigrams(q_tokens)
-        unit = "%" if "%" in query else asked_unit(" ".join(q_tokens))
-        kinds = [k for k in q.wants if k in REQUIRED_KINDS]
-        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
-            kinds = [k for k in kinds if k == "date"]  # "quyết định số mấy": a document's number, not a count
-        target_q = q.kind == "target"
         top = max(h.fused for h in hits) or 1.0
         qv = None if query_vector is None else np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        out: list[tuple[int, int, dict[str, float]]] = []
         documents: dict[
             str, str
         ] = {}  # what was retrieved of each document (its number is often stated once)
         for hit in hits:
-            documents[hit.row["doc_id"]] = (
-                documents.get(hit.row["doc_id"], hit.row.get("title", ""))
-                + " "
-                + " ".join(hit.row["sentences"])
+            doc = hit.row["doc_id"]
+            documents[doc] = (
+                f"{documents.get(doc, hit.row.get('title', ''))} {' '.join(hit.row['sentences'])}"
             )
+        out: list[tuple[int, int, dict[str, float]]] = []
         for hi, hit in enumerate(hits):
             sentences = hit.row["sentences"]
             vectors = self.vectors.of(sentences) if qv is not None else [None] * len(sentences)
-            title = f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"
-            passage = " ".join(sentences)
-            title_words = set(folded_tokens(title))
-            place = provinces_in(title)
-            publisher = fold(str(hit.meta.get("publisher") or "")).lower().strip()
+            around = _Around(
+                f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}",
+                " ".join(sentences),
+                fold(str(hit.meta.get("publisher") or "")).lower().strip(),
+                fold(hit.row.get("title", "")).lower().strip(),
+                re.findall(r"\d+", documents[hit.row["doc_id"]]),
+            )
+            place = provinces_in(around.title)
             for si, sentence in enumerate(sentences):
-                previous, v = (sentences[si - 1] if si else ""), vectors[si]
+                previous = sentences[si - 1] if si else ""
                 here = provinces_in(sentence)
                 place = here or provinces_in(previous) or place
-                folded_s = fold(sentence).lower()
-                if asked and not asked & (here | place):
-                    continue  # about another province, or about none we can tell
-                if q.years and not set(q.years) & set(
-                    YEAR.findall(fold(f"{previous} {sentence} {title} {passage}"))
-                ):
-                    continue  # a year asked that nothing around the sentence states
-                stated = set(self.parser.stars_of(sentence)) if q_stars else set()
-                if q_stars and not {x[0] for x in q_stars} & {x[0] for x in stated | stars_in(sentence)}:
-                    continue  # another star level (a special level counts as its number of stars)
-                if unit and not states_count_of(sentence, unit):
-                    continue  # "bao nhiêu chủ thể": a count of something else
-                if any(not self._states(k, sentence, folded_s) for k in kinds):
+                if not self._fits(view, sentence, previous, here | place, around):
                     continue
-                if publisher and publisher in folded_s and is_heading(sentence):
-                    continue  # the document's byline ("Cổng thông tin điện tử Sở ... 24/03/2021")
-                s_tokens = folded_tokens(without_provinces(sentence, frozenset(asked)))
-                s_set = set(s_tokens)
-                ctx_set = s_set | title_words | set(folded_tokens(previous))
-                x = {
-                    "dense": float(np.dot(qv, v)) if qv is not None and v is not None else 0.0,
-                    "coverage": sum(weight(t) for t in terms & s_set) / total,
-                    "context": sum(weight(t) for t in terms & ctx_set) / total,
-                    "phrase": len(q_pairs & bigrams(s_tokens)) / max(1, len(q_pairs)),
-                    "run": sum(weight(t) for t in longest_run(q_tokens, s_tokens)) / total,
-                    "document_match": float(any(n in re.findall(r"\d+", documents[hit.row["doc_id"]]) for n in q.document_numbers)),
-                    "passage": hit.fused / top,
-                    "list_missing": float("list" in q.wants and not is_list(sentence)),
-                    "province_match": float(bool(asked & here)),
-                    "star_match": float(bool(q_stars & stated)),
-                    "local": float(not asked and bool(here)),
-                    "target_mismatch": float(target_q != bool(self.parser.target.search(folded_s))),
-                    "heading": float(is_heading(sentence) or folded_s.strip() == fold(hit.row.get("title", "")).lower().strip()),
-                    "related": float(hit.row.get("section") == "related"),
-                }  # fmt: skip
+                x = self._features(view, sentence, previous, here, around, hit)
+                x["dense"] = (
+                    float(np.dot(qv, vectors[si])) if qv is not None and vectors[si] is not None else 0.0
+                )
+                x["passage"] = hit.fused / top
                 out.append((hi, si, x))
         dense = [x["dense"] for _, _, x in out]
         low, high = (min(dense), max(dense)) if dense else (0.0, 0.0)
@@ -301,6 +303,52 @@ class SentencePicker:
             x["dense_rank"] = (x["dense"] - low) / (high - low) if high > low else 1.0
             found.append(Candidate(hi, si, np.array([x[f] for f in FEATURES], dtype=np.float32)))
         return found
+
+    def _fits(
+        self, view: _Asked, sentence: str, previous: str, places: frozenset[str], around: _Around
+    ) -> bool:
+        """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
+        q, folded = view.question, fold(sentence).lower()
+        if view.asked and not view.asked & places:
+            return False  # about another province, or about none we can tell
+        if q.years and not set(q.years) & set(
+            YEAR.findall(fold(f"{previous} {sentence} {around.title} {around.passage}"))
+        ):
+            return False  # a year asked that nothing around the sentence states
+        if view.stars and not {x[0] for x in view.stars} & {
+            x[0] for x in set(self.parser.stars_of(sentence)) | stars_in(sentence)
+        }:
+            return False  # another star level (a special level counts as its number of stars)
+        if view.unit and not states_count_of(sentence, view.unit):
+            return False  # "bao nhiêu chủ thể": a count of something else
+        if any(not self._states(k, sentence, folded) for k in view.kinds):
+            return False
+        return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
+
+    def _features(
+        self, view: _Asked, sentence: str, previous: str, here: frozenset[str], around: _Around, hit: HitLike
+    ) -> dict[str, float]:
+        """The lexical and type signals of one candidate (dense and passage are added by the caller)."""
+        weight, terms, folded = view.weight, view.terms, fold(sentence).lower()
+        s_tokens = folded_tokens(without_provinces(sentence, view.asked))
+        s_set = set(s_tokens)
+        ctx_set = s_set | set(folded_tokens(around.title)) | set(folded_tokens(previous))
+        return {
+            "coverage": sum(weight(t) for t in terms & s_set) / view.total,
+            "context": sum(weight(t) for t in terms & ctx_set) / view.total,
+            "phrase": len(view.pairs & bigrams(s_tokens)) / max(1, len(view.pairs)),
+            "run": sum(weight(t) for t in longest_run(view.tokens, s_tokens)) / view.total,
+            "document_match": float(any(n in around.numbers for n in view.question.document_numbers)),
+            "list_missing": float("list" in view.question.wants and not is_list(sentence)),
+            "province_match": float(bool(view.asked & here)),
+            "star_match": float(bool(view.stars & set(self.parser.stars_of(sentence)))),
+            "local": float(not view.asked and bool(here)),
+            "target_mismatch": float(
+                (view.question.kind == "target") != bool(self.parser.target.search(folded))
+            ),
+            "heading": float(is_heading(sentence) or folded.strip() == around.heading),
+            "related": float(hit.row.get("section") == "related"),
+        }
 
     def _states(self, want: str, sentence: str, folded: str) -> bool:
         """Does the sentence state the kind of thing asked (a count, a date, a person, a list)?"""
