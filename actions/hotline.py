@@ -110,9 +110,13 @@ def lookup_and_answer(
         return [SlotSet("pending", None)]
     previous = next((c for c in book.contacts if c.id == last_contact), None) if last_contact else None
     if previous is not None and ANOTHER.search(fold(text).lower()):
-        # "còn số khác không?": the next contact for the same topic, never the same number again
+        # "còn số khác để phản ánh không?": a contact for the topic the message names, else the
+        # next one for the previous topic; never the same number again
+        named = book.lookup(text, entities).contacts
         same_topic = book.lookup(previous.topic_label or previous.organisation).contacts
-        others = [c for c in [*same_topic, *book.general()] if c.id != previous.id]
+        others = list(
+            {c.id: c for c in [*named, *same_topic, *book.general()] if c.id != previous.id}.values()
+        )
         if others:
             dispatcher.utter_message(response="utter_contact_another")
             utter_contacts(dispatcher, others[:1], "utter_contact")

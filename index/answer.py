@@ -66,6 +66,7 @@ FEATURES = (
 # no candidate (these are checks of the question's type, not of its words):
 #   the province asked (in the sentence, the one before it or the title), the year asked
 #   (there or in the passage), the star level asked, the unit counted ("bao nhiêu chủ thể"),
+#   the document number named (in what was retrieved of the sentence's document),
 #   and the kind of answer: a figure for a count, a date, a duration, a person's name.
 REQUIRED_KINDS = ("count", "date", "duration", "person", "address")
 
@@ -273,6 +274,7 @@ class SentencePicker:
                 f"{documents.get(doc, hit.row.get('title', ''))} {' '.join(hit.row['sentences'])}"
             )
         out: list[tuple[int, int, dict[str, float]]] = []
+        seen: set[str] = set()  # overlapping passages repeat sentences: each is a candidate once
         for hi, hit in enumerate(hits):
             sentences = hit.row["sentences"]
             vectors = self.vectors.of(sentences) if qv is not None else [None] * len(sentences)
@@ -288,6 +290,9 @@ class SentencePicker:
                 previous = sentences[si - 1] if si else ""
                 here = provinces_in(sentence)
                 place = here or provinces_in(previous) or place
+                if sentence in seen:
+                    continue
+                seen.add(sentence)
                 if not self._fits(view, sentence, previous, here | place, around):
                     continue
                 x = self._features(view, sentence, previous, here, around, hit)
@@ -323,6 +328,8 @@ class SentencePicker:
             return False  # "bao nhiêu chủ thể": a count of something else
         if any(not self._states(k, sentence, folded) for k in view.kinds):
             return False
+        if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
+            return False  # "Quyết định 1397 ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
 
     def _features(

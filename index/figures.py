@@ -210,7 +210,8 @@ class FigureAnswerer:
             for i, r in enumerate(rows)
         ]
         sources = self.labels.joiner.join(dict.fromkeys(self.cite(r) for r in rows))
-        return self._reply("utter_stat_rank", rows, q, ranking=self.labels.joiner.join(items), top=rows[0].scope,
+        response = "utter_stat_rank_low" if q.lowest else "utter_stat_rank"
+        return self._reply(response, rows, q, ranking=self.labels.joiner.join(items), top=rows[0].scope, bottom=rows[-1].scope,
                            unit=self.labels.unit(q.metric, q.star).strip(), sources=sources)  # fmt: skip
 
     def total(self, q: Question, named: tuple[str, ...]) -> Reply | None:
@@ -235,8 +236,12 @@ class FigureAnswerer:
     def trend(self, q: Question, scope: str) -> Reply | None:
         """The change between the oldest and the newest figure of one scope."""
         rows = matching(self.table, scope, q.metric, q.star, "actual")
-        if len(rows) < 2:
-            return self.single(q) if rows else None
+        if len(rows) < 2:  # one date only: the figure, and why no change can be computed
+            if not rows:
+                return None
+            r = rows[-1]
+            return self._reply("utter_stat_trend_single", rows, q, scope=scope, amount=self.amount(r),
+                               as_of=format_date(r.as_of), source=self.cite(r))  # fmt: skip
         first, last = rows[0], rows[-1]
         change = last.value - first.value
         response = (
@@ -262,6 +267,11 @@ class FigureAnswerer:
             stated = latest(self.table, scope, "vuot_chi_tieu", "")
             if stated is None:
                 return None
+            actual = latest(self.table, scope, q.metric, q.star, "actual")
+            if actual is not None and actual.as_of == stated.as_of:  # the figure the ratio is of
+                return self._reply("utter_stat_progress_stated_actual", [stated, actual], q, scope=scope,
+                                   amount=self.amount(stated), actual=self.amount(actual),
+                                   as_of=format_date(stated.as_of), source=self.cite(stated))  # fmt: skip
             return self._reply("utter_stat_progress_stated", [stated], q, scope=scope, amount=self.amount(stated),
                                as_of=format_date(stated.as_of), source=self.cite(stated))  # fmt: skip
         target = (named or sorted(targets, key=lambda t: t.period))[-1]

@@ -60,6 +60,7 @@ class Question:
     years: tuple[str, ...] = ()  # years named ("2021", "2025")
     values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
     wants: tuple[str, ...] = ()  # what kind of sentence answers: "count", "date", "person", "list"...
+    lowest: bool = False  # a ranking asked from the bottom ("tỉnh nào ít nhất")
 
     @property
     def star(self) -> str:
@@ -100,6 +101,7 @@ class QuestionParser:
     percent: re.Pattern[str] | None = None
     rank_scope: re.Pattern[str] | None = None
     answer_types: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    rank_low: re.Pattern[str] | None = None
     address: re.Pattern[str] | None = None  # a sentence that gives an address
     figure_patterns: tuple[re.Pattern[str], ...] = ()
     continues: re.Pattern[str] | None = None  # a sentence that continues the one before
@@ -126,6 +128,7 @@ class QuestionParser:
             rank_scope=re.compile(data["rank_scope"]),
             answer_types=tuple((k, _phrase_re(v)) for k, v in data["answer_types"].items()),
             address=re.compile(data["address"]),
+            rank_low=re.compile(data["rank_low"]),
             figure_patterns=tuple(re.compile(x) for x in data["figure_patterns"]),
             continues=re.compile(r"^(?:" + "|".join(map(re.escape, data["continues"])) + r")\b"),
             details=re.compile(r"^(?:" + "|".join(map(re.escape, data["details"])) + r")\b"),
@@ -153,7 +156,7 @@ class QuestionParser:
         if (
             ask == Ask.SUM
             and len(scopes) + len(stars) < 2
-            and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba", folded)
+            and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba|cong voi|cong them", folded)
         ):
             ask = Ask.OTHER  # a "tổng số" of one place is one figure
         if ask == Ask.PROGRESS:
@@ -179,7 +182,7 @@ class QuestionParser:
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
             ask, figure, numbers, unknown, as_of if kind == "actual" else "", content, tuple(years), values,
-            wants,
+            wants, bool(self.rank_low and self.rank_low.search(folded)),
         )  # fmt: skip
 
     def _unexplained(self, folded: str, text: str) -> set[str]:

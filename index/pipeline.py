@@ -196,8 +196,17 @@ class AnswerPipeline:
         if not context.last_question:
             return q
         base = self.parse(context.last_question)
+        stars = (
+            tuple(dict.fromkeys(base.stars + q.stars)) if q.ask == Ask.SUM else base.stars
+        )  # "cộng với 4 sao"
         return dataclasses.replace(
-            base, ask=q.ask, text=q.text, folded=q.folded, scopes=context.figure_scopes or base.scopes
+            base,
+            ask=q.ask,
+            text=q.text,
+            folded=q.folded,
+            scopes=context.figure_scopes or base.scopes,
+            stars=stars,
+            lowest=q.lowest,
         )
 
     def _figure(self, q: Question, context: Context) -> Reply | None:
