@@ -102,3 +102,29 @@ def test_dates_and_sources_are_formatted():
     assert format_date(None) == ""
     assert source_line({"publisher": "Báo X", "source_site": "x.vn"}) == "Báo X (x.vn)"
     assert source_line({"publisher": "Nhóm", "sources": ["a.vn", "b.vn", "c.vn"]}) == "Nhóm – a.vn; b.vn"
+
+
+def _hits(*docs: tuple[str, list[str]]):
+    from tests.unit.conftest import FakeHit
+
+    return [
+        FakeHit({"doc_id": d, "sentences": s, "title": ""}, 1.0 - 0.1 * i, meta={})
+        for i, (d, s) in enumerate(docs)
+    ]
+
+
+def test_a_named_document_number_must_be_stated_by_the_answering_document():
+    q = PARSER.parse("Kế hoạch 152 đặt chỉ tiêu bao nhiêu sản phẩm?")
+    right = ("kh152", ["Kế hoạch 152/KH-UBND năm 2021.", "Phấn đấu có 20 sản phẩm đạt 3 sao."])
+    other = ("qd919", ["Mục tiêu quốc gia là 10.000 sản phẩm đạt 3 sao."])
+    p = picker(threshold=-1e6)
+    answer = p.compose(q, q.text, _hits(other, right), {})
+    assert answer is not None and answer.doc_id == "kh152"
+    assert p.compose(q, q.text, _hits(other), {}) is None
+
+
+def test_overlapping_passages_give_each_sentence_once():
+    q = PARSER.parse("Có bao nhiêu sản phẩm đạt 3 sao?")
+    same = ["Có 20 sản phẩm đạt 3 sao."]
+    found = picker().candidates(q, q.text, _hits(("a", same), ("a", same)), {}, None)
+    assert len(found) == 1

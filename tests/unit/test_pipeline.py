@@ -73,6 +73,8 @@ def pipeline():
         ("An Giang tăng bao nhiêu sản phẩm OCOP so với trước?", "utter_stat_trend_up", ["17"]),
         ("Tiền Giang đã đạt mục tiêu 2025 chưa?", "utter_stat_progress_reached", ["207", "200"]),
         ("Tỉnh nào có nhiều sản phẩm OCOP nhất?", "utter_stat_rank", ["Tiền Giang"]),
+        ("An Giang, Tiền Giang tỉnh nào ít sp 4 sao nhất", "utter_stat_rank_low", ["An Giang"]),
+        ("Tiền Giang tăng bao nhiêu sản phẩm so với năm 2022?", "utter_stat_trend_single", ["207"]),
         ("Tháng 11/2024 An Giang có bao nhiêu sản phẩm OCOP?", "utter_stat_figure", ["165"]),
     ],
 )
@@ -81,6 +83,14 @@ def test_reasoning_over_the_table(question, response, must):
     assert reply.kind == "statistic" and reply.response == response
     text = " ".join(str(v) for v in reply.kwargs.values())
     assert all(m in text for m in must), text
+
+
+def test_a_follow_up_adds_a_star_level_to_the_last_figure():
+    p = pipeline()
+    first = p.answer("Tiền Giang có bao nhiêu sản phẩm 4 sao?")
+    context = Context(first.question, first.refs, ("Tiền Giang",))
+    reply = p.answer("cộng với 3 sao trở lên là bao nhiêu", context)
+    assert reply.response == "utter_stat_sum" and "302" in reply.kwargs["total"]
 
 
 def test_a_relative_target_is_not_computed():
