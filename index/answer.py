@@ -68,7 +68,7 @@ FEATURES = (
 #   (there or in the passage), the star level asked, the unit counted ("bao nhiêu chủ thể"),
 #   the document number named (in what was retrieved of the sentence's document),
 #   and the kind of answer: a figure for a count, a date, a duration, a person's name.
-REQUIRED_KINDS = ("count", "date", "duration", "person", "address")
+REQUIRED_KINDS = ("count", "date", "duration", "person", "address", "money")
 
 
 class HitLike(Protocol):
@@ -369,6 +369,8 @@ class SentencePicker:
             return names_person(sentence)
         if want == "list":
             return is_list(sentence)
+        if want == "money":
+            return states_count_of(sentence, "tien")
         if want == "address":
             return bool(self.parser.address and self.parser.address.search(" ".join(folded_tokens(sentence))))
         return True

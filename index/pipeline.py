@@ -189,7 +189,8 @@ class AnswerPipeline:
         card = self.card_answers.answer(q, variants, context, self.tuning)
         if card is not None:
             return card
-        return self._passage(q, variants)
+        short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
+        return self._passage(q, variants, short_doc)
 
     def _with_context(self, q: Question, context: Context) -> Question:
         """A reasoning follow-up ("cộng lại?", "tỉnh nào hơn?") on the previous figures' measure."""
@@ -237,10 +238,22 @@ class AnswerPipeline:
                 return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
 
-    def retrieve(self, q: Question, text: str, vector: Any = None) -> tuple[float, list[Hit], Any]:  # noqa: ANN401
-        """Passages for one reading of the message: (confidence, hits, query vector)."""
+    def retrieve(
+        self,
+        q: Question,
+        text: str,
+        vector: Any = None,
+        document: str | None = None,  # noqa: ANN401
+    ) -> tuple[float, list[Hit], Any]:
+        """Passages for one reading of the message: (confidence, hits, query vector).
+
+        With `document` (a short follow-up after a passage answer), that document's passages
+        come first when it has any among the candidates ("ai phát biểu?" about the same event).
+        """
         vector = self.retriever.dense_query(text) if vector is None else vector
-        hits = self.retriever.search(text, 5, vector=vector)
+        hits = self.retriever.search(text, 5 if document is None else 30, vector=vector)
+        if document is not None:
+            hits = ([h for h in hits if h.doc_id == document] or hits)[:5]
         conf = self.retriever.confidence(hits)
         if self.parser.asks_document and self.parser.asks_document.search(q.folded):
             hits = [
@@ -249,7 +262,11 @@ class AnswerPipeline:
         return conf, hits, vector
 
     def passage_answer(
-        self, q: Question, variants: list[str], vectors: Sequence[Any] | None = None
+        self,
+        q: Question,
+        variants: list[str],
+        vectors: Sequence[Any] | None = None,
+        document: str | None = None,
     ) -> tuple[float, Answer | None, list[Hit]]:
         """The best extractive answer over the message's readings: (confidence, answer, its hits).
 
@@ -260,7 +277,7 @@ class AnswerPipeline:
         found: list[tuple[float, float, Answer, list[Hit]]] = []
         fallback: tuple[float, list[Hit]] = (-1.0, [])
         for i, text in enumerate(variants):
-            conf, hits, vector = self.retrieve(q, text, vectors[i] if vectors is not None else None)
+            conf, hits, vector = self.retrieve(q, text, vectors[i] if vectors is not None else None, document)
             if conf > fallback[0]:
                 fallback = (conf, hits)
             if hits and self.retriever.confident(hits):
@@ -272,9 +289,13 @@ class AnswerPipeline:
             return conf, answer, hits
         return max(fallback[0], 0.0), None, fallback[1]
 
-    def _passage(self, q: Question, variants: list[str]) -> Reply:
-        """An extractive answer from the documents, or a refusal with the fitting hotline."""
+    def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
+        """An extractive answer from the documents, or a refusal with the fitting hotline. A short
+        follow-up that names no place and that nothing answers is read against the last answer's
+        `document` ("ai phát biểu?" about the same event)."""
         conf, answer, hits = self.passage_answer(q, variants)
+        if answer is None and document is not None and not q.scopes:  # elliptical: about the last document
+            conf, answer, hits = self.passage_answer(q, variants, document=document)
         wants_number = bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
         if answer is not None and wants_number and not DOCUMENT_NUMBER.search(answer.text):
             answer = None
