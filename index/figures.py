@@ -150,6 +150,8 @@ class FigureAnswerer:
             return self.trend(q, q.scopes[0])
         if q.ask == Ask.PROGRESS:
             return self.progress(q, q.scopes[0])
+        if q.ask == Ask.SHARE:
+            return self.share(q, q.scopes[0])
         if q.figure or q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM):
             return self.single(q)
         return None
@@ -232,6 +234,20 @@ class FigureAnswerer:
         approx = any(r.qualifier for r in rows)
         return self._reply("utter_stat_sum_approx" if approx else "utter_stat_sum", rows, q,
                            total=number(value) + unit, parts=self.labels.and_.join(dict.fromkeys(r.scope for r in rows)))  # fmt: skip
+
+    def share(self, q: Question, scope: str) -> Reply | None:
+        """What share of all certified products (3 stars and up) one star level is, at one date."""
+        whole = latest(self.table, scope, q.metric, "3+")
+        if whole is None or not q.stars or q.star == "3+":
+            return None
+        part = next(
+            (r for r in matching(self.table, scope, q.metric, q.star) if r.as_of == whole.as_of), None
+        )
+        if part is None or not whole.value:
+            return None  # no figure of that level at the date of the total
+        share = number(round(100 * part.value / whole.value, 1))
+        return self._reply("utter_stat_share", [part, whole], q, scope=scope, part=self.amount(part),
+                           whole=self.amount(whole), share=share, as_of=format_date(whole.as_of))  # fmt: skip
 
     def trend(self, q: Question, scope: str) -> Reply | None:
         """The change between the oldest and the newest figure of one scope."""

@@ -34,6 +34,7 @@ class Ask(str, Enum):
     SUM = "sum"
     TREND = "trend"
     PROGRESS = "progress"
+    SHARE = "share"
     SOURCE = "source"
     WHEN = "when"
     OTHER = "other"
@@ -71,7 +72,7 @@ class Question:
     def is_figure_question(self) -> bool:
         """Asks for one or more figures (or a reasoning over them)."""
         return (
-            self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS)
+            self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS, Ask.SHARE)
             or self.figure
         )
 

@@ -217,7 +217,7 @@ class AnswerPipeline:
         if not self.figures.covers(q):
             return None  # it asks about something the table does not count ("phần trăm lao động")
         if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
-            if q.ask != Ask.PROGRESS:
+            if q.ask not in (Ask.PROGRESS, Ask.SHARE):
                 return None  # a share is asked, the measure is a count
         reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
         if reply is not None:

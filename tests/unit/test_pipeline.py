@@ -75,6 +75,7 @@ def pipeline():
         ("Tỉnh nào có nhiều sản phẩm OCOP nhất?", "utter_stat_rank", ["Tiền Giang"]),
         ("An Giang, Tiền Giang tỉnh nào ít sp 4 sao nhất", "utter_stat_rank_low", ["An Giang"]),
         ("Tiền Giang tăng bao nhiêu sản phẩm so với năm 2022?", "utter_stat_trend_single", ["207"]),
+        ("Sản phẩm 4 sao chiếm bao nhiêu phần trăm ở Tiền Giang?", "utter_stat_share", ["45,9"]),
         ("Tháng 11/2024 An Giang có bao nhiêu sản phẩm OCOP?", "utter_stat_figure", ["165"]),
     ],
 )
