@@ -126,7 +126,11 @@ tune: $(INDEX)  ## tune fusion weights and the refusal threshold on the labelled
 # the code; their first scores are in docs/evaluation.md. `make eval` runs the same gate.
 EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
 	$(wildcard tests/eval/final4.yaml) $(wildcard ../shared/eval/dev.yaml)
-EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done)
+# final5 (147 items, the newest fresh set) is scored and printed but not gated yet: it is
+# below the gate (docs/evaluation.md); it joins EVAL_SETS once it reaches 95% / 1% wrong.
+REPORT_SETS := $(wildcard tests/eval/final5.yaml)
+EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
+	for f in $(REPORT_SETS); do echo "== $$f (reported, not gated)"; $(RPY) scripts/evaluate.py $$f | tail -3; done)
 
 e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) scripts/serve.py -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
