@@ -329,7 +329,7 @@ class SentencePicker:
         if any(not self._states(k, sentence, folded) for k in view.kinds):
             return False
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
-            return False  # "Quyết định 1397 ...": only the document that states that number answers
+            return False  # "Quyết định số N ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
 
     def _features(

@@ -199,7 +199,7 @@ class AnswerPipeline:
         base = self.parse(context.last_question)
         stars = (
             tuple(dict.fromkeys(base.stars + q.stars)) if q.ask == Ask.SUM else base.stars
-        )  # "cộng với 4 sao"
+        )  # "cộng thêm hạng kia"
         return dataclasses.replace(
             base,
             ask=q.ask,

@@ -114,7 +114,7 @@ def _hits(*docs: tuple[str, list[str]]):
 
 
 def test_a_named_document_number_must_be_stated_by_the_answering_document():
-    q = PARSER.parse("Kế hoạch 152 đặt chỉ tiêu bao nhiêu sản phẩm?")
+    q = PARSER.parse("Theo kế hoạch 152, tỉnh phấn đấu mấy sản phẩm?")
     right = ("kh152", ["Kế hoạch 152/KH-UBND năm 2021.", "Phấn đấu có 20 sản phẩm đạt 3 sao."])
     other = ("qd919", ["Mục tiêu quốc gia là 10.000 sản phẩm đạt 3 sao."])
     p = picker(threshold=-1e6)
