@@ -73,7 +73,11 @@ def pipeline():
         ("An Giang tăng bao nhiêu sản phẩm OCOP so với trước?", "utter_stat_trend_up", ["17"]),
         ("Tiền Giang đã đạt mục tiêu 2025 chưa?", "utter_stat_progress_reached", ["207", "200"]),
         ("Tỉnh nào có nhiều sản phẩm OCOP nhất?", "utter_stat_rank", ["Tiền Giang"]),
-        ("Giữa An Giang và Tiền Giang, nơi nào có ít sản phẩm 4 sao nhất?", "utter_stat_rank_low", ["An Giang"]),
+        (
+            "Giữa An Giang và Tiền Giang, nơi nào có ít sản phẩm 4 sao nhất?",
+            "utter_stat_rank_low",
+            ["An Giang"],
+        ),
         ("Số sản phẩm OCOP Tiền Giang tăng bao nhiêu so với 2021?", "utter_stat_trend_single", ["207"]),
         ("Ở Tiền Giang, hạng 4 sao chiếm tỷ trọng bao nhiêu?", "utter_stat_share", ["45,9"]),
         ("Tháng 11/2024 An Giang có bao nhiêu sản phẩm OCOP?", "utter_stat_figure", ["165"]),
