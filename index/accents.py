@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.entities import find_provinces
 from bot.text import fold, has_diacritics
 
 _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
@@ -46,9 +47,16 @@ def general_reading(text: str) -> str:
     from pyvi import ViUtils
 
     try:
-        return ViUtils.add_accents(text)
+        out = ViUtils.add_accents(text)
     except Exception:  # noqa: BLE001 - pyvi fails on odd input: keep the text as typed
         return text
+    typed, guessed = text.split(" "), out.split(" ")
+    if len(typed) != len(guessed):
+        return out
+    for m in find_provinces(text):  # place names as typed: pyvi spells them wrong ("tiên giang")
+        first, last = len(text[: m.start].split(" ")) - 1, len(text[: m.end].split(" "))
+        guessed[first:last] = typed[first:last]
+    return " ".join(guessed)
 
 
 class AccentModel:
