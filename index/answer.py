@@ -174,13 +174,13 @@ class _Asked:
 
 @dataclass(frozen=True)
 class _Around:
-    """What surrounds a passage's sentences: title (with date), passage, publisher, numbers."""
+    """What surrounds a passage's sentences: title (with date), publisher, numbers, years."""
 
     title: str
-    passage: str
     publisher: str
     heading: str  # the folded document title
     numbers: list[str]  # numbers stated in what was retrieved of the document
+    years: frozenset[str]  # years stated in the title or the passage
 
 
 class SentenceVectors:
@@ -280,10 +280,14 @@ class SentencePicker:
             vectors = self.vectors.of(sentences) if qv is not None else [None] * len(sentences)
             around = _Around(
                 f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}",
-                " ".join(sentences),
                 fold(str(hit.meta.get("publisher") or "")).lower().strip(),
                 fold(hit.row.get("title", "")).lower().strip(),
                 re.findall(r"\d+", documents[hit.row["doc_id"]]),
+                frozenset(
+                    YEAR.findall(
+                        fold(f"{hit.row.get('title', '')} {hit.meta.get('date') or ''} {' '.join(sentences)}")
+                    )
+                ),
             )
             place = provinces_in(around.title)
             for si, sentence in enumerate(sentences):
@@ -293,9 +297,10 @@ class SentencePicker:
                 if sentence in seen:
                     continue
                 seen.add(sentence)
-                if not self._fits(view, sentence, previous, here | place, around):
+                stated = frozenset(self.parser.stars_of(sentence)) if view.stars else frozenset()
+                if not self._fits(view, sentence, here | place, stated, around):
                     continue
-                x = self._features(view, sentence, previous, here, around, hit)
+                x = self._features(view, sentence, previous, here, stated, around, hit)
                 x["dense"] = (
                     float(np.dot(qv, vectors[si])) if qv is not None and vectors[si] is not None else 0.0
                 )
@@ -310,19 +315,15 @@ class SentencePicker:
         return found
 
     def _fits(
-        self, view: _Asked, sentence: str, previous: str, places: frozenset[str], around: _Around
+        self, view: _Asked, sentence: str, places: frozenset[str], stated: frozenset[str], around: _Around
     ) -> bool:
         """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
         q, folded = view.question, fold(sentence).lower()
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
-        if q.years and not set(q.years) & set(
-            YEAR.findall(fold(f"{previous} {sentence} {around.title} {around.passage}"))
-        ):
-            return False  # a year asked that nothing around the sentence states
-        if view.stars and not {x[0] for x in view.stars} & {
-            x[0] for x in set(self.parser.stars_of(sentence)) | stars_in(sentence)
-        }:
+        if q.years and not set(q.years) & around.years:
+            return False  # a year asked that neither the passage nor its title states
+        if view.stars and not {x[0] for x in view.stars} & {x[0] for x in stated | stars_in(sentence)}:
             return False  # another star level (a special level counts as its number of stars)
         if view.unit and not states_count_of(sentence, view.unit):
             return False  # "bao nhiêu chủ thể": a count of something else
@@ -333,7 +334,14 @@ class SentencePicker:
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
 
     def _features(
-        self, view: _Asked, sentence: str, previous: str, here: frozenset[str], around: _Around, hit: HitLike
+        self,
+        view: _Asked,
+        sentence: str,
+        previous: str,
+        here: frozenset[str],
+        stated: frozenset[str],
+        around: _Around,
+        hit: HitLike,
     ) -> dict[str, float]:
         """The lexical and type signals of one candidate (dense and passage are added by the caller)."""
         weight, terms, folded = view.weight, view.terms, fold(sentence).lower()
@@ -348,7 +356,7 @@ class SentencePicker:
             "document_match": float(any(n in around.numbers for n in view.question.document_numbers)),
             "list_missing": float("list" in view.question.wants and not is_list(sentence)),
             "province_match": float(bool(view.asked & here)),
-            "star_match": float(bool(view.stars & set(self.parser.stars_of(sentence)))),
+            "star_match": float(bool(view.stars & stated)),
             "local": float(not view.asked and bool(here)),
             "target_mismatch": float(
                 (view.question.kind == "target") != bool(self.parser.target.search(folded))
