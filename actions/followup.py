@@ -13,19 +13,28 @@ from actions.hotline import entity_values, lookup_and_answer
 from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.entities import find_provinces, find_stars, replace_span
 from bot.text import clean_user_text
+from index.parse import Ask, QuestionParser
 from index.pipeline import AnswerPipeline
 
+REASONING = (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK)
 
-def rewrite(previous: str, text: str) -> str | None:
-    """Reuse the previous question with the province / star level of the follow-up."""
+
+def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> str | None:
+    """Reuse the previous question with the province / star level of the follow-up.
+
+    A follow-up that reasons over the last figures with another place ("cộng với Sóc Trăng?")
+    is not rewritten: the pipeline adds the place to the last figures' places.
+    """
     new_provinces = find_provinces(text)
     new_stars = find_stars(text)
     if not new_provinces and not new_stars:
         return None
+    if parser is not None and new_provinces and parser.parse(text).ask in REASONING:
+        return None
     question = previous
     if new_stars:
         old = find_stars(question)
-        star = f"{new_stars[0].value} sao"
+        star = (parser.star_phrase(text) if parser is not None else None) or f"{new_stars[0].value} sao"
         question = replace_span(question, old[0], star) if old else f"{question.rstrip(' ?')} {star}?"
     if new_provinces:
         old = find_provinces(question)
@@ -65,7 +74,8 @@ class ActionFollowup(Action):
         previous = context.last_question
         question = None
         if previous and pipeline is not None:  # "còn Tiềng Giang?": typos corrected like a question's
-            question = rewrite(previous, (await resources.in_encoder_thread(pipeline.prepare, text))[0])
+            prepared = (await resources.in_encoder_thread(pipeline.prepare, text))[0]
+            question = rewrite(previous, prepared, pipeline.parser)
         if question is None and contacts is not None and _names_contact(entities):
             # "<an agency> ạ" after a contact answer: the contact, not a passage
             if contacts.lookup(text, entities).contacts:

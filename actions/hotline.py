@@ -48,6 +48,12 @@ def contact_kwargs(contact: Any) -> dict[str, str]:
     }
 
 
+def earlier_message(tracker: Tracker) -> str:
+    """The user's message before the latest one ("" when there is none)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return texts[-2] if len(texts) >= 2 else ""
+
+
 def entity_values(tracker: Tracker) -> dict[str, list[str]]:
     """Entities of the latest message, grouped by type."""
     out: dict[str, list[str]] = {}
@@ -84,6 +90,17 @@ def reverse_lookup(book: Any, text: str) -> list[Any]:
     ]
 
 
+def related_contacts(contacts: list[Any], previous: Any) -> list[Any]:
+    """Other contacts sharing words of their topics with `previous`, most shared first ("phản ánh")."""
+    mine = {w for topic in previous.topics for w in words(topic)} - GENERIC
+    shared = [
+        (len(mine & {w for t in c.topics for w in words(t)}), i)
+        for i, c in enumerate(contacts)
+        if c.id != previous.id
+    ]
+    return [contacts[i] for n, i in sorted(shared, key=lambda x: (-x[0], x[1])) if n]
+
+
 PRONOUN = re.compile(r"\b(ong|ba|anh|chi|nguoi|co|chu) (ay|do|nay)\b|\bho\b")
 
 
@@ -95,8 +112,13 @@ def lookup_and_answer(
     intent: str,
     pending: str | None,
     last_contact: str | None = None,
+    earlier: str = "",
 ) -> list[EventType]:
-    """Resolve a contact request and utter the answer; return slot events."""
+    """Resolve a contact request and utter the answer; return slot events.
+
+    `earlier` is the user's message before this one: a request that names no topic ("gọi số
+    nào?") after a problem was described is about that problem.
+    """
     if book is None or not book.contacts:
         dispatcher.utter_message(response="utter_contacts_unavailable")
         return []
@@ -115,20 +137,29 @@ def lookup_and_answer(
         named = book.lookup(text, entities).contacts
         same_topic = book.lookup(previous.topic_label or previous.organisation).contacts
         others = list(
-            {c.id: c for c in [*named, *same_topic, *book.general()] if c.id != previous.id}.values()
-        )
+            {
+                c.id: c for c in [*named, *same_topic, *related_contacts(book.contacts, previous), *book.general()]
+                if c.id != previous.id
+            }.values()
+        )  # fmt: skip
         if others:
             dispatcher.utter_message(response="utter_contact_another")
             utter_contacts(dispatcher, others[:1], "utter_contact")
             return [SlotSet("pending", None), SlotSet("last_contact", others[0].id)]
     match = book.lookup(text, entities)
-    if (match.kind == "none" or not match.contacts) and previous and PRONOUN.search(fold(text).lower()):
-        # a pronoun ("ông ấy", "bà ấy"): the person of the previous answer
+    topic_words = [w for w in words(text) if w not in GENERIC]
+    if (
+        (match.kind == "none" or not match.contacts)
+        and previous
+        and (PRONOUN.search(fold(text).lower()) or not topic_words)
+    ):
+        # a pronoun ("ông ấy", "bà ấy") or only a field ("còn email?"): the contact of the previous answer
         response = "utter_contact_email" if match.field == "email" else "utter_contact"
         utter_contacts(dispatcher, [previous], response)
         return [SlotSet("pending", None)]
+    if (match.kind == "none" or not match.contacts) and not topic_words and earlier:
+        match = book.lookup(earlier)
     if match.kind == "none" or not match.contacts:
-        topic_words = [w for w in words(text) if w not in GENERIC]
         if not topic_words and pending != "contact":
             dispatcher.utter_message(response="utter_ask_contact_topic")
             return [SlotSet("pending", "contact")]

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.hotline import PRONOUN, entity_values, lookup_and_answer, reverse_lookup
+from actions.hotline import PRONOUN, earlier_message, entity_values, lookup_and_answer, reverse_lookup
 from actions.knowledge import answer_with_pipeline, context_of
 from bot.text import clean_user_text, fold
 
@@ -50,4 +50,6 @@ class ActionLookupContact(Action):
             pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
             await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
             return []
-        return lookup_and_answer(book, text, entities, dispatcher, intent, pending, last)
+        return lookup_and_answer(
+            book, text, entities, dispatcher, intent, pending, last, earlier_message(tracker)
+        )

@@ -80,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("query")
     s.add_argument("-k", type=int, default=5)
     sub.add_parser("stats", help="describe the built index")
-    e = sub.add_parser("eval", help="hit@k on tests/retrieval/questions.yaml")
-    e.add_argument("--questions", default="tests/retrieval/questions.yaml")
+    e = sub.add_parser("eval", help="hit@k and served outcomes on the labelled sets of tests/retrieval/")
+    e.add_argument(
+        "--questions", nargs="+", default=["tests/retrieval/questions.yaml", "tests/retrieval/passages2.yaml"]
+    )
     e.add_argument("--tune", action="store_true", help="grid-search fusion weights and threshold")
     e.add_argument("--min-hit1", type=float, default=0.0)
     e.add_argument("--min-hit3", type=float, default=0.0)

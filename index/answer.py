@@ -119,7 +119,9 @@ class PickWeights:
         }  # fmt: skip
     )
     threshold: float = 2.0  # the best sentence must score this much to be an answer
-    margin: float = 0.0  # ... and lead the best sentence of any other passage by this much
+    margin: float = 0.0  # ... and lead the best sentence of any other document by this much
+    retrieval: float = 0.0  # weight of the retrieval's confidence (minus 1) added to that score
+    min_confidence: float = 0.0  # below this retrieval confidence nothing is answered
     neighbour_share: float = 0.8  # neighbours scoring this share of the best are kept
     max_sentences: int = 4
     max_words: int = 90
@@ -141,6 +143,14 @@ class PickWeights:
     def save(self, path: Path = WEIGHTS_FILE) -> None:
         """Write the weights as JSON."""
         path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+
+    def accepts(self, score: float, margin: float, confidence: float) -> bool:
+        """Is the best sentence an answer: score plus weighted retrieval confidence over the threshold, lead over the margin?"""
+        return (
+            confidence >= self.min_confidence
+            and score + self.retrieval * (confidence - 1.0) >= self.threshold
+            and margin >= self.margin
+        )
 
     def vector(self) -> np.ndarray:
         """The weights in FEATURES order."""
@@ -329,6 +339,9 @@ class SentencePicker:
             return False  # "bao nhiêu chủ thể": a count of something else
         if any(not self._states(k, sentence, folded) for k in view.kinds):
             return False
+        posts = self.parser.posts_asked(q.folded)
+        if posts and not posts & self.parser.posts_asked(" ".join(folded_tokens(sentence))):
+            return False  # "giám đốc sở là ai": a deputy ("phó giám đốc") is someone else
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
             return False  # "Quyết định số N ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
@@ -391,8 +404,13 @@ class SentencePicker:
         hits: Sequence[HitLike],
         idf: dict[str, float] | None = None,
         query_vector: np.ndarray | None = None,
+        confidence: float = 1.0,
     ) -> Answer | None:
-        """The best extractive answer, or None when no sentence scores above the threshold."""
+        """The best extractive answer, or None when it does not clear the calibrated threshold.
+
+        `confidence` is the retrieval's (index/retrieve.py `confidence`): with the fitted
+        `retrieval` weight, a strong sentence in weakly retrieved passages can still answer.
+        """
         self.refresh()
         found = self.candidates(q, query, hits, idf, query_vector)
         if not found:
@@ -400,9 +418,10 @@ class SentencePicker:
         w = self.weights
         scores = {(c.hit, c.index): float(c.features @ w.vector()) for c in found}
         (hi, si), score = max(scores.items(), key=lambda kv: kv[1])
-        rival = max((v for (h, _), v in scores.items() if h != hi), default=-math.inf)
-        if score < w.threshold or score - rival < w.margin:
-            return None  # too weak, or a close call between two passages
+        doc = hits[hi].row["doc_id"]
+        rival = max((v for (h, _), v in scores.items() if hits[h].row["doc_id"] != doc), default=-math.inf)
+        if not w.accepts(score, score - rival, confidence):
+            return None  # too weak, or a close call between two documents
         hit = hits[hi]
         sentences = hit.row["sentences"]
         chosen = [si]

@@ -10,6 +10,7 @@ on the served pipeline; a wrong answer costs five refusals.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +18,9 @@ from dataclasses import replace
 import numpy as np
 
 from index.answer import FEATURES, PickWeights
+
+MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # lead over the best sentence of another document
+RETRIEVAL_WEIGHTS = (0.0, 5.0, 10.0, 20.0, 40.0)  # weight of the retrieval's confidence
 
 
 def fit_ranking(
@@ -48,7 +52,7 @@ def fit_ranking(
 
 
 def _top_two(x: np.ndarray, w: np.ndarray, passages: np.ndarray | None) -> tuple[float, float, int]:
-    """Best score, its margin over the best sentence of another passage, and the best's row."""
+    """Best score, its margin over the best sentence of another document, and the best's row."""
     s = x @ w
     b = int(np.argmax(s))
     others = s[passages != passages[b]] if passages is not None else s[np.arange(len(s)) != b]
@@ -57,34 +61,42 @@ def _top_two(x: np.ndarray, w: np.ndarray, passages: np.ndarray | None) -> tuple
 
 def calibrate(
     weights: PickWeights,
-    groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    negatives: Sequence[tuple[np.ndarray, np.ndarray]],
+    groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
+    negatives: Sequence[tuple[np.ndarray, np.ndarray, float]],
     wrong_cost: float = 5.0,
 ) -> PickWeights:
-    """The same weights with the answer threshold and margin that keep the most right answers.
+    """The same weights with the answer threshold, margin and retrieval weight that keep the most right answers.
 
-    `groups` are (features, is_right, passage of each sentence) of answerable questions whose
-    retrieval is confident; `negatives` (features, passages) of questions the documents do
-    not answer. A wrong or unwarranted answer costs `wrong_cost` refusals; an answer with no
-    right sentence among the candidates is wrong too. The margin is how far the best sentence
-    must lead the best one of any other passage (a close call between passages is a guess).
+    `groups` are (features, is_right, document of each sentence, retrieval confidence) of
+    answerable questions; `negatives` (features, documents, confidence) of questions the
+    documents do not answer. A wrong or unwarranted answer costs `wrong_cost` refusals; an
+    answer with no right sentence among the candidates is wrong too. The margin is how far
+    the best sentence must lead the best one of any other document (a close call between
+    documents is a guess); the retrieval weight adds how well the passages matched as a whole.
     """
     w = weights.vector().astype(np.float64)
     right, wrong = [], []
-    for x, y, passages in groups:
+    for x, y, docs, conf in groups:
         if len(x):
-            score, margin, b = _top_two(x, w, passages)
-            (right if y[b] else wrong).append((score, margin))
-    wrong += [_top_two(x, w, passages)[:2] for x, passages in negatives if len(x)]
-    best = (-math.inf, 0.0, 0.0)
-    for margin in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
-        kept_right = [sc for sc, m in right if m >= margin]
-        kept_wrong = [sc for sc, m in wrong if m >= margin]
+            score, margin, b = _top_two(x, w, docs)
+            (right if y[b] else wrong).append((score, margin, conf))
+    for x, docs, conf in negatives:
+        if len(x):
+            wrong.append((*_top_two(x, w, docs)[:2], conf))
+    floors = sorted(
+        {0.0, *np.quantile([c for *_, c in right + wrong] or [0.0], [0.05, 0.1, 0.2, 0.3]).round(3)}
+    )
+    best = (-math.inf, 0.0, 0.0, 0.0, 0.0)
+    for floor, retrieval, margin in itertools.product(floors, RETRIEVAL_WEIGHTS, MARGINS):
+        kept_right = [sc + retrieval * (c - 1.0) for sc, m, c in right if m >= margin and c >= floor]
+        kept_wrong = [sc + retrieval * (c - 1.0) for sc, m, c in wrong if m >= margin and c >= floor]
         thr = best_threshold(kept_right, kept_wrong, wrong_cost)
         gain = sum(r >= thr for r in kept_right) - wrong_cost * sum(x >= thr for x in kept_wrong)
         if gain > best[0]:
-            best = (gain, thr, margin)
-    return replace(weights, threshold=round(best[1], 4), margin=best[2])
+            best = (gain, thr, margin, retrieval, float(floor))
+    return replace(
+        weights, threshold=round(best[1], 4), margin=best[2], retrieval=best[3], min_confidence=best[4]
+    )
 
 
 def best_threshold(right: Sequence[float], wrong: Sequence[float], wrong_cost: float) -> float:

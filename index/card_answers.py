@@ -24,6 +24,13 @@ FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
 PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
 
 
+def card_years(card: Card) -> str:
+    """The text in which a card states its years: answer, paraphrases, source and validity."""
+    return " ".join(
+        (card.answer, *card.questions, card.source.title, str(card.source.date), str(card.valid_from))
+    )
+
+
 class CardAnswerer:
     """Chooses the card for a parsed question, with the thresholds `make tune` fitted."""
 
@@ -55,6 +62,8 @@ class CardAnswerer:
                     continue  # "ocop ocop ocop": one word says too little
                 if m.coverage < tuning.card_min_coverage:
                     continue  # "lệ phí": a question about something the card does not speak to
+                if q.years and not any(y in card_years(m.card) for y in q.years):
+                    continue  # "giai đoạn 2026–2030": a year the card does not speak to
                 bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
                 threshold = tuning.card_followup_threshold if bonus else tuning.card_threshold
                 if m.score >= threshold and (best is None or m.score > best[0].score):

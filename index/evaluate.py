@@ -108,17 +108,17 @@ def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: f
     A sentence is right when it belongs to an expected document and holds an expected answer.
     Every reading of a question (accents restored, as typed) trains the ranking; the answer
     threshold is calibrated on the reading the served pipeline answers from (the best-scoring
-    one, `AnswerPipeline.passage_answer`), over questions whose retrieval is confident.
+    one, `AnswerPipeline.passage_answer`), over every question (the rival of the margin is the best sentence of another document).
     """
     retriever, picker = pipeline.retriever, pipeline.picker
-    readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]] = []
     ranking = []
     for p in prepared:
         mine = []
         docs = p.item.get("doc") or []
         docs = docs if isinstance(docs, list) else [docs]
         for text, vector in zip(p.variants, p.vectors):
-            _, hits, _ = pipeline.retrieve(p.question, text, vector)
+            conf, hits, _ = pipeline.passages.retrieve(p.question, text, vector)
             found = picker.candidates(p.question, text, hits, retriever.idf, vector)
             if not found:
                 continue
@@ -131,8 +131,7 @@ def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: f
             )
             if docs:
                 ranking.append((x, y))
-            if retriever.confident(hits):
-                mine.append((x, y, np.array([c.hit for c in found])))
+            mine.append((x, y, np.array([hits[c.hit].doc_id for c in found]), conf))
         readings.append(mine)
     fitted = replace(picker.weights, weights=fit_ranking(ranking))
     w = fitted.vector().astype(np.float64)
@@ -140,11 +139,11 @@ def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: f
     for p, mine in zip(prepared, readings):
         if not mine:
             continue
-        x, y, passages = max(mine, key=lambda r: float((r[0] @ w).max()))  # the served reading
+        x, y, docs, conf = max(mine, key=lambda r: float((r[0] @ w).max()))  # the served reading
         if p.item.get("doc"):
-            groups.append((x, y, passages))
+            groups.append((x, y, docs, conf))
         else:
-            negatives.append((x, passages))
+            negatives.append((x, docs, conf))
     calibrated = calibrate(fitted, groups, negatives, wrong_cost)
     calibrated.save()
     picker.weights = calibrated
@@ -170,7 +169,7 @@ def best_threshold(pos: list[float], neg: list[float], wrong_cost: float = 5.0) 
 
 def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     """Print hit@k (and tune when asked); exit 1 below the given minimums."""
-    labelled = load_questions(Path(args.questions))
+    labelled = [item for path in args.questions for item in load_questions(Path(path))]
     items = [i for i in labelled if not i.get("served")]  # passages only; cards are scored served
     retriever = HybridRetriever(settings.build_dir, embedder)
     pipeline = build_pipeline(settings, retriever=retriever)  # the served object, tuned in place

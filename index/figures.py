@@ -10,52 +10,13 @@ responses (the reply names one and passes values) and in data/stats/labels.yml.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from bot.text import search_words
+from index.labels import Labels, number
 from index.parse import Ask, Question
 from index.reply import Reply
 from index.source import format_date
 from index.stats import StatRow, StatsSource, latest, matching, scopes
-
-LABELS_FILE = Path(__file__).resolve().parent.parent / "data" / "stats" / "labels.yml"
-
-
-@dataclass(frozen=True)
-class Labels:
-    """How figures are written (data/stats/labels.yml)."""
-
-    units: dict[str, dict[str, str]]
-    figure: str
-    figure_undated: str
-    target: str
-    rank_item: str
-    joiner: str
-    and_: str
-
-    @classmethod
-    def load(cls, path: Path = LABELS_FILE) -> Labels:
-        """Read the label file."""
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
-        units = {m: {str(k): v for k, v in u.items()} for m, u in d["units"].items()}
-        return cls(
-            units, d["figure"], d["figure_undated"], d["target"], d["rank_item"], d["joiner"], d["and"]
-        )
-
-    def unit(self, metric: str, star: str) -> str:
-        """The unit words of a measure (" sản phẩm OCOP 4 sao")."""
-        by_star = self.units.get(metric, {})
-        return by_star.get(star) or by_star.get("", f" {metric}")
-
-
-def number(value: float) -> str:
-    """A figure as Vietnamese writes it (17400 -> "17.400", 2.9 -> "2,9")."""
-    if value == int(value):
-        return f"{int(value):,}".replace(",", ".")
-    return f"{value:g}".replace(".", ",")
 
 
 class FigureAnswerer:
@@ -156,6 +117,33 @@ class FigureAnswerer:
             return self.single(q)
         return None
 
+    def premise(self, q: Question) -> Reply | None:
+        """The table's figures when a question states another figure as a fact ("vì sao X có 10 ... rồi").
+
+        Only for a stated count of one measure of one place that the table has and that none of
+        its rows of that measure states (a special level counts: "đề nghị 5 sao" for "5 sao").
+        """
+        if not q.values or len(q.scopes) != 1 or q.is_figure_question or q.ask != Ask.OTHER:
+            return None
+        if not (q.stars or q.metric_named):
+            return None
+        scope, star = q.scopes[0], q.star
+        rows = [
+            r for r in self.table.rows() if r.scope == scope and r.metric == q.metric and r.kind == "actual"
+        ]
+        near = [r for r in rows if r.star == star] or self._special_levels(scope, q.metric, star)
+        if not near or any(r.value in q.values for r in rows):
+            return None
+        return self._reply("utter_stat_premise", sorted(near, key=lambda r: r.as_of)[-2:], q, scope=scope)
+
+    def _special_levels(self, scope: str, metric: str, star: str) -> list[StatRow]:
+        """Actual rows of a special level of `star` ("đề nghị 5 sao" for "5 sao"), oldest first."""
+        return sorted(
+            (r for r in self.table.rows() if r.scope == scope and r.metric == metric and r.kind == "actual"
+             and star and r.star.startswith(star) and r.star != star),
+            key=lambda r: r.as_of,
+        )  # fmt: skip
+
     def single(self, q: Question) -> Reply | None:
         """The newest figure of each named scope (of each star level asked)."""
         if len(q.stars) > 1:
@@ -174,6 +162,12 @@ class FigureAnswerer:
             if len(rows) > 1:
                 return self._reply("utter_stat_figures", rows, q)
         rows = self._rows(q, q.scopes)
+        if (
+            not rows and len(q.scopes) == 1 and q.kind == "actual"
+        ):  # "có 5 sao chưa": what the table has of it
+            near = self._special_levels(q.scopes[0], q.metric, q.star)
+            return self._reply("utter_stat_none_but", near, q, scope=q.scopes[0],
+                               unit=self.labels.unit(q.metric, q.star).strip()) if near else None  # fmt: skip
         if not rows:
             return None
         if len(rows) == 1:

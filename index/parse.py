@@ -107,6 +107,9 @@ class QuestionParser:
     figure_patterns: tuple[re.Pattern[str], ...] = ()
     continues: re.Pattern[str] | None = None  # a sentence that continues the one before
     details: re.Pattern[str] | None = None  # a sentence giving the details announced before
+    star_names: dict[str, str] = field(default_factory=dict)  # how a special star level is written
+    posts: re.Pattern[str] | None = None  # a post a question may name ("giám đốc")
+    deputy: str = ""  # the prefix of a deputy's post ("phó")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -133,6 +136,9 @@ class QuestionParser:
             figure_patterns=tuple(re.compile(x) for x in data["figure_patterns"]),
             continues=re.compile(r"^(?:" + "|".join(map(re.escape, data["continues"])) + r")\b"),
             details=re.compile(r"^(?:" + "|".join(map(re.escape, data["details"])) + r")\b"),
+            star_names={str(k): v for k, v in (data.get("star_names") or {}).items()},
+            posts=_phrase_re(data["posts"]) if data.get("posts") else None,
+            deputy=data.get("deputy", ""),
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -152,6 +158,8 @@ class QuestionParser:
         kind = "target" if self.target.search(folded) else "actual"
         years = re.findall(r"\b(20\d\d)\b", folded)
         ask = next((a for a, p in self.asks if p.search(folded_q)), Ask.OTHER)
+        if ask in (Ask.SOURCE, Ask.WHEN):  # "bao nhiêu ...? số liệu năm nào?": a figure reply says both
+            ask = self._with_figure_asked(ask, folded, folded_q)
         if ask in (Ask.OTHER, Ask.SUM):
             ask = next((a for a, p in self.ask_patterns if p.search(folded)), ask)
         if (
@@ -186,6 +194,29 @@ class QuestionParser:
             wants, bool(self.rank_low and self.rank_low.search(folded)),
         )  # fmt: skip
 
+    def _with_figure_asked(self, ask: Ask, folded: str, folded_q: str) -> Ask:
+        """The kind of a two-part question that asks for figures and for their date or source.
+
+        A reasoning cue ("nhiều hơn", "cộng lại") wins; a count asked ("bao nhiêu", "mấy") with
+        no figure named makes it a figure question (a figure reply carries its date and source);
+        otherwise it stays a question about the date or source of something named or said before.
+        """
+        reasoning = (
+            Ask.COMPARE,
+            Ask.DIFFERENCE,
+            Ask.TREND,
+            Ask.PROGRESS,
+            Ask.SHARE,
+        )  # cues that need no count
+        found = [a for a, p in (*self.asks, *self.ask_patterns) if a in reasoning and p.search(folded_q)]
+        if found:
+            return found[0]
+        counts = dict(self.answer_types).get("count")
+        named = re.search(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao|\b20\d\d\b", " ", folded))
+        if counts is not None and counts.search(folded) and not named:
+            return Ask.OTHER
+        return ask
+
     def _unexplained(self, folded: str, text: str) -> set[str]:
         """Words of the question that no cue, place, star level or number explains."""
         rest = folded
@@ -196,6 +227,23 @@ class QuestionParser:
                         *(p for _, p in self.metrics), *(p for _, p in self.stars)):  # fmt: skip
             rest = pattern.sub(" ", rest)
         return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
+
+    def posts_asked(self, folded: str) -> frozenset[str]:
+        """Posts a folded text names without the deputy prefix ("giám đốc sở", not "phó giám đốc")."""
+        if self.posts is None:
+            return frozenset()
+        return frozenset(
+            m.group(0)
+            for m in self.posts.finditer(folded)
+            if not folded[: m.start()].endswith(f"{self.deputy} ")
+        )
+
+    def star_phrase(self, text: str) -> str | None:
+        """The first star level a text states, written as a question would ("từ 3 sao trở lên", "4 sao")."""
+        stars = self.stars_of(text)
+        if not stars:
+            return None
+        return self.star_names.get(stars[0]) or f"{stars[0]} sao"
 
     def stars_of(self, text: str) -> tuple[str, ...]:
         """Star levels a text states, as a question's are read ("từ 3 sao trở lên" -> "3+")."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,22 +26,22 @@ from index.answer import Answer, SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
 from index.cards import CardStore
-from index.figures import FigureAnswerer, Labels
+from index.figures import FigureAnswerer
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
+from index.labels import Labels
 from index.lexicon import Lexicon
 from index.parse import Ask, Question, QuestionParser
+from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import Hit, HybridRetriever
-from index.source import format_date, source_line
 from index.stats import StatsTable, document_texts, known_scopes
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
-DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,7 @@ class AnswerPipeline:
         self.picker = picker or SentencePicker(
             retriever.embedder, parser, None, FUNCTION_WORDS | CHAT_WORDS | PROGRAMME_WORDS
         )
+        self.passages = PassageAnswerer(retriever, self.picker, parser)
         self.provenance = Provenance(
             figures.table,
             cards,
@@ -178,11 +178,16 @@ class AnswerPipeline:
             )
         if q.document_numbers and not any(self.provenance.mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
-        if (
-            q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
-            and not q.scopes
-        ):
+        reasoning = q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
+        adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
+            short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
+            and bool(context.figure_scopes) and q.scopes[0] not in context.figure_scopes
+        )  # fmt: skip
+        if reasoning and (not q.scopes or adds_place):
             q = self._with_context(q, context)
+        premise = self.figures.premise(q)
+        if premise is not None:  # a figure stated as a fact that the table does not have
+            return dataclasses.replace(premise, question=q.text)
         figure = self._figure(q, context)
         if figure is not None:
             return figure
@@ -205,7 +210,7 @@ class AnswerPipeline:
             ask=q.ask,
             text=q.text,
             folded=q.folded,
-            scopes=context.figure_scopes or base.scopes,
+            scopes=tuple(dict.fromkeys((context.figure_scopes or base.scopes) + q.scopes)),
             stars=stars,
             lowest=q.lowest,
         )
@@ -225,8 +230,8 @@ class AnswerPipeline:
         if q.unknown_provinces and not self.provenance.mentioned(q.unknown_provinces[0], in_cards=False):
             unit = self.figures.labels.unit(q.metric, q.star).strip()
             return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
-        if q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2:
-            return self._refuse(q, "utter_stat_cannot_compute")
+        if (q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2) or q.ask == Ask.RANK:
+            return self._refuse(q, "utter_stat_cannot_compute")  # the table lacks the figures to reason over
         return None
 
     def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
@@ -238,29 +243,6 @@ class AnswerPipeline:
                 return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
 
-    def retrieve(
-        self,
-        q: Question,
-        text: str,
-        vector: Any = None,
-        document: str | None = None,  # noqa: ANN401
-    ) -> tuple[float, list[Hit], Any]:
-        """Passages for one reading of the message: (confidence, hits, query vector).
-
-        With `document` (a short follow-up after a passage answer), that document's passages
-        come first when it has any among the candidates ("ai phát biểu?" about the same event).
-        """
-        vector = self.retriever.dense_query(text) if vector is None else vector
-        hits = self.retriever.search(text, 5 if document is None else 30, vector=vector)
-        if document is not None:
-            hits = ([h for h in hits if h.doc_id == document] or hits)[:5]
-        conf = self.retriever.confidence(hits)
-        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
-            hits = [
-                h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)
-            ]  # only those stating one
-        return conf, hits, vector
-
     def passage_answer(
         self,
         q: Question,
@@ -268,52 +250,12 @@ class AnswerPipeline:
         vectors: Sequence[Any] | None = None,
         document: str | None = None,
     ) -> tuple[float, Answer | None, list[Hit]]:
-        """The best extractive answer over the message's readings: (confidence, answer, its hits).
-
-        Each reading (accents restored, as typed) is retrieved; the sentence picker's score,
-        not the retrieval's, decides between them. `vectors` are the readings' query
-        embeddings when already computed (tuning reuses them).
-        """
-        found: list[tuple[float, float, Answer, list[Hit]]] = []
-        fallback: tuple[float, list[Hit]] = (-1.0, [])
-        for i, text in enumerate(variants):
-            conf, hits, vector = self.retrieve(q, text, vectors[i] if vectors is not None else None, document)
-            if conf > fallback[0]:
-                fallback = (conf, hits)
-            if hits and self.retriever.confident(hits):
-                answer = self.picker.compose(q, text, hits, self.retriever.idf, vector)
-                if answer is not None:
-                    found.append((answer.score, conf, answer, hits))
-        if found:
-            _, conf, answer, hits = max(found, key=lambda f: f[0])
-            return conf, answer, hits
-        return max(fallback[0], 0.0), None, fallback[1]
+        """The passage stage's best extractive answer (index/passages.py; tuning calls it too)."""
+        return self.passages.best(q, variants, vectors, document)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
-        """An extractive answer from the documents, or a refusal with the fitting hotline. A short
-        follow-up that names no place and that nothing answers is read against the last answer's
-        `document` ("ai phát biểu?" about the same event)."""
-        conf, answer, hits = self.passage_answer(q, variants)
-        if answer is None and document is not None and not q.scopes:  # elliptical: about the last document
-            conf, answer, hits = self.passage_answer(q, variants, document=document)
-        wants_number = bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
-        if answer is not None and wants_number and not DOCUMENT_NUMBER.search(answer.text):
-            answer = None
-        if answer is not None and q.unknown_provinces:
-            around = " ".join(
-                " ".join(h.sentences)
-                for h in hits
-                if h.doc_id == answer.doc_id and answer.sentences[0] in h.sentences
-            )
-            if not any(p.lower() in around.lower() for p in q.unknown_provinces):
-                answer = None  # a sentence about another place does not answer for this one
-        if answer is None:
-            return self._refuse(q, "utter_kb_no_answer")
-        meta = answer.meta
-        kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
-        response = "utter_kb_answer" if kwargs["date"] else "utter_kb_answer_undated"
-        ref = f"doc:{answer.doc_id}"
-        return Reply("passage", response, kwargs, (ref,), conf, (), q.text)
+        """An answer from the documents, or a refusal with the fitting hotline."""
+        return self.passages.answer(q, variants, document) or self._refuse(q, "utter_kb_no_answer")
 
     def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
         """A refusal naming the hotline that fits the question's topic."""

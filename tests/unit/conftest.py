@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 
-from bot.text import words
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS, words
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -167,7 +167,8 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     """An AnswerPipeline over in-memory stores (the served one is built by build_pipeline)."""
     from index.card_match import CardMatcher
     from index.cards import CardStore
-    from index.figures import FigureAnswerer, Labels
+    from index.figures import FigureAnswerer
+    from index.labels import Labels
     from index.parse import QuestionParser
     from index.pipeline import AnswerPipeline, PipelineTuning
     from index.stats import StatsTable
@@ -176,8 +177,15 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     figures = FigureAnswerer(table, Labels.load(), lambda r: r.source or r.doc)
     matcher = CardMatcher(CardStore(None, cards), retriever.embedder)
     from bot.segment import GAZETTEER
+    from index.answer import PickWeights, SentencePicker
 
     merged = GAZETTEER["merged_2025"]
+    parser = QuestionParser.load()
+    # fixed weights (not the fitted index/answer.json): the fake's confidence floor refuses
+    weights = PickWeights(min_confidence=retriever.threshold if isinstance(retriever, FakeRetriever) else 0.0)
+    picker = SentencePicker(
+        retriever.embedder, parser, weights, FUNCTION_WORDS | CHAT_WORDS | PROGRAMME_WORDS
+    )
     return AnswerPipeline(
-        retriever, matcher, figures, QuestionParser.load(), contacts, None, PipelineTuning(), merged
+        retriever, matcher, figures, parser, contacts, None, PipelineTuning(), merged, picker
     )

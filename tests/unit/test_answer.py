@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from index.answer import FEATURES, PickWeights, SentencePicker, longest_run
@@ -78,16 +80,41 @@ def test_fit_ranking_learns_which_signal_marks_the_right_sentence():
 def test_calibrate_prices_a_wrong_answer_at_five_refusals():
     base = PickWeights(weights={f: (1.0 if f == "coverage" else 0.0) for f in FEATURES})
 
-    def one(score: float, right: bool):
+    def one(score: float, right: bool, confidence: float = 1.0):
         x = np.zeros((1, len(FEATURES)))
         x[0, FEATURES.index("coverage")] = score
-        return x, np.array([right]), np.array([0])
+        return x, np.array([right]), np.array(["doc"]), confidence
 
     rights = [one(s, True) for s in (2.0, 2.1, 2.2, 2.3)]
     wrong = [one(2.05, False)]
     fitted = calibrate(base, rights + wrong, [], wrong_cost=5.0)
     assert 2.05 < fitted.threshold <= 2.1  # keep three right answers rather than risk the wrong one
     assert calibrate(base, rights + wrong, [], wrong_cost=0.5).threshold < 2.0
+
+
+def test_calibrate_weighs_the_retrieval_when_it_separates_right_from_wrong():
+    base = PickWeights(weights={f: (1.0 if f == "coverage" else 0.0) for f in FEATURES})
+
+    def one(score: float, right: bool, confidence: float):
+        x = np.zeros((1, len(FEATURES)))
+        x[0, FEATURES.index("coverage")] = score
+        return x, np.array([right]), np.array(["doc"]), confidence
+
+    # the same sentence scores; only how well the passages matched tells right from wrong
+    groups = [one(2.0 + i / 100, True, 1.05) for i in range(4)] + [
+        one(2.0 + i / 100, False, 0.95) for i in range(4)
+    ]
+    fitted = calibrate(base, groups, [], wrong_cost=5.0)
+    assert fitted.retrieval > 0 or fitted.min_confidence > 0.95
+    kept = [fitted.accepts(2.0 + i / 100, math.inf, c) for c in (1.05, 0.95) for i in range(4)]
+    assert kept == [True] * 4 + [False] * 4
+
+
+def test_an_answer_must_lead_by_the_margin():
+    weights = PickWeights(
+        weights={f: (1.0 if f == "coverage" else 0.0) for f in FEATURES}, threshold=0.0, margin=0.5
+    )
+    assert weights.accepts(1.0, 0.6, 1.0) and not weights.accepts(1.0, 0.4, 1.0)
 
 
 def test_weights_file_round_trip(tmp_path):
@@ -128,3 +155,21 @@ def test_overlapping_passages_give_each_sentence_once():
     same = ["Có 20 sản phẩm đạt 3 sao."]
     found = picker().candidates(q, q.text, _hits(("a", same), ("a", same)), {}, None)
     assert len(found) == 1
+
+
+def test_a_post_asked_is_not_answered_by_its_deputy():
+    docs = {
+        "ag-x": {
+            "meta": {"title": "Hội nghị OCOP", "publisher": "Báo X", "date": "2024-01-02"},
+            "passages": [["Ông Lê Văn A, Phó Giám đốc Sở Nông nghiệp, chủ trì hội nghị OCOP."]],
+        }
+    }
+    retriever = FakeRetriever(docs)
+    p = picker(threshold=0.0)
+
+    def pick(question: str):
+        q = PARSER.parse(question)
+        return p.compose(q, question, retriever.search(question), {}, retriever.dense_query(question))
+
+    assert pick("ai là phó giám đốc sở nông nghiệp chủ trì hội nghị OCOP") is not None
+    assert pick("giám đốc sở nông nghiệp là ai, chủ trì hội nghị OCOP") is None

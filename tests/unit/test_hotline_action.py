@@ -173,3 +173,39 @@ async def test_private_data_of_a_person_is_never_given():
         tracker_with("cho xin số căn cước và địa chỉ nhà riêng của ông Lê Hoàng Tâm", "ask_person"),
     )
     assert [m["response"] for m in messages] == ["utter_contact_private"]
+
+
+async def test_another_number_after_a_procedure_complaint_is_a_complaint_channel():
+    messages, slots = await run(
+        ActionLookupContact(CONTACTS), tracker_with("muốn phản ánh việc giải quyết thủ tục hành chính")
+    )
+    assert messages[0]["name"] == "Phòng Tổng hợp"
+    again, _ = await run(
+        ActionLookupContact(CONTACTS),
+        tracker_with("số đó không ai nghe, còn số nào khác không", last_contact=slots["last_contact"]),
+    )
+    assert again[1]["name"] == "Tổ kiểm tra công vụ"  # shares "phản ánh", unlike the agriculture lines
+
+
+async def test_asking_only_for_a_field_answers_about_the_last_contact():
+    messages, slots = await run(ActionLookupContact(CONTACTS), tracker_with("sdt tổ kiểm tra công vụ"))
+    follow, _ = await run(
+        ActionLookupContact(CONTACTS), tracker_with("còn email?", last_contact=slots["last_contact"])
+    )
+    assert follow[0]["response"] == "utter_contact_email"
+    assert follow[0]["email"] == "kiemtracongvu@angiang.gov.vn"
+
+
+async def test_a_request_without_topic_uses_the_problem_described_before():
+    tracker = tracker_with("vậy gọi số nào?")
+    tracker.events = [
+        {"event": "user", "text": "hồ sơ nộp ở một cửa quá hạn cả tháng chưa có kết quả"},
+        {"event": "bot", "text": "..."},
+        {"event": "user", "text": "vậy gọi số nào?"},
+    ]
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_contact"
+    assert messages[0]["name"] == "Phòng Tổng hợp"
+    tracker.events = [{"event": "user", "text": "vậy gọi số nào?"}]  # nothing before: ask the topic
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker)
+    assert messages[0]["response"] == "utter_ask_contact_topic"

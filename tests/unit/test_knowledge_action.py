@@ -140,3 +140,18 @@ async def test_refused_question_naming_a_province_becomes_the_context(fake_retri
     )
     assert messages[0]["response"] == "utter_kb_no_answer"
     assert slots["last_question"].startswith("Đồng Nai") and slots["star"] == "3"
+
+
+def test_rewrite_keeps_a_special_star_level_and_leaves_reasoning_to_the_pipeline():
+    from index.parse import QuestionParser
+
+    parser = QuestionParser.load()
+    assert (
+        rewrite("Sóc Trăng có mấy sản phẩm 5 sao?", "thế loại từ 3 sao trở lên?", parser)
+        == "Sóc Trăng có mấy sản phẩm từ 3 sao trở lên?"
+    )
+    assert rewrite("An Giang có bao nhiêu sp 4 sao", "cộng với Tiền Giang được bao nhiêu", parser) is None
+    assert (
+        rewrite("An Giang có bao nhiêu sp 4 sao", "còn Tiền Giang", parser)
+        == "Tiền Giang có bao nhiêu sp 4 sao"
+    )

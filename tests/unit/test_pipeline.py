@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,19 @@ def test_an_edited_card_is_live_without_restart(tmp_path):
     assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại bộ phận một cửa của xã."
 
 
+def test_a_card_does_not_answer_for_a_year_it_does_not_speak_to(tmp_path):
+    (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = CardStore(tmp_path)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    p.tuning = dataclasses.replace(
+        p.tuning, card_min_coverage=0.0, card_threshold=0.5
+    )  # only the year decides
+    assert p.answer("năm 2025 nộp hồ sơ OCOP ở đâu").refs == ("card:noi-nop",)  # its decision's year
+    assert p.answer("năm 2031 nộp hồ sơ OCOP ở đâu").kind != "card"
+
+
 def test_cue_examples_parse_as_written():
     parser = QuestionParser.load()
     data = yaml.safe_load((ROOT / "data" / "language" / "cues_examples.yml").read_text(encoding="utf-8"))
@@ -174,6 +188,10 @@ def test_cue_examples_parse_as_written():
         assert parser.parse(text).ask == Ask(ask), text
     for text, wants in data["answer_types"].items():
         assert list(parser.parse(text).wants) == wants, text
+    for text, posts in data["posts"].items():
+        assert sorted(parser.posts_asked(parser.parse(text).folded)) == posts, text
+    for text, phrase in data["star_phrases"].items():
+        assert parser.star_phrase(text) == phrase, text
 
 
 def test_keyboard_examples_decode_as_written():
@@ -227,7 +245,7 @@ def test_the_server_and_make_tune_use_the_same_pipeline_object(monkeypatch):
         {"q": "x", "doc": None},
     ]
     monkeypatch.setattr(evaluate, "load_questions", lambda path: items)
-    args = argparse.Namespace(questions="q.yaml", tune=False, min_hit1=0.0, min_hit3=0.0, verbose=False)
+    args = argparse.Namespace(questions=["q.yaml"], tune=False, min_hit1=0.0, min_hit3=0.0, verbose=False)
     evaluate.main(argparse.Namespace(build_dir=None), None, args)
     assert calls == [i["q"] for i in items]  # make tune / index eval answered through it
     monkeypatch.setattr(resources, "_knowledge", None)

@@ -1,0 +1,109 @@
+"""The passage stage: the documents' sentence that answers a question, with publisher and date.
+
+    passages = PassageAnswerer(retriever, picker, parser)
+    reply = passages.answer(question, readings)   # Reply("passage", "utter_kb_answer", ...) or None
+    conf, answer, hits = passages.best(question, readings)
+
+Each reading of the message (accents restored, as typed) is retrieved (index/retrieve.py);
+the sentence picker (index/answer.py) scores the sentences of the best passages and decides,
+with its calibrated threshold, whether one answers. The best-scoring reading wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from index.answer import Answer, SentencePicker
+from index.parse import Question, QuestionParser
+from index.reply import Reply
+from index.retrieve import Hit, HybridRetriever
+from index.source import format_date, source_line
+
+DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
+
+
+class PassageAnswerer:
+    """Retrieves passages for each reading of a question and picks the answering sentences."""
+
+    def __init__(self, retriever: HybridRetriever, picker: SentencePicker, parser: QuestionParser) -> None:
+        """The index, the sentence picker and the parser's cue tables."""
+        self.retriever, self.picker, self.parser = retriever, picker, parser
+
+    def retrieve(
+        self,
+        q: Question,
+        text: str,
+        vector: Any = None,
+        document: str | None = None,  # noqa: ANN401
+    ) -> tuple[float, list[Hit], Any]:
+        """Passages for one reading of the message: (confidence, hits, query vector).
+
+        With `document` (a short follow-up after a passage answer), that document's passages
+        come first when it has any among the candidates ("ai phát biểu?" about the same event).
+        """
+        vector = self.retriever.dense_query(text) if vector is None else vector
+        hits = self.retriever.search(text, 5 if document is None else 30, vector=vector)
+        if document is not None:
+            hits = ([h for h in hits if h.doc_id == document] or hits)[:5]
+        conf = self.retriever.confidence(hits)
+        if self._wants_number(q):
+            hits = [
+                h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)
+            ]  # only those stating one
+        return conf, hits, vector
+
+    def best(
+        self,
+        q: Question,
+        variants: list[str],
+        vectors: Sequence[Any] | None = None,
+        document: str | None = None,
+    ) -> tuple[float, Answer | None, list[Hit]]:
+        """The best extractive answer over the message's readings: (confidence, answer, its hits).
+
+        The sentence picker's score, not the retrieval's, decides between readings. `vectors`
+        are the readings' query embeddings when already computed (tuning reuses them).
+        """
+        found: list[tuple[float, float, Answer, list[Hit]]] = []
+        fallback: tuple[float, list[Hit]] = (-1.0, [])
+        for i, text in enumerate(variants):
+            conf, hits, vector = self.retrieve(q, text, vectors[i] if vectors is not None else None, document)
+            if conf > fallback[0]:
+                fallback = (conf, hits)
+            if hits:  # the picker's calibrated rule decides (it weighs the retrieval's confidence too)
+                answer = self.picker.compose(q, text, hits, self.retriever.idf, vector, conf)
+                if answer is not None:
+                    found.append((answer.score, conf, answer, hits))
+        if found:
+            _, conf, answer, hits = max(found, key=lambda f: f[0])
+            return conf, answer, hits
+        return max(fallback[0], 0.0), None, fallback[1]
+
+    def answer(self, q: Question, variants: list[str], document: str | None = None) -> Reply | None:
+        """An extractive answer from the documents, or None. A short follow-up that names no place
+        and that nothing answers is read against the last answer's `document`."""
+        conf, answer, hits = self.best(q, variants)
+        if answer is None and document is not None and not q.scopes:  # elliptical: about the last document
+            conf, answer, hits = self.best(q, variants, document=document)
+        if answer is not None and self._wants_number(q) and not DOCUMENT_NUMBER.search(answer.text):
+            answer = None
+        if answer is not None and q.unknown_provinces:
+            around = " ".join(
+                " ".join(h.sentences)
+                for h in hits
+                if h.doc_id == answer.doc_id and answer.sentences[0] in h.sentences
+            )
+            if not any(p.lower() in around.lower() for p in q.unknown_provinces):
+                answer = None  # a sentence about another place does not answer for this one
+        if answer is None:
+            return None
+        meta = answer.meta
+        kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
+        response = "utter_kb_answer" if kwargs["date"] else "utter_kb_answer_undated"
+        return Reply("passage", response, kwargs, (f"doc:{answer.doc_id}",), conf, (), q.text)
+
+    def _wants_number(self, q: Question) -> bool:
+        """Does the question ask for a document's number ("quyết định số mấy")?"""
+        return bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
