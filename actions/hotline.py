@@ -21,6 +21,7 @@ CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues
 _CUES = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
 ANOTHER = re.compile(_CUES["another_contact"])
 PRIVATE = re.compile(_CUES["private_data"])  # ID-card numbers, home addresses: never given
+CONTACT_REQUEST = re.compile(_CUES["contact_request"])  # "sdt", "liên hệ", "báo ở đâu"
 
 
 def buttons_for(contact: Any) -> list[dict[str, str]]:
@@ -54,10 +55,23 @@ def earlier_message(tracker: Tracker) -> str:
     return texts[-2] if len(texts) >= 2 else ""
 
 
+HONORIFIC = re.compile(r"\b(ong|ba|anh|chi|co|chu|bac)\s*$")
+
+
 def entity_values(tracker: Tracker) -> dict[str, list[str]]:
-    """Entities of the latest message, grouped by type."""
+    """Entities of the latest message, grouped by type.
+
+    A person found in one word that no honorific precedes ("làm" read as "Lâm") is dropped:
+    one syllable alone is rarely a name, and a wrong person answers with someone else's number.
+    """
+    text = tracker.latest_message.get("text") or ""
     out: dict[str, list[str]] = {}
     for ent in tracker.latest_message.get("entities") or []:
+        start, end = ent.get("start"), ent.get("end")
+        if ent.get("entity") == "person" and isinstance(start, int) and isinstance(end, int):
+            span, before = text[start:end], fold(text[:start]).lower()
+            if len(span.split()) < 2 and not HONORIFIC.search(before):
+                continue
         out.setdefault(ent.get("entity"), []).append(str(ent.get("value")))
     return out
 

@@ -9,8 +9,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.hotline import PRONOUN, earlier_message, entity_values, lookup_and_answer, reverse_lookup
-from actions.knowledge import answer_with_pipeline, context_of
+from actions.hotline import (
+    CONTACT_REQUEST,
+    PRONOUN,
+    earlier_message,
+    entity_values,
+    lookup_and_answer,
+    reverse_lookup,
+)
+from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.text import clean_user_text, fold
 
 
@@ -25,6 +32,10 @@ class ActionLookupContact(Action):
     def name(self) -> str:
         """Action name."""
         return "action_lookup_contact"
+
+    def _knowledge(self) -> Any:  # noqa: ANN401 - an AnswerPipeline or None
+        """The question-answering pipeline (the server's shared one unless one was given)."""
+        return self._pipeline if self._pipeline is not None else resources.load_knowledge().value
 
     def _person_in_documents(self, book: Any, text: str, entities: dict[str, list[str]], last: Any) -> bool:
         """Tell whether an ask_person question is about someone the directory does not list."""
@@ -44,11 +55,16 @@ class ActionLookupContact(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
         entities = entity_values(tracker)
+        if intent == "ask_contact" and not CONTACT_REQUEST.search(fold(text).lower()):
+            pipeline = self._knowledge()
+            q = pipeline.parse(pipeline.prepare(text)[0]) if pipeline is not None else None
+            if q is not None and (q.stars or q.figure):  # "... đạt OCOP mấy sao?": no contact asked
+                reply = await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
+                return reply_slots(reply, context_of(tracker)) if reply is not None else []
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
             # "<a leader quoted in the news> là ai?": such people are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline
-            pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
-            await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
+            await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
             return []
         return lookup_and_answer(
             book, text, entities, dispatcher, intent, pending, last, earlier_message(tracker)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.lookup import ActionLookupContact
-from tests.unit.conftest import CONTACTS_FILE, make_pipeline, run_action
+from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, make_pipeline, run_action
 from tests.unit.conftest import tracker_with as shared_tracker_with
 
 CONTACTS = ContactBook.load(CONTACTS_FILE)
@@ -209,3 +209,29 @@ async def test_a_request_without_topic_uses_the_problem_described_before():
     tracker.events = [{"event": "user", "text": "vậy gọi số nào?"}]  # nothing before: ask the topic
     messages, _ = await run(ActionLookupContact(CONTACTS), tracker)
     assert messages[0]["response"] == "utter_ask_contact_topic"
+
+
+async def test_a_figure_question_routed_to_the_contacts_is_answered_from_the_knowledge():
+    pipeline = make_pipeline(FakeRetriever(), contacts=CONTACTS)
+    tracker = tracker_with("Sóc Trăng có bao nhiêu sản phẩm 4 sao?", "ask_contact")
+    messages, _ = await run(ActionLookupContact(CONTACTS, pipeline), tracker)
+    assert messages and not messages[0]["response"].startswith("utter_contact")
+    asked = tracker_with("sdt hỏi về sản phẩm 4 sao", "ask_contact")  # a contact word: the directory
+    messages, _ = await run(ActionLookupContact(CONTACTS, pipeline), asked)
+    assert messages[0]["response"].startswith("utter_contact")
+
+
+def test_a_one_word_person_without_honorific_is_not_trusted():
+    from actions.hotline import entity_values
+
+    def person(text: str, span: str) -> dict[str, list[str]]:
+        tracker = tracker_with(text, "ask_person")
+        start = text.index(span)
+        tracker.latest_message["entities"] = [
+            {"entity": "person", "value": "Nguyễn Sĩ Lâm", "start": start, "end": start + len(span)}
+        ]
+        return entity_values(tracker)
+
+    assert person("bà ấy làm chức vụ gì", "làm") == {}
+    assert person("số của ông Lâm", "Lâm") == {"person": ["Nguyễn Sĩ Lâm"]}
+    assert person("sdt Nguyễn Sĩ Lâm", "Nguyễn Sĩ Lâm") == {"person": ["Nguyễn Sĩ Lâm"]}
