@@ -60,9 +60,13 @@ def has_diacritics(text: str) -> bool:
     return any(fold_char(c) != c.lower() for c in text if c.isalpha())
 
 
+_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,100}>")
+
+
 def clean_user_text(text: str, limit: int = 2000) -> str:
-    """Normalise user input: NFC, no control characters, collapsed spaces, bounded length."""
+    """Normalise user input: NFC, no control characters or markup tags, collapsed spaces, bounded length."""
     text = _CONTROL_RE.sub(" ", nfc(text or ""))
+    text = _TAG_RE.sub(" ", text)  # "<b>An Giang</b>": markup pasted from a web page
     text = re.sub(r"\s+", " ", text).strip()
     return text[:limit]
 

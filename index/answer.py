@@ -30,6 +30,7 @@ from index.embed import Embedder
 from index.parse import NATIONAL, Question, QuestionParser
 from index.sentence import (
     DATE_S,
+    DOCUMENT_NUMBER,
     YEAR,
     announces_list,
     bigrams,
@@ -179,6 +180,7 @@ class _Asked:
     stars: frozenset[str]
     unit: str | None
     kinds: tuple[str, ...]  # REQUIRED_KINDS the question asks for
+    agencies: frozenset[str]  # agencies the question names ("so_cong_thuong")
     weight: Callable[[str], float]
 
 
@@ -256,7 +258,7 @@ class SentencePicker:
             kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
         return _Asked(
             q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
-            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, weight,
+            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, self.parser.agencies_in(q.folded), weight,
         )  # fmt: skip
 
     def candidates(
@@ -308,7 +310,7 @@ class SentencePicker:
                     continue
                 seen.add(sentence)
                 stated = frozenset(self.parser.stars_of(sentence)) if view.stars else frozenset()
-                if not self._fits(view, sentence, here | place, stated, around):
+                if not self._fits(view, sentence, previous, here | place, stated, around):
                     continue
                 x = self._features(view, sentence, previous, here, stated, around, hit)
                 x["dense"] = (
@@ -325,7 +327,13 @@ class SentencePicker:
         return found
 
     def _fits(
-        self, view: _Asked, sentence: str, places: frozenset[str], stated: frozenset[str], around: _Around
+        self,
+        view: _Asked,
+        sentence: str,
+        previous: str,
+        places: frozenset[str],
+        stated: frozenset[str],
+        around: _Around,
     ) -> bool:
         """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
         q, folded = view.question, fold(sentence).lower()
@@ -339,9 +347,20 @@ class SentencePicker:
             return False  # "bao nhiêu chủ thể": a count of something else
         if any(not self._states(k, sentence, folded) for k in view.kinds):
             return False
+        words = " ".join(folded_tokens(sentence))
         posts = self.parser.posts_asked(q.folded)
-        if posts and not posts & self.parser.posts_asked(" ".join(folded_tokens(sentence))):
+        if posts and not posts & self.parser.posts_asked(words):
             return False  # "giám đốc sở là ai": a deputy ("phó giám đốc") is someone else
+        if (
+            not posts
+            and self._asks_post(q)
+            and not (self.parser.post_words and self.parser.post_words.search(words))
+        ):
+            return False  # "X là ai": a sentence quoting X without saying X's post does not answer
+        if view.agencies and not view.agencies & self.parser.agencies_in(f"{fold(previous).lower()} {words}"):
+            return False  # "Sở Công Thương làm gì": another agency's tasks are not its tasks
+        if self._asks_number(q) and not DOCUMENT_NUMBER.search(sentence):
+            return False  # "quyết định số mấy": only a sentence stating a document number
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
             return False  # "Quyết định số N ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
@@ -377,6 +396,14 @@ class SentencePicker:
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),
         }
+
+    def _asks_post(self, q: Question) -> bool:
+        """Does the question ask who someone is ("X là ai", "chức vụ gì")?"""
+        return bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
+
+    def _asks_number(self, q: Question) -> bool:
+        """Does the question ask for a document's number ("quyết định số mấy")?"""
+        return bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
 
     def _states(self, want: str, sentence: str, folded: str) -> bool:
         """Does the sentence state the kind of thing asked (a count, a date, a person, a list)?"""

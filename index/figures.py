@@ -113,6 +113,8 @@ class FigureAnswerer:
             return self.progress(q, q.scopes[0])
         if q.ask == Ask.SHARE:
             return self.share(q, q.scopes[0])
+        if q.ask == Ask.AVERAGE:
+            return self.average(q, q.scopes[0])
         if q.figure or q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM):
             return self.single(q)
         return None
@@ -242,6 +244,19 @@ class FigureAnswerer:
         share = number(round(100 * part.value / whole.value, 1))
         return self._reply("utter_stat_share", [part, whole], q, scope=scope, part=self.amount(part),
                            whole=self.amount(whole), share=share, as_of=format_date(whole.as_of))  # fmt: skip
+
+    def average(self, q: Question, scope: str) -> Reply | None:
+        """Certified products per producer ("trung bình mỗi chủ thể"), from two figures of one date."""
+        for producers in reversed(matching(self.table, scope, "chu_the", "")):
+            products = next(
+                (r for r in matching(self.table, scope, "san_pham", "3+") if r.as_of == producers.as_of), None
+            )
+            if products is not None and producers.value:
+                ratio = number(round(products.value / producers.value, 2))
+                return self._reply("utter_stat_average", [products, producers], q, scope=scope, ratio=ratio,
+                                   products=self.amount(products), producers=self.amount(producers),
+                                   as_of=format_date(producers.as_of))  # fmt: skip
+        return None
 
     def trend(self, q: Question, scope: str) -> Reply | None:
         """The change between the oldest and the newest figure of one scope."""

@@ -35,6 +35,7 @@ class Ask(str, Enum):
     TREND = "trend"
     PROGRESS = "progress"
     SHARE = "share"
+    AVERAGE = "average"
     SOURCE = "source"
     WHEN = "when"
     OTHER = "other"
@@ -72,7 +73,17 @@ class Question:
     def is_figure_question(self) -> bool:
         """Asks for one or more figures (or a reasoning over them)."""
         return (
-            self.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.RANK, Ask.SUM, Ask.TREND, Ask.PROGRESS, Ask.SHARE)
+            self.ask
+            in (
+                Ask.COMPARE,
+                Ask.DIFFERENCE,
+                Ask.RANK,
+                Ask.SUM,
+                Ask.TREND,
+                Ask.PROGRESS,
+                Ask.SHARE,
+                Ask.AVERAGE,
+            )
             or self.figure
         )
 
@@ -110,6 +121,9 @@ class QuestionParser:
     star_names: dict[str, str] = field(default_factory=dict)  # how a special star level is written
     posts: re.Pattern[str] | None = None  # a post a question may name ("giám đốc")
     deputy: str = ""  # the prefix of a deputy's post ("phó")
+    asks_post: re.Pattern[str] | None = None  # "X là ai": the answer states a post
+    post_words: re.Pattern[str] | None = None  # words of a post ("phó chủ tịch", "giám đốc")
+    agencies: tuple[tuple[str, re.Pattern[str]], ...] = ()  # agencies a plan gives tasks to
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -139,6 +153,9 @@ class QuestionParser:
             star_names={str(k): v for k, v in (data.get("star_names") or {}).items()},
             posts=_phrase_re(data["posts"]) if data.get("posts") else None,
             deputy=data.get("deputy", ""),
+            asks_post=re.compile(data["asks_post"]) if data.get("asks_post") else None,
+            post_words=re.compile(data["post_words"]) if data.get("post_words") else None,
+            agencies=tuple((k, _phrase_re(v)) for k, v in (data.get("agencies") or {}).items()),
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -237,6 +254,10 @@ class QuestionParser:
             for m in self.posts.finditer(folded)
             if not folded[: m.start()].endswith(f"{self.deputy} ")
         )
+
+    def agencies_in(self, folded: str) -> frozenset[str]:
+        """The agencies a folded text names ("so cong thuong" -> "so_cong_thuong")."""
+        return frozenset(name for name, p in self.agencies if p.search(folded))
 
     def star_phrase(self, text: str) -> str | None:
         """The first star level a text states, written as a question would ("từ 3 sao trở lên", "4 sao")."""

@@ -11,7 +11,6 @@ with its calibrated threshold, whether one answers. The best-scoring reading win
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +18,8 @@ from index.answer import Answer, SentencePicker
 from index.parse import Question, QuestionParser
 from index.reply import Reply
 from index.retrieve import Hit, HybridRetriever
+from index.sentence import DOCUMENT_NUMBER
 from index.source import format_date, source_line
-
-DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
 
 
 class PassageAnswerer:
@@ -87,8 +85,6 @@ class PassageAnswerer:
         conf, answer, hits = self.best(q, variants)
         if answer is None and document is not None and not q.scopes:  # elliptical: about the last document
             conf, answer, hits = self.best(q, variants, document=document)
-        if answer is not None and self._wants_number(q) and not DOCUMENT_NUMBER.search(answer.text):
-            answer = None
         if answer is not None and q.unknown_provinces:
             around = " ".join(
                 " ".join(h.sentences)

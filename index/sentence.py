@@ -11,6 +11,7 @@ from bot.text import fold, search_words
 DIGIT = re.compile(r"\d")
 YEAR = re.compile(r"(?<![\d.])(?:19[89]\d|20[0-3]\d)(?!\d)")
 DATE_S = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}/\d{1,2}|thang \d{1,2}\b")
+DOCUMENT_NUMBER = re.compile(r"\b\d{2,5}/(?:\d{4}/)?[A-ZĐ]{2,}")  # "1397/QĐ-UBND", "53/2022/TT-BTC"
 # A figure: a number that is not a year, a date or a decision number ("2021-2025", "24/3").
 DATE_WORDS = re.compile(r"ngay \d{1,2} thang \d{1,2}(?: nam \d{4})?|thang \d{1,2} nam \d{4}")
 _FIGURE = re.compile(r"(?<![\d/.-])(?!(?:19|20)\d\d(?!\d))\d{1,6}(?:[.,]\d+)?(?![\d/-])")

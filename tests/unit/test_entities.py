@@ -49,6 +49,8 @@ def test_has_diacritics_and_cleaning():
     assert has_diacritics("số điện thoại") and not has_diacritics("so dien thoai 123")
     assert clean_user_text("  a\x00b\u200b  c\n\n", 10) == "a b c"
     assert len(clean_user_text("x" * 5000, 2000)) == 2000
+    assert clean_user_text("<b>An Giang</b> có <i>mấy</i> sp") == "An Giang có mấy sp"
+    assert clean_user_text("thích lắm <3 nhé") == "thích lắm <3 nhé"  # not markup
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from tests.unit.conftest import FakeRetriever, make_pipeline
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,source,quote\n"
 DOCS = {
-    "ag": "Tỉnh A có 165 sản phẩm OCOP, gồm 14 sản phẩm 4 sao. Sau đó có 182 sản phẩm.",
-    "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm.",
+    "ag": "Tỉnh A có 165 sản phẩm OCOP, gồm 14 sản phẩm 4 sao. Sau đó có 182 sản phẩm của 125 chủ thể.",
+    "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm. Đề nghị công nhận 5 sao cho 05 sản phẩm.",
 }
 ROWS = HEADER + (
     "a1,An Giang,san_pham,3+,165,,,actual,,2024-11-06,ag,,Tỉnh A có 165 sản phẩm OCOP\n"
@@ -32,6 +32,8 @@ ROWS = HEADER + (
     "t3,Tiền Giang,san_pham,3+,200,,ít nhất,target,2025,2023-09-11,tg,,Phấn đấu ít nhất 200 sản phẩm\n"
     "t4,Tiền Giang,san_pham,3+,999,,,actual,,2023-09-11,tg,,Tỉnh B có 207 sản phẩm\n"
     "t5,Tiền Giang,san_pham,3+,170,,thêm,target,2025,,tg,,Phấn đấu có thêm 170 sản phẩm\n"
+    "a5,An Giang,chu_the,,125,,,actual,,2025-02,ag,,182 sản phẩm của 125 chủ thể\n"
+    "t6,Tiền Giang,san_pham,5_de_nghi,5,,,actual,,2023-09-11,tg,,Đề nghị công nhận 5 sao cho 05 sản phẩm\n"
 )
 
 
@@ -44,7 +46,7 @@ def test_broken_rows_are_reported_by_file_and_line_and_the_rest_work():
     t, errors = table()
     assert any(e.startswith("fixture.csv:5:") and "ag-missing" in e for e in errors)
     assert any(e.startswith("fixture.csv:9:") and "not written in the quote" in e for e in errors)
-    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "t1", "t2", "t3", "t5"}
+    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "a5", "t1", "t2", "t3", "t5", "t6"}
 
 
 def test_committed_table_and_cards_are_valid():
@@ -82,6 +84,19 @@ def pipeline():
         ("Số sản phẩm OCOP Tiền Giang tăng bao nhiêu so với 2021?", "utter_stat_trend_single", ["207"]),
         ("Ở Tiền Giang, hạng 4 sao chiếm tỷ trọng bao nhiêu?", "utter_stat_share", ["45,9"]),
         ("Tháng 11/2024 An Giang có bao nhiêu sản phẩm OCOP?", "utter_stat_figure", ["165"]),
+        ("Bình quân mỗi chủ thể ở An Giang có mấy sản phẩm?", "utter_stat_average", ["1,46", "182", "125"]),
+        ("Tiền Giang có sản phẩm 5 sao chưa?", "utter_stat_none_but", ["5 sản phẩm"]),
+        ("Sao Tiền Giang có 12 sản phẩm 4 sao rồi mà ít ai biết?", "utter_stat_premise", ["95"]),
+        (
+            "Sản phẩm 4 sao chiếm tầm bao nhiêu phần trăm tổng số của Tiền Giang?",
+            "utter_stat_share",
+            ["45,9"],
+        ),
+        (
+            "Tiền Giang có mấy sản phẩm 4 sao, số liệu tính đến lúc nào?",
+            "utter_stat_figure",
+            ["95", "11/09/2023"],
+        ),
     ],
 )
 def test_reasoning_over_the_table(question, response, must):
