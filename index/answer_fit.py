@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.answer import FEATURES, PickWeights
+from index.pick_weights import FEATURES, PickWeights
 
 MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # lead over the best sentence of another document
 RETRIEVAL_WEIGHTS = (0.0, 5.0, 10.0, 20.0, 40.0)  # weight of the retrieval's confidence

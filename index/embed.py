@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -169,3 +171,26 @@ def _max_seq_length(folder: Path) -> int:
     if cfg.is_file():
         return int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", 512))
     return 512
+
+
+class SentenceVectors:
+    """Embeddings of passage sentences, computed once per sentence text (thread-safe cache)."""
+
+    def __init__(self, embedder: Embedder | None, limit: int = 100_000) -> None:
+        """Wrap the index's embedder (None: the dense signal is 0, as in unit tests without a model)."""
+        self.embedder, self.limit = embedder, limit
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def of(self, sentences: Sequence[str]) -> list[np.ndarray | None]:
+        """Vectors of the sentences (encoded in one batch for those not seen before)."""
+        if self.embedder is None:
+            return [None] * len(sentences)
+        missing = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+        if missing:
+            vectors = self.embedder.encode_passages(missing)
+            with self._lock:
+                if len(self._cache) + len(missing) > self.limit:
+                    self._cache.clear()
+                self._cache.update(zip(missing, vectors))
+        return [self._cache.get(s) for s in sentences]

@@ -14,10 +14,10 @@ import numpy as np
 import yaml
 
 from bot.text import fold, has_diacritics
-from index.answer import PickWeights
 from index.answer_fit import calibrate, fit_ranking
 from index.card_match import CardWeights
 from index.parse import Question
+from index.pick_weights import PickWeights
 from index.pipeline import TUNING_FILE as PIPELINE_TUNING
 from index.pipeline import AnswerPipeline, Context, PipelineTuning, build_pipeline
 from index.retrieve import TUNING_FILE, Hit, HybridRetriever, Tuning

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 from bot.entities import find_provinces, find_stars
 from bot.text import fold, search_words
@@ -95,3 +96,21 @@ def announces_list(sentence: str, following: str) -> bool:
     if ":" in sentence or not _ANNOUNCE.search(folded):
         return False
     return is_list(following)
+
+
+def longest_run(a: Sequence[str], b: Sequence[str]) -> Sequence[str]:
+    """The longest run of words that `a` and `b` share in the same order.
+
+    >>> longest_run("so khoa hoc va cong nghe".split(), "cac so khoa hoc va cong nghe chu tri".split())
+    ['so', 'khoa', 'hoc', 'va', 'cong', 'nghe']
+    """
+    best, end, prev = 0, 0, [0] * (len(b) + 1)
+    for i, x in enumerate(a):
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b):
+            if x == y:
+                cur[j + 1] = prev[j] + 1
+                if cur[j + 1] > best:
+                    best, end = cur[j + 1], i + 1
+        prev = cur
+    return list(a[end - best : end])

@@ -177,7 +177,8 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     figures = FigureAnswerer(table, Labels.load(), lambda r: r.source or r.doc)
     matcher = CardMatcher(CardStore(None, cards), retriever.embedder)
     from bot.segment import GAZETTEER
-    from index.answer import PickWeights, SentencePicker
+    from index.answer import SentencePicker
+    from index.pick_weights import PickWeights
 
     merged = GAZETTEER["merged_2025"]
     parser = QuestionParser.load()

@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from index.answer import FEATURES, PickWeights, SentencePicker, longest_run
+from index.answer import SentencePicker
 from index.answer_fit import calibrate, fit_ranking
 from index.parse import QuestionParser
-from index.sentence import has_figure, is_heading, names_person
+from index.pick_weights import FEATURES, PickWeights
+from index.sentence import has_figure, is_heading, longest_run, names_person
 from index.source import format_date, source_line
 from tests.unit.conftest import FakeEmbedder, FakeRetriever
 

@@ -1,0 +1,197 @@
+"""What a question fixes and the signals of each candidate sentence (read once per question).
+
+    checks = SentenceChecks(parser, stopwords)
+    view = checks.view(question, query_text, idf)        # content words, place, stars, unit, kinds
+    checks.fits(view, sentence, previous, places, stars, around)   # states what the question fixes?
+    checks.features(view, sentence, previous, here, stars, around, hit)  # lexical and type signals
+
+A sentence that does not state what the parsed question fixes (the province, the year, the
+star level, the unit counted, a named agency or post, a document number asked, the kind of
+answer: a count, a date, a duration, a person, an address, money) is no candidate. These
+are checks of the question's type, read from the cues (data/language/cues.yml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.text import fold
+from index.parse import NATIONAL, Question, QuestionParser
+from index.sentence import (
+    DATE_S,
+    DOCUMENT_NUMBER,
+    bigrams,
+    folded_tokens,
+    has_figure,
+    is_heading,
+    is_list,
+    longest_run,
+    names_person,
+    provinces_in,
+    stars_in,
+    without_provinces,
+)
+from index.units import asked_unit, states_count_of
+
+REQUIRED_KINDS = ("count", "date", "duration", "person", "address", "money")
+
+
+class HitLike(Protocol):
+    """What the checks need from a retrieved passage."""
+
+    row: dict[str, Any]
+    fused: float
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as the picker reads it: content words, pairs, place, stars, unit, kinds."""
+
+    question: Question
+    tokens: tuple[str, ...]
+    terms: frozenset[str]
+    total: float  # IDF mass of the terms
+    pairs: set[str]
+    asked: frozenset[str]  # provinces asked about
+    stars: frozenset[str]
+    unit: str | None
+    kinds: tuple[str, ...]  # REQUIRED_KINDS the question asks for
+    agencies: frozenset[str]  # agencies the question names ("so_cong_thuong")
+    weight: Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class Around:
+    """What surrounds a passage's sentences: title (with date), publisher, numbers, years."""
+
+    title: str
+    publisher: str
+    heading: str  # the folded document title
+    numbers: list[str]  # numbers stated in what was retrieved of the document
+    years: frozenset[str]  # years stated in the title or the passage
+
+
+class SentenceChecks:
+    """The parser's cue tables applied to candidate sentences."""
+
+    def __init__(self, parser: QuestionParser, stopwords: frozenset[str] = frozenset()) -> None:
+        """The parser (cues) and the words that say nothing about the topic."""
+        self.parser, self.stopwords = parser, stopwords
+
+    def view(self, q: Question, query: str, idf: dict[str, float] | None) -> Asked | None:
+        """What the question asks, read once for all its candidate sentences (None: nothing)."""
+        weight: Callable[[str], float] = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+        tokens = folded_tokens(query)
+        asked = frozenset((set(q.scopes) & provinces_in(query) or set(q.scopes)) - {NATIONAL})  # no country
+        place_words = {w for name in asked for w in folded_tokens(name)}
+        skip = self.stopwords | set(q.stars) | set(q.years) | place_words | {"sao"}
+        terms = frozenset(t for t in tokens if t not in skip)
+        if not terms and not q.wants:
+            return None  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
+        kinds = tuple(k for k in q.wants if k in REQUIRED_KINDS)
+        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
+            kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
+        return Asked(
+            q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
+            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, self.parser.agencies_in(q.folded), weight,
+        )  # fmt: skip
+
+    def fits(
+        self,
+        view: Asked,
+        sentence: str,
+        previous: str,
+        places: frozenset[str],
+        stated: frozenset[str],
+        around: Around,
+    ) -> bool:
+        """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
+        q, folded = view.question, fold(sentence).lower()
+        if view.asked and not view.asked & places:
+            return False  # about another province, or about none we can tell
+        if q.years and not set(q.years) & around.years:
+            return False  # a year asked that neither the passage nor its title states
+        if view.stars and not {x[0] for x in view.stars} & {x[0] for x in stated | stars_in(sentence)}:
+            return False  # another star level (a special level counts as its number of stars)
+        if view.unit and not states_count_of(sentence, view.unit):
+            return False  # "bao nhiêu chủ thể": a count of something else
+        if any(not self.states(k, sentence, folded) for k in view.kinds):
+            return False
+        words = " ".join(folded_tokens(sentence))
+        posts = self.parser.posts_asked(q.folded)
+        if posts and not posts & self.parser.posts_asked(words):
+            return False  # "giám đốc sở là ai": a deputy ("phó giám đốc") is someone else
+        if (
+            not posts
+            and self.asks_post(q)
+            and not (self.parser.post_words and self.parser.post_words.search(words))
+        ):
+            return False  # "X là ai": a sentence quoting X without saying X's post does not answer
+        if view.agencies and not view.agencies & self.parser.agencies_in(f"{fold(previous).lower()} {words}"):
+            return False  # "Sở Công Thương làm gì": another agency's tasks are not its tasks
+        if self.asks_number(q) and not DOCUMENT_NUMBER.search(sentence):
+            return False  # "quyết định số mấy": only a sentence stating a document number
+        if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
+            return False  # "Quyết định số N ...": only the document that states that number answers
+        return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
+
+    def features(
+        self,
+        view: Asked,
+        sentence: str,
+        previous: str,
+        here: frozenset[str],
+        stated: frozenset[str],
+        around: Around,
+        hit: HitLike,
+    ) -> dict[str, float]:
+        """The lexical and type signals of one candidate (dense and passage are added by the caller)."""
+        weight, terms, folded = view.weight, view.terms, fold(sentence).lower()
+        s_tokens = folded_tokens(without_provinces(sentence, view.asked))
+        s_set = set(s_tokens)
+        ctx_set = s_set | set(folded_tokens(around.title)) | set(folded_tokens(previous))
+        return {
+            "coverage": sum(weight(t) for t in terms & s_set) / view.total,
+            "context": sum(weight(t) for t in terms & ctx_set) / view.total,
+            "phrase": len(view.pairs & bigrams(s_tokens)) / max(1, len(view.pairs)),
+            "run": sum(weight(t) for t in longest_run(view.tokens, s_tokens)) / view.total,
+            "document_match": float(any(n in around.numbers for n in view.question.document_numbers)),
+            "list_missing": float("list" in view.question.wants and not is_list(sentence)),
+            "province_match": float(bool(view.asked & here)),
+            "star_match": float(bool(view.stars & stated)),
+            "local": float(not view.asked and bool(here)),
+            "target_mismatch": float(
+                (view.question.kind == "target") != bool(self.parser.target.search(folded))
+            ),
+            "heading": float(is_heading(sentence) or folded.strip() == around.heading),
+            "related": float(hit.row.get("section") == "related"),
+        }
+
+    def asks_post(self, q: Question) -> bool:
+        """Does the question ask who someone is ("X là ai", "chức vụ gì")?"""
+        return bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
+
+    def asks_number(self, q: Question) -> bool:
+        """Does the question ask for a document's number ("quyết định số mấy")?"""
+        return bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))
+
+    def states(self, want: str, sentence: str, folded: str) -> bool:
+        """Does the sentence state the kind of thing asked (a count, a date, a person, a list)?"""
+        if want == "count":
+            return has_figure(sentence)
+        if want == "date":
+            return bool(DATE_S.search(folded))
+        if want == "duration":
+            return states_count_of(sentence, "thoi gian")
+        if want == "person":
+            return names_person(sentence)
+        if want == "list":
+            return is_list(sentence)
+        if want == "money":
+            return states_count_of(sentence, "tien")
+        if want == "address":
+            return bool(self.parser.address and self.parser.address.search(" ".join(folded_tokens(sentence))))
+        return True
