@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.text import search_words
 from index.labels import Labels, number
 from index.parse import Ask, Question
 from index.reply import Reply
 from index.source import format_date
 from index.stats import StatRow, StatsSource, latest, matching, scopes
+from index.table_coverage import TableCoverage
 
 
 class FigureAnswerer:
@@ -25,39 +25,11 @@ class FigureAnswerer:
     def __init__(self, table: StatsSource, labels: Labels, cite: Callable[[StatRow], str]) -> None:
         """`cite(row)` gives the row's source line (decision, plan or article)."""
         self.table, self.labels, self.cite = table, labels, cite
-        self._pairs_of: object = None  # the rows the pair cache was built from (a reload replaces them)
-        self._pair_cache: dict[str, frozenset[tuple[str, str]]] = {}
+        self.coverage = TableCoverage(table, labels)
 
     def covers(self, q: Question) -> bool:
-        """Whether every word the cues leave unexplained stands, with a neighbour it has in the
-        question, in a quote or unit of the asked measure ("nâng hạng" is not "tiềm năng")."""
-        if not q.content:
-            return True
-        pairs = set().union(
-            *(self._pairs(m) for m in ({q.metric, "vuot_chi_tieu"} if q.ask == Ask.PROGRESS else {q.metric}))
-        )
-        words = q.folded.split()
-        for i, w in enumerate(words):
-            if w in q.content:
-                left = (words[i - 1], w) if i else None
-                right = (w, words[i + 1]) if i + 1 < len(words) else None
-                if left not in pairs and right not in pairs:
-                    return False
-        return True
-
-    def _pairs(self, metric: str) -> frozenset[tuple[str, str]]:
-        """Word pairs of the quotes and units of one measure (once per version of the table)."""
-        rows = self.table.rows()
-        if self._pairs_of is not rows:
-            self._pairs_of, self._pair_cache = rows, {}
-        if metric not in self._pair_cache:
-            found: set[tuple[str, str]] = set()
-            for r in rows:
-                if r.metric == metric:
-                    w = search_words(f"{r.quote} {self.labels.unit(r.metric, r.star)}")
-                    found.update(zip(w, w[1:]))
-            self._pair_cache[metric] = frozenset(found)
-        return self._pair_cache[metric]
+        """Whether the table counts what the question asks (index/table_coverage.py)."""
+        return self.coverage.covers(q)
 
     def amount(self, row: StatRow) -> str:
         """Qualifier, value and unit ("thêm 170 sản phẩm OCOP từ 3 sao trở lên")."""
