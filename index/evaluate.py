@@ -76,7 +76,7 @@ def evaluate(pipeline: AnswerPipeline, prepared: list[Prepared]) -> dict[str, An
     pos_conf, neg_conf, misses = [], [], []
     for p in prepared:
         item = p.item
-        conf, answer, hits = pipeline.passage_answer(p.question, p.variants, p.vectors)
+        conf, answer, hits = pipeline.passages.best(p.question, p.variants, p.vectors)
         if not item.get("doc"):
             if answer is not None:
                 neg_conf.append(conf)
@@ -108,7 +108,7 @@ def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: f
     A sentence is right when it belongs to an expected document and holds an expected answer.
     Every reading of a question (accents restored, as typed) trains the ranking; the answer
     threshold is calibrated on the reading the served pipeline answers from (the best-scoring
-    one, `AnswerPipeline.passage_answer`), over every question (the rival of the margin is the best sentence of another document).
+    one, `PassageAnswerer.best`), over every question (the rival of the margin is the best sentence of another document).
     """
     retriever, picker = pipeline.retriever, pipeline.picker
     readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]] = []

@@ -218,7 +218,7 @@ class FigureAnswerer:
                            whole=self.amount(whole), share=share, as_of=format_date(whole.as_of))  # fmt: skip
 
     def average(self, q: Question, scope: str) -> Reply | None:
-        """Certified products per producer ("trung bình mỗi chủ thể"), from two figures of one date."""
+        """Certified products per producer (an average), from two figures of one date."""
         for producers in reversed(matching(self.table, scope, "chu_the", "")):
             products = next(
                 (r for r in matching(self.table, scope, "san_pham", "3+") if r.as_of == producers.as_of), None

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.segment import GAZETTEER
 from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS
-from index.answer import Answer, SentencePicker
+from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
 from index.cards import CardStore
@@ -36,7 +36,7 @@ from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
-from index.retrieve import Hit, HybridRetriever
+from index.retrieve import HybridRetriever
 from index.stats import StatsTable, document_texts, known_scopes
 
 logger = logging.getLogger(__name__)
@@ -242,16 +242,6 @@ class AnswerPipeline:
             if merger and row.as_of and row.as_of < merger["date"]:
                 return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
         return ()
-
-    def passage_answer(
-        self,
-        q: Question,
-        variants: list[str],
-        vectors: Sequence[Any] | None = None,
-        document: str | None = None,
-    ) -> tuple[float, Answer | None, list[Hit]]:
-        """The passage stage's best extractive answer (index/passages.py; tuning calls it too)."""
-        return self.passages.best(q, variants, vectors, document)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline."""

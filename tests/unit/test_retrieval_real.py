@@ -69,6 +69,6 @@ def test_unanswerable_question_is_refused(pipeline):
 )
 def test_real_questions_get_the_right_sentence(pipeline, question, expected):
     variants = pipeline.prepare(question)
-    conf, answer, hits = pipeline.passage_answer(pipeline.parse(variants[0]), variants)
+    conf, answer, hits = pipeline.passages.best(pipeline.parse(variants[0]), variants)
     assert pipeline.retriever.confident(hits)
     assert answer is not None and expected in answer.text
