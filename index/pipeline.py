@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,9 @@ from index.retrieve import HybridRetriever
 from index.stats import StatsTable, document_texts, known_scopes
 
 logger = logging.getLogger(__name__)
+CLAUSES = re.compile(
+    r"[?;]|,?\s+(?:và|va|còn|con)\s+(?=(?:đến nay|den nay|hiện nay|hien nay|hiện|hien|bây giờ|bay gio))"
+)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
 
@@ -79,6 +83,11 @@ class Context:
     last_question: str = ""
     refs: tuple[str, ...] = ()
     figure_scopes: tuple[str, ...] = ()
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a message that asks several things ("...?  ...?", "..., và hiện nay ...")."""
+    return [p for p in CLAUSES.split(text) if p.strip()] or [text]
 
 
 class AnswerPipeline:
@@ -191,9 +200,13 @@ class AnswerPipeline:
         figure = self._figure(q, context)
         if figure is not None:
             return figure
-        card = self.card_answers.answer(q, variants, context, self.tuning)
+        parts = clauses(variants[0])
+        first = (
+            self.parse(parts[0]) if len(parts) > 1 else q
+        )  # "..., và hiện nay có bao nhiêu?": the card's part
+        card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:
-            return card
+            return self._with_figure_part(card, q, parts)
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         return self._passage(q, variants, short_doc)
 
@@ -213,6 +226,28 @@ class AnswerPipeline:
             scopes=tuple(dict.fromkeys((context.figure_scopes or base.scopes) + q.scopes)),
             stars=stars,
             lowest=q.lowest,
+        )
+
+    def _with_figure_part(self, card: Reply, q: Question, parts: list[str]) -> Reply:
+        """A card's reply, plus the table's figure when a later part of the question asks for one.
+
+        "Mục tiêu ... là bao nhiêu sản phẩm 5 sao, và đến nay cả nước đã có bao nhiêu?": the card
+        answers the first part; the last part, read with the places and star levels of the whole
+        question, is a figure question the table answers.
+        """
+        if len(parts) < 2:
+            return card
+        part = self.parse(parts[-1])
+        if not (part.figure and part.kind == "actual" and part.ask == Ask.OTHER):
+            return card
+        part = dataclasses.replace(part, scopes=part.scopes or q.scopes, stars=part.stars or q.stars)
+        if not part.scopes or not self.figures.covers(part):
+            return card
+        figure = self.figures.answer(part)
+        if figure is None or figure.kind != "statistic":
+            return card
+        return dataclasses.replace(
+            card, refs=card.refs + figure.refs, notes=card.notes + tuple(figure.messages())
         )
 
     def _figure(self, q: Question, context: Context) -> Reply | None:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,source,quote\n"
 DOCS = {
     "ag": "Tỉnh A có 165 sản phẩm OCOP, gồm 14 sản phẩm 4 sao. Sau đó có 182 sản phẩm của 125 chủ thể.",
+    "vn": "Cả nước có 2.000 sản phẩm 4 sao.",
     "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm. Đề nghị công nhận 5 sao cho 05 sản phẩm.",
 }
 ROWS = HEADER + (
@@ -34,6 +35,7 @@ ROWS = HEADER + (
     "t5,Tiền Giang,san_pham,3+,170,,thêm,target,2025,,tg,,Phấn đấu có thêm 170 sản phẩm\n"
     "a5,An Giang,chu_the,,125,,,actual,,2025-02,ag,,182 sản phẩm của 125 chủ thể\n"
     "t6,Tiền Giang,san_pham,5_de_nghi,5,,,actual,,2023-09-11,tg,,Đề nghị công nhận 5 sao cho 05 sản phẩm\n"
+    "v1,Việt Nam,san_pham,4,2000,,,actual,,2025-07,vn,,Cả nước có 2.000 sản phẩm 4 sao\n"
 )
 
 
@@ -46,7 +48,7 @@ def test_broken_rows_are_reported_by_file_and_line_and_the_rest_work():
     t, errors = table()
     assert any(e.startswith("fixture.csv:5:") and "ag-missing" in e for e in errors)
     assert any(e.startswith("fixture.csv:9:") and "not written in the quote" in e for e in errors)
-    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "a5", "t1", "t2", "t3", "t5", "t6"}
+    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "a5", "t1", "t2", "t3", "t5", "t6", "v1"}
 
 
 def test_committed_table_and_cards_are_valid():
@@ -194,6 +196,21 @@ def test_a_card_does_not_answer_for_a_year_it_does_not_speak_to(tmp_path):
     )  # only the year decides
     assert p.answer("năm 2025 nộp hồ sơ OCOP ở đâu").refs == ("card:noi-nop",)  # its decision's year
     assert p.answer("năm 2031 nộp hồ sơ OCOP ở đâu").kind != "card"
+
+
+def test_a_later_part_asking_for_a_figure_adds_the_tables_figure_to_the_card(tmp_path):
+    (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
+    t, _ = table()
+    p = make_pipeline(FakeRetriever(), t.rows())
+    p.cards.store = CardStore(tmp_path)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
+    reply = p.answer("nộp hồ sơ OCOP ở đâu, và hiện nay cả nước có bao nhiêu sản phẩm 4 sao?")
+    assert reply.refs == ("card:noi-nop", "stat:v1")
+    assert [r for r, _ in reply.messages()] == ["utter_card_answer", "utter_stat_figure"]
+    alone = p.answer("nộp hồ sơ OCOP ở đâu")
+    assert alone.refs == ("card:noi-nop",) and len(alone.messages()) == 1
 
 
 def test_cue_examples_parse_as_written():
