@@ -174,3 +174,27 @@ def test_a_post_asked_is_not_answered_by_its_deputy():
 
     assert pick("ai là phó giám đốc sở nông nghiệp chủ trì hội nghị OCOP") is not None
     assert pick("giám đốc sở nông nghiệp là ai, chủ trì hội nghị OCOP") is None
+
+
+def test_a_named_agency_is_answered_only_by_its_own_tasks():
+    docs = {
+        "ag-kh": {
+            "meta": {"title": "Kế hoạch OCOP tỉnh A", "publisher": "Cổng X", "date": "2021-03-24"},
+            "passages": [
+                [
+                    "Sở Công Thương: chủ trì xúc tiến thương mại, kết nối cung cầu cho sản phẩm OCOP.",
+                    "Sở Tài nguyên: hướng dẫn thủ tục đất đai cho cơ sở sản xuất OCOP.",
+                ]
+            ],
+        }
+    }
+    retriever = FakeRetriever(docs)
+    p = picker(threshold=0.0)
+
+    def pick(question: str):
+        q = PARSER.parse(question)
+        return p.compose(q, question, retriever.search(question), {}, retriever.dense_query(question))
+
+    answer = pick("Sở Công Thương làm gì cho sản phẩm OCOP")
+    assert answer is not None and answer.sentences[0].startswith("Sở Công Thương")
+    assert pick("Sở Y tế làm gì cho sản phẩm OCOP") is None  # no sentence names it
