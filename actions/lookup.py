@@ -57,7 +57,10 @@ class ActionLookupContact(Action):
         entities = entity_values(tracker)
         if intent == "ask_contact" and not CONTACT_REQUEST.search(fold(text).lower()):
             pipeline = self._knowledge()
-            q = pipeline.parse(pipeline.prepare(text)[0]) if pipeline is not None else None
+            prepared = (
+                (await resources.in_encoder_thread(pipeline.prepare, text))[0] if pipeline is not None else ""
+            )
+            q = pipeline.parse(prepared) if pipeline is not None else None
             if q is not None and (q.stars or q.figure):  # "... đạt OCOP mấy sao?": no contact asked
                 reply = await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
                 return reply_slots(reply, context_of(tracker)) if reply is not None else []
