@@ -12,7 +12,6 @@ The action server, `make tune`, `python -m index eval` and the profiler call thi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
@@ -27,6 +26,7 @@ from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
 from index.cards import CardStore
+from index.figure_stage import FigureStage
 from index.figures import FigureAnswerer
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
@@ -38,7 +38,7 @@ from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.stats import StatsTable, document_texts, known_scopes
+from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
 CLAUSES = re.compile(
@@ -126,6 +126,7 @@ class AnswerPipeline:
             figures.cite,
             lambda: retriever.index,
         )
+        self.figure_stage = FigureStage(figures, parser, self.provenance, self.merged, self._refuse)
 
     # ---- preparation -------------------------------------------------------------
     def prepare(self, message: str) -> list[str]:
@@ -135,7 +136,7 @@ class AnswerPipeline:
 
     def parse(self, text: str) -> Question:
         """The typed question of a prepared text."""
-        return self.parser.parse(text, frozenset(known_scopes(self.figures.table)))
+        return self.figure_stage.parse(text)
 
     def refresh(self) -> None:
         """Pick up edited cards, statistics rows, retuned thresholds and a rebuilt index (no restart)."""
@@ -193,11 +194,8 @@ class AnswerPipeline:
             and bool(context.figure_scopes) and q.scopes[0] not in context.figure_scopes
         )  # fmt: skip
         if reasoning and (not q.scopes or adds_place):
-            q = self._with_context(q, context)
-        premise = self.figures.premise(q)
-        if premise is not None:  # a figure stated as a fact that the table does not have
-            return dataclasses.replace(premise, question=q.text)
-        figure = self._figure(q, context)
+            q = self.figure_stage.with_context(q, context)
+        figure = self.figure_stage.answer(q, context)
         if figure is not None:
             return figure
         parts = clauses(variants[0])
@@ -206,77 +204,9 @@ class AnswerPipeline:
         )  # "..., và hiện nay có bao nhiêu?": the card's part
         card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:
-            return self._with_figure_part(card, q, parts)
+            return self.figure_stage.with_figure_part(card, q, parts)
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         return self._passage(q, variants, short_doc)
-
-    def _with_context(self, q: Question, context: Context) -> Question:
-        """A reasoning follow-up ("cộng lại?", "tỉnh nào hơn?") on the previous figures' measure."""
-        if not context.last_question:
-            return q
-        base = self.parse(context.last_question)
-        stars = (
-            tuple(dict.fromkeys(base.stars + q.stars)) if q.ask == Ask.SUM else base.stars
-        )  # "cộng thêm hạng kia"
-        return dataclasses.replace(
-            base,
-            ask=q.ask,
-            text=q.text,
-            folded=q.folded,
-            scopes=tuple(dict.fromkeys((context.figure_scopes or base.scopes) + q.scopes)),
-            stars=stars,
-            lowest=q.lowest,
-        )
-
-    def _with_figure_part(self, card: Reply, q: Question, parts: list[str]) -> Reply:
-        """A card's reply, plus the table's figure when a later part of the question asks for one.
-
-        "Mục tiêu ... là bao nhiêu sản phẩm 5 sao, và đến nay cả nước đã có bao nhiêu?": the card
-        answers the first part; the last part, read with the places and star levels of the whole
-        question, is a figure question the table answers.
-        """
-        if len(parts) < 2:
-            return card
-        part = self.parse(parts[-1])
-        if not (part.figure and part.kind == "actual" and part.ask == Ask.OTHER):
-            return card
-        part = dataclasses.replace(part, scopes=part.scopes or q.scopes, stars=part.stars or q.stars)
-        if not part.scopes or not self.figures.covers(part):
-            return card
-        figure = self.figures.answer(part)
-        if figure is None or figure.kind != "statistic":
-            return card
-        return dataclasses.replace(
-            card, refs=card.refs + figure.refs, notes=card.notes + tuple(figure.messages())
-        )
-
-    def _figure(self, q: Question, context: Context) -> Reply | None:
-        """A reply from the statistics table, or a refusal for a place it has nothing on."""
-        if not (q.is_figure_question or q.ask in (Ask.COMPARE, Ask.SUM, Ask.RANK)):
-            return None
-        if not self.figures.covers(q):
-            return None  # it asks about something the table does not count ("phần trăm lao động")
-        if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
-            if q.ask not in (Ask.PROGRESS, Ask.SHARE):
-                return None  # a share is asked, the measure is a count
-        reply = self.figures.answer(q, context.figure_scopes if q.ask != Ask.FIGURE else ())
-        if reply is not None:
-            return dataclasses.replace(reply, question=q.text, notes=reply.notes + self._merger_notes(reply))
-        if q.unknown_provinces and not self.provenance.mentioned(q.unknown_provinces[0], in_cards=False):
-            unit = self.figures.labels.unit(q.metric, q.star).strip()
-            return self._refuse(q, "utter_stat_missing", scope=q.unknown_provinces[0], unit=unit)
-        if (q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM) and len(q.scopes) >= 2) or q.ask == Ask.RANK:
-            return self._refuse(q, "utter_stat_cannot_compute")  # the table lacks the figures to reason over
-        return None
-
-    def _merger_notes(self, reply: Reply) -> tuple[tuple[str, dict[str, str]], ...]:
-        """The merger note when a figure of a merged province predates the merger."""
-        for ref in reply.refs:
-            row = self.provenance.row(ref)
-            merger = self.merged.get(row.scope) if row is not None else None
-            if merger and row.as_of and row.as_of < merger["date"]:
-                return (("utter_kb_note_merger", {"province": row.scope, "merger": merger["merger"]}),)
-        return ()
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline."""
