@@ -13,10 +13,8 @@ from actions.hotline import entity_values, lookup_and_answer
 from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.entities import find_provinces, find_stars, replace_span
 from bot.text import clean_user_text
-from index.parse import Ask, QuestionParser
+from index.parse import REASONING_ASKS, QuestionParser
 from index.pipeline import AnswerPipeline
-
-REASONING = (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK)
 
 
 def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> str | None:
@@ -29,7 +27,7 @@ def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> s
     new_stars = find_stars(text)
     if not new_provinces and not new_stars:
         return None
-    if parser is not None and new_provinces and parser.parse(text).ask in REASONING:
+    if parser is not None and new_provinces and parser.parse(text).ask in REASONING_ASKS:
         return None
     question = previous
     if new_stars:

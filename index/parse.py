@@ -41,6 +41,11 @@ class Ask(str, Enum):
     OTHER = "other"
 
 
+# Asks that reason over figures (the table answers them; the actions' follow-ups use the first four).
+REASONING_ASKS = (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK)
+FIGURE_ASKS = (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS, Ask.SHARE, Ask.AVERAGE)
+
+
 @dataclass(frozen=True)
 class Question:
     """The parsed question (what the pipeline routes on)."""
@@ -72,20 +77,7 @@ class Question:
     @property
     def is_figure_question(self) -> bool:
         """Asks for one or more figures (or a reasoning over them)."""
-        return (
-            self.ask
-            in (
-                Ask.COMPARE,
-                Ask.DIFFERENCE,
-                Ask.RANK,
-                Ask.SUM,
-                Ask.TREND,
-                Ask.PROGRESS,
-                Ask.SHARE,
-                Ask.AVERAGE,
-            )
-            or self.figure
-        )
+        return self.ask in FIGURE_ASKS or self.figure
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:

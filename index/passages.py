@@ -46,7 +46,7 @@ class PassageAnswerer:
         if document is not None:
             hits = ([h for h in hits if h.doc_id == document] or hits)[:5]
         conf = self.retriever.confidence(hits)
-        if self._wants_number(q):
+        if self.picker.checks.asks_number(q):
             hits = [
                 h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)
             ]  # only those stating one
@@ -99,7 +99,3 @@ class PassageAnswerer:
         kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
         response = "utter_kb_answer" if kwargs["date"] else "utter_kb_answer_undated"
         return Reply("passage", response, kwargs, (f"doc:{answer.doc_id}",), conf, (), q.text)
-
-    def _wants_number(self, q: Question) -> bool:
-        """Does the question ask for a document's number ("quyết định số mấy")?"""
-        return bool(self.parser.asks_document and self.parser.asks_document.search(q.folded))

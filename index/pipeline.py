@@ -32,7 +32,7 @@ from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.labels import Labels
 from index.lexicon import Lexicon
-from index.parse import Ask, Question, QuestionParser
+from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
@@ -188,7 +188,7 @@ class AnswerPipeline:
             )
         if q.document_numbers and not any(self.provenance.mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
-        reasoning = q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK, Ask.TREND, Ask.PROGRESS)
+        reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
             short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
             and bool(context.figure_scopes) and q.scopes[0] not in context.figure_scopes
@@ -198,10 +198,8 @@ class AnswerPipeline:
         figure = self.figure_stage.answer(q, context)
         if figure is not None:
             return figure
-        parts = clauses(variants[0])
-        first = (
-            self.parse(parts[0]) if len(parts) > 1 else q
-        )  # "..., và hiện nay có bao nhiêu?": the card's part
+        parts = clauses(variants[0])  # "..., và hiện nay có bao nhiêu?": the card answers the first
+        first = self.parse(parts[0]) if len(parts) > 1 else q
         card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)

@@ -60,6 +60,9 @@ class Asked:
     unit: str | None
     kinds: tuple[str, ...]  # REQUIRED_KINDS the question asks for
     agencies: frozenset[str]  # agencies the question names ("so_cong_thuong")
+    posts: frozenset[str]  # posts the question names without "phó" ("giam doc")
+    asks_post: bool  # "X là ai": the sentence must state a post
+    asks_number: bool  # "quyết định số mấy": the sentence must state a document number
     weight: Callable[[str], float]
 
 
@@ -92,11 +95,15 @@ class SentenceChecks:
         if not terms and not q.wants:
             return None  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
         kinds = tuple(k for k in q.wants if k in REQUIRED_KINDS)
-        if self.parser.asks_document and self.parser.asks_document.search(q.folded):
+        number = self.asks_number(q)
+        if number:
             kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
+        posts = self.parser.posts_asked(q.folded)
+        asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
         return Asked(
             q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
-            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, self.parser.agencies_in(q.folded), weight,
+            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, self.parser.agencies_in(q.folded),
+            posts, asks_post, number, weight,
         )  # fmt: skip
 
     def fits(
@@ -121,18 +128,13 @@ class SentenceChecks:
         if any(not self.states(k, sentence, folded) for k in view.kinds):
             return False
         words = " ".join(folded_tokens(sentence))
-        posts = self.parser.posts_asked(q.folded)
-        if posts and not posts & self.parser.posts_asked(words):
+        if view.posts and not view.posts & self.parser.posts_asked(words):
             return False  # "giám đốc sở là ai": a deputy ("phó giám đốc") is someone else
-        if (
-            not posts
-            and self.asks_post(q)
-            and not (self.parser.post_words and self.parser.post_words.search(words))
-        ):
+        if view.asks_post and not (self.parser.post_words and self.parser.post_words.search(words)):
             return False  # "X là ai": a sentence quoting X without saying X's post does not answer
         if view.agencies and not view.agencies & self.parser.agencies_in(f"{fold(previous).lower()} {words}"):
             return False  # "Sở Công Thương làm gì": another agency's tasks are not its tasks
-        if self.asks_number(q) and not DOCUMENT_NUMBER.search(sentence):
+        if view.asks_number and not DOCUMENT_NUMBER.search(sentence):
             return False  # "quyết định số mấy": only a sentence stating a document number
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
             return False  # "Quyết định số N ...": only the document that states that number answers
@@ -169,10 +171,6 @@ class SentenceChecks:
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),
         }
-
-    def asks_post(self, q: Question) -> bool:
-        """Does the question ask who someone is ("X là ai", "chức vụ gì")?"""
-        return bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
 
     def asks_number(self, q: Question) -> bool:
         """Does the question ask for a document's number ("quyết định số mấy")?"""
