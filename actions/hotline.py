@@ -55,7 +55,7 @@ def earlier_message(tracker: Tracker) -> str:
     return texts[-2] if len(texts) >= 2 else ""
 
 
-HONORIFIC = re.compile(r"\b(ong|ba|anh|chi|co|chu|bac)\s*$")
+HONORIFIC = re.compile(_CUES["honorific"])  # "ông", "bà" before a name
 
 
 def entity_values(tracker: Tracker) -> dict[str, list[str]]:

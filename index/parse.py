@@ -116,6 +116,7 @@ class QuestionParser:
     asks_post: re.Pattern[str] | None = None  # "X là ai": the answer states a post
     post_words: re.Pattern[str] | None = None  # words of a post ("phó chủ tịch", "giám đốc")
     agencies: tuple[tuple[str, re.Pattern[str]], ...] = ()  # agencies a plan gives tasks to
+    clause_break: re.Pattern[str] | None = None  # where a message asking several things divides
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -148,6 +149,7 @@ class QuestionParser:
             asks_post=re.compile(data["asks_post"]) if data.get("asks_post") else None,
             post_words=re.compile(data["post_words"]) if data.get("post_words") else None,
             agencies=tuple((k, _phrase_re(v)) for k, v in (data.get("agencies") or {}).items()),
+            clause_break=re.compile(data["clause_break"]) if data.get("clause_break") else None,
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -246,6 +248,12 @@ class QuestionParser:
             for m in self.posts.finditer(folded)
             if not folded[: m.start()].endswith(f"{self.deputy} ")
         )
+
+    def clauses(self, text: str) -> list[str]:
+        """The parts of a message that asks several things ("…? …?", "…, và hiện nay …")."""
+        if self.clause_break is None:
+            return [text]
+        return [p for p in self.clause_break.split(text) if p.strip()] or [text]
 
     def agencies_in(self, folded: str) -> frozenset[str]:
         """The agencies a folded text names ("so cong thuong" -> "so_cong_thuong")."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +40,6 @@ from index.retrieve import HybridRetriever
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
-CLAUSES = re.compile(
-    r"[?;]|,?\s+(?:và|va|còn|con)\s+(?=(?:đến nay|den nay|hiện nay|hien nay|hiện|hien|bây giờ|bay gio))"
-)
 ROOT = Path(__file__).resolve().parent.parent
 TUNING_FILE = Path(__file__).with_name("pipeline.json")
 
@@ -83,11 +79,6 @@ class Context:
     last_question: str = ""
     refs: tuple[str, ...] = ()
     figure_scopes: tuple[str, ...] = ()
-
-
-def clauses(text: str) -> list[str]:
-    """The parts of a message that asks several things ("...?  ...?", "..., và hiện nay ...")."""
-    return [p for p in CLAUSES.split(text) if p.strip()] or [text]
 
 
 class AnswerPipeline:
@@ -198,7 +189,9 @@ class AnswerPipeline:
         figure = self.figure_stage.answer(q, context)
         if figure is not None:
             return figure
-        parts = clauses(variants[0])  # "..., và hiện nay có bao nhiêu?": the card answers the first
+        parts = self.parser.clauses(
+            variants[0]
+        )  # "..., và hiện nay có bao nhiêu?": the card answers the first
         first = self.parse(parts[0]) if len(parts) > 1 else q
         card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:

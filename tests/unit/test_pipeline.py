@@ -224,6 +224,8 @@ def test_cue_examples_parse_as_written():
         assert sorted(parser.posts_asked(parser.parse(text).folded)) == posts, text
     for text, phrase in data["star_phrases"].items():
         assert parser.star_phrase(text) == phrase, text
+    for text, parts in data["clauses"].items():
+        assert parser.clauses(text) == parts, text
 
 
 def test_keyboard_examples_decode_as_written():
