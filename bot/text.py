@@ -92,6 +92,7 @@ _ABBREVIATION_DATA = yaml.safe_load(ABBREVIATIONS_FILE.read_text(encoding="utf-8
 ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["words"].items()}
 CHAT_SHORTHAND: tuple[str, ...] = tuple(str(k) for k in _ABBREVIATION_DATA["chat"])
 DIRECTORY_ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["directory"].items()}
+DOTTED_ABBREVIATIONS: tuple[str, ...] = tuple(str(k) for k in _ABBREVIATION_DATA.get("dotted", ()))
 
 
 def search_words(text: str) -> list[str]:

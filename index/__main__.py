@@ -85,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         "--questions", nargs="+", default=["tests/retrieval/questions.yaml", "tests/retrieval/passages2.yaml"]
     )
     e.add_argument("--tune", action="store_true", help="grid-search fusion weights and threshold")
+    e.add_argument(
+        "--keep-cards",
+        action="store_true",
+        help="with --tune: keep the card thresholds (their grid is the slow part)",
+    )
     e.add_argument("--min-hit1", type=float, default=0.0)
     e.add_argument("--min-hit3", type=float, default=0.0)
     e.add_argument("-v", "--verbose", action="store_true")

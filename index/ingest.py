@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.text import fold, nfc
+from bot.text import DOTTED_ABBREVIATIONS, fold, nfc
 
 SUFFIXES = (".md", ".txt", ".html", ".htm")
 
@@ -34,7 +34,9 @@ _SECTION = {
     "luot truy cap",
 }
 _SENT_END = re.compile(r"[.!?…;]\s+")
-_ABBREV_END = re.compile(r"(?:\b[A-ZĐ]{1,4}|\bTp|\bTP|\bThS|\bTS|\bv\.v)\.$")
+_ABBREV_END = re.compile(  # "TP." or an initial ends no sentence; "OCOP." does (abbreviations.yml)
+    r"(?:(?<![\w.])[A-ZĐ]|" + "|".join(rf"(?<![\w.]){re.escape(a)}" for a in DOTTED_ABBREVIATIONS) + r")\.$"
+)
 
 
 @dataclass

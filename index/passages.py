@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.text import fold
 from index.answer import Answer, SentencePicker
 from index.parse import Question, QuestionParser
 from index.reply import Reply
@@ -40,12 +41,21 @@ class PassageAnswerer:
 
         With `document` (a short follow-up after a passage answer), that document's passages
         come first when it has any among the candidates ("ai phát biểu?" about the same event).
+        A question naming an agency keeps only the passages naming it (a plan's tasks for
+        "Sở Công Thương"), as one asking for a document number keeps those stating one.
         """
         vector = self.retriever.dense_query(text) if vector is None else vector
-        hits = self.retriever.search(text, 5 if document is None else 30, vector=vector)
+        agencies = self.parser.agencies_in(q.folded)
+        deep = document is not None or bool(agencies)
+        hits = self.retriever.search(text, 30 if deep else 5, vector=vector)
         if document is not None:
-            hits = ([h for h in hits if h.doc_id == document] or hits)[:5]
+            hits = [h for h in hits if h.doc_id == document] or hits
         conf = self.retriever.confidence(hits)
+        if agencies:  # "Sở Công Thương làm gì?": only passages naming that agency answer
+            hits = [
+                h for h in hits if agencies & self.parser.agencies_in(fold(" ".join(h.sentences)).lower())
+            ]
+        hits = hits[:5]
         if self.picker.checks.asks_number(q):
             hits = [
                 h for h in hits if any(DOCUMENT_NUMBER.search(s) for s in h.sentences)

@@ -75,3 +75,15 @@ def test_passages_are_bounded_and_positioned(tmp_path):
     assert len(passages) > 3
     assert [p.position for p in passages] == list(range(len(passages)))
     assert all(len(p.text.split()) <= 60 for p in passages)
+
+
+def test_dotted_abbreviations_corpus() -> None:
+    """The example paragraphs of abbreviations_examples.yml split as written there."""
+    import yaml
+
+    examples = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "data/language/abbreviations_examples.yml").read_text("utf-8")
+    )["sentences"]
+    assert examples
+    for paragraph, sentences in examples.items():
+        assert split_sentences(paragraph) == sentences, paragraph
