@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     e.add_argument("--tune", action="store_true", help="grid-search fusion weights and threshold")
     e.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="recalibrate the picker's answer rule only (threshold, margin, retrieval weight, typed allowance)",
+    )
+    e.add_argument(
         "--keep-cards",
         action="store_true",
         help="with --tune: keep the card thresholds (their grid is the slow part)",

@@ -28,7 +28,7 @@ from index.embed import Embedder, SentenceVectors
 from index.parse import Question, QuestionParser
 from index.pick_weights import FEATURES, WEIGHTS_FILE, PickWeights
 from index.sentence import YEAR, announces_list, folded_tokens, has_figure, provinces_in
-from index.sentence_checks import Around, HitLike, SentenceChecks
+from index.sentence_checks import Around, Asked, HitLike, SentenceChecks
 
 
 @dataclass
@@ -89,11 +89,14 @@ class SentencePicker:
         idf: dict[str, float] | None,
         query_vector: np.ndarray | None,
         max_hits: int = 5,
+        view: Asked | None = None,
     ) -> list[Candidate]:
-        """Every sentence of the best hits that states what the question fixes, with its features."""
+        """Every sentence of the best hits that states what the question fixes, with its features.
+
+        `view` is the question as the checks read it, when the caller has read it already."""
         hits = list(hits[:max_hits])
-        view = self.checks.view(q, query, idf) if hits else None
-        if view is None:
+        view = view or (self.checks.view(q, query, idf) if hits else None)
+        if view is None or not hits:
             return []
         top = max(h.fused for h in hits) or 1.0
         qv = None if query_vector is None else np.asarray(query_vector, dtype=np.float32).reshape(-1)
@@ -160,17 +163,20 @@ class SentencePicker:
 
         `confidence` is the retrieval's (index/retrieve.py `confidence`): with the fitted
         `retrieval` weight, a strong sentence in weakly retrieved passages can still answer.
+        A typed question (a unit counted, an agency named: every candidate was checked to
+        state it) gets the fitted `typed` allowance.
         """
         self.refresh()
-        found = self.candidates(q, query, hits, idf, query_vector)
-        if not found:
+        view = self.checks.view(q, query, idf) if hits else None
+        found = self.candidates(q, query, hits, idf, query_vector, view=view)
+        if not found or view is None:
             return None
         w = self.weights
         scores = {(c.hit, c.index): float(c.features @ w.vector()) for c in found}
         (hi, si), score = max(scores.items(), key=lambda kv: kv[1])
         doc = hits[hi].row["doc_id"]
         rival = max((v for (h, _), v in scores.items() if hits[h].row["doc_id"] != doc), default=-math.inf)
-        if not w.accepts(score, score - rival, confidence):
+        if not w.accepts(score, score - rival, confidence, view.typed):
             return None  # too weak, or a close call between two documents
         hit = hits[hi]
         sentences = hit.row["sentences"]

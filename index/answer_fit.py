@@ -21,6 +21,7 @@ from index.pick_weights import FEATURES, PickWeights
 
 MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # lead over the best sentence of another document
 RETRIEVAL_WEIGHTS = (0.0, 5.0, 10.0, 20.0, 40.0)  # weight of the retrieval's confidence
+TYPED = (0.0, 0.25, 0.5, 0.75, 1.0)  # allowance of a typed question (unit counted, agency named)
 
 
 def fit_ranking(
@@ -61,41 +62,50 @@ def _top_two(x: np.ndarray, w: np.ndarray, passages: np.ndarray | None) -> tuple
 
 def calibrate(
     weights: PickWeights,
-    groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
-    negatives: Sequence[tuple[np.ndarray, np.ndarray, float]],
+    groups: Sequence[tuple],
+    negatives: Sequence[tuple],
     wrong_cost: float = 5.0,
 ) -> PickWeights:
-    """The same weights with the answer threshold, margin and retrieval weight that keep the most right answers.
+    """The same weights with the answer threshold, margin, retrieval weight and typed allowance that keep the most right answers.
 
-    `groups` are (features, is_right, document of each sentence, retrieval confidence) of
-    answerable questions; `negatives` (features, documents, confidence) of questions the
-    documents do not answer. A wrong or unwarranted answer costs `wrong_cost` refusals; an
+    `groups` are (features, is_right, document of each sentence, retrieval confidence[, typed])
+    of answerable questions; `negatives` (features, documents, confidence[, typed]) of questions
+    the documents do not answer. A wrong or unwarranted answer costs `wrong_cost` refusals; an
     answer with no right sentence among the candidates is wrong too. The margin is how far
     the best sentence must lead the best one of any other document (a close call between
-    documents is a guess); the retrieval weight adds how well the passages matched as a whole.
+    documents is a guess); the retrieval weight adds how well the passages matched as a whole;
+    the typed allowance, how much a question whose unit or agency every candidate was checked
+    to state may score less.
     """
     w = weights.vector().astype(np.float64)
     right, wrong = [], []
-    for x, y, docs, conf in groups:
+    for x, y, docs, conf, *typed in groups:
         if len(x):
             score, margin, b = _top_two(x, w, docs)
-            (right if y[b] else wrong).append((score, margin, conf))
-    for x, docs, conf in negatives:
+            (right if y[b] else wrong).append((score, margin, conf, bool(typed and typed[0])))
+    for x, docs, conf, *typed in negatives:
         if len(x):
-            wrong.append((*_top_two(x, w, docs)[:2], conf))
+            wrong.append((*_top_two(x, w, docs)[:2], conf, bool(typed and typed[0])))
     floors = sorted(
-        {0.0, *np.quantile([c for *_, c in right + wrong] or [0.0], [0.05, 0.1, 0.2, 0.3]).round(3)}
+        {0.0, *np.quantile([r[2] for r in right + wrong] or [0.0], [0.05, 0.1, 0.2, 0.3]).round(3)}
     )
-    best = (-math.inf, 0.0, 0.0, 0.0, 0.0)
-    for floor, retrieval, margin in itertools.product(floors, RETRIEVAL_WEIGHTS, MARGINS):
-        kept_right = [sc + retrieval * (c - 1.0) for sc, m, c in right if m >= margin and c >= floor]
-        kept_wrong = [sc + retrieval * (c - 1.0) for sc, m, c in wrong if m >= margin and c >= floor]
+    best = (-math.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
+    for floor, retrieval, margin, allowance in itertools.product(floors, RETRIEVAL_WEIGHTS, MARGINS, TYPED):
+        kept_right, kept_wrong = (
+            [sc + retrieval * (c - 1.0) + allowance * t for sc, m, c, t in rows if m >= margin and c >= floor]
+            for rows in (right, wrong)
+        )
         thr = best_threshold(kept_right, kept_wrong, wrong_cost)
         gain = sum(r >= thr for r in kept_right) - wrong_cost * sum(x >= thr for x in kept_wrong)
         if gain > best[0]:
-            best = (gain, thr, margin, retrieval, float(floor))
+            best = (gain, thr, margin, retrieval, float(floor), allowance)
     return replace(
-        weights, threshold=round(best[1], 4), margin=best[2], retrieval=best[3], min_confidence=best[4]
+        weights,
+        threshold=round(best[1], 4),
+        margin=best[2],
+        retrieval=best[3],
+        min_confidence=best[4],
+        typed=best[5],
     )
 
 

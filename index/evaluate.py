@@ -102,16 +102,19 @@ def evaluate(pipeline: AnswerPipeline, prepared: list[Prepared]) -> dict[str, An
     }
 
 
-def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: float = 5.0) -> PickWeights:
+def fit_picker(
+    pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: float = 5.0, refit: bool = True
+) -> PickWeights:
     """Fit the sentence picker's weights and threshold on the labelled passages (index/answer.json).
 
     A sentence is right when it belongs to an expected document and holds an expected answer.
     Every reading of a question (accents restored, as typed) trains the ranking; the answer
     threshold is calibrated on the reading the served pipeline answers from (the best-scoring
     one, `PassageAnswerer.best`), over every question (the rival of the margin is the best sentence of another document).
+    With `refit` False the feature weights are kept and only the answer rule is recalibrated.
     """
     retriever, picker = pipeline.retriever, pipeline.picker
-    readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]] = []
+    readings: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]]] = []
     ranking = []
     for p in prepared:
         mine = []
@@ -131,19 +134,21 @@ def fit_picker(pipeline: AnswerPipeline, prepared: list[Prepared], wrong_cost: f
             )
             if docs:
                 ranking.append((x, y))
-            mine.append((x, y, np.array([hits[c.hit].doc_id for c in found]), conf))
+            view = picker.checks.view(p.question, text, retriever.idf)
+            typed = bool(view is not None and view.typed)
+            mine.append((x, y, np.array([hits[c.hit].doc_id for c in found]), conf, typed))
         readings.append(mine)
-    fitted = replace(picker.weights, weights=fit_ranking(ranking))
+    fitted = replace(picker.weights, weights=fit_ranking(ranking)) if refit else picker.weights
     w = fitted.vector().astype(np.float64)
     groups, negatives = [], []
     for p, mine in zip(prepared, readings):
         if not mine:
             continue
-        x, y, docs, conf = max(mine, key=lambda r: float((r[0] @ w).max()))  # the served reading
+        x, y, docs, conf, typed = max(mine, key=lambda r: float((r[0] @ w).max()))  # the served reading
         if p.item.get("doc"):
-            groups.append((x, y, docs, conf))
+            groups.append((x, y, docs, conf, typed))
         else:
-            negatives.append((x, docs, conf))
+            negatives.append((x, docs, conf, typed))
     calibrated = calibrate(fitted, groups, negatives, wrong_cost)
     calibrated.save()
     picker.weights = calibrated
@@ -174,6 +179,9 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     retriever = HybridRetriever(settings.build_dir, embedder)
     pipeline = build_pipeline(settings, retriever=retriever)  # the served object, tuned in place
     prepared = prepare_items(pipeline, items)
+    if args.calibrate:  # the answer rule only: fusion and feature weights kept
+        fitted = fit_picker(pipeline, prepared, refit=False)
+        print(f"calibrated sentence picker: {asdict(fitted)}")
     if args.tune:
         grid = itertools.product([1.0, 1.5], [5.0], [0.25, 0.5], [0.5, 1.0], [3.0, 4.0], [0.5, 1.0, 2.0])
         best: tuple[float, Tuning] | None = None

@@ -2,7 +2,7 @@
 
 weights = PickWeights.load()            # the fitted file, or defaults
 weights.vector() @ candidate.features   # a sentence's score
-weights.accepts(score, margin, confidence)
+weights.accepts(score, margin, confidence, typed)
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class PickWeights:
     margin: float = 0.0  # ... and lead the best sentence of any other document by this much
     retrieval: float = 0.0  # weight of the retrieval's confidence (minus 1) added to that score
     min_confidence: float = 0.0  # below this retrieval confidence nothing is answered
+    typed: float = 0.0  # added to the score when the sentence was checked to state the unit or agency asked
     neighbour_share: float = 0.8  # neighbours scoring this share of the best are kept
     max_sentences: int = 4
     max_words: int = 90
@@ -88,11 +89,12 @@ class PickWeights:
         """Write the weights as JSON."""
         path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
 
-    def accepts(self, score: float, margin: float, confidence: float) -> bool:
-        """Is the best sentence an answer: score plus weighted retrieval confidence over the threshold, lead over the margin?"""
+    def accepts(self, score: float, margin: float, confidence: float, typed: bool = False) -> bool:
+        """Is the best sentence an answer: score plus weighted retrieval confidence (plus the
+        allowance of a typed question) over the threshold, lead over the margin?"""
         return (
             confidence >= self.min_confidence
-            and score + self.retrieval * (confidence - 1.0) >= self.threshold
+            and score + self.retrieval * (confidence - 1.0) + (self.typed if typed else 0.0) >= self.threshold
             and margin >= self.margin
         )
 

@@ -65,6 +65,11 @@ class Asked:
     asks_number: bool  # "quyết định số mấy": the sentence must state a document number
     weight: Callable[[str], float]
 
+    @property
+    def typed(self) -> bool:
+        """Does the question fix what is counted or which agency is tasked (every candidate states it)?"""
+        return bool(self.unit or self.agencies)
+
 
 @dataclass(frozen=True)
 class Around:

@@ -198,3 +198,23 @@ def test_a_named_agency_is_answered_only_by_its_own_tasks():
     answer = pick("Sở Công Thương làm gì cho sản phẩm OCOP")
     assert answer is not None and answer.sentences[0].startswith("Sở Công Thương")
     assert pick("Sở Y tế làm gì cho sản phẩm OCOP") is None  # no sentence names it
+
+
+def test_calibrate_gives_typed_questions_an_allowance_when_they_are_right_more_often():
+    base = PickWeights(weights={f: (1.0 if f == "coverage" else 0.0) for f in FEATURES})
+
+    def one(score: float, right: bool, typed: bool):
+        x = np.zeros((1, len(FEATURES)))
+        x[0, FEATURES.index("coverage")] = score
+        return x, np.array([right]), np.array(["doc"]), 1.0, typed
+
+    # typed questions (a unit counted, an agency named) are right at lower scores than untyped ones
+    groups = (
+        [one(2.0 + i / 100, True, True) for i in range(4)]
+        + [one(2.0 + i / 100, False, False) for i in range(4)]
+        + [one(3.0, True, False)]
+    )
+    fitted = calibrate(base, groups, [], wrong_cost=5.0)
+    assert fitted.typed > 0
+    assert all(fitted.accepts(2.0 + i / 100, math.inf, 1.0, True) for i in range(4))
+    assert not any(fitted.accepts(2.0 + i / 100, math.inf, 1.0, False) for i in range(4))
