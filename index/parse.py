@@ -117,6 +117,8 @@ class QuestionParser:
     post_words: re.Pattern[str] | None = None  # words of a post ("phó chủ tịch", "giám đốc")
     agencies: tuple[tuple[str, re.Pattern[str]], ...] = ()  # agencies a plan gives tasks to
     clause_break: re.Pattern[str] | None = None  # where a message asking several things divides
+    merger: re.Pattern[str] | None = None  # words about the 2025 mergers (the table's note answers them)
+    not_asks: re.Pattern[str] | None = None  # words holding an ask's cue without asking it ("hợp nhất")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -150,6 +152,8 @@ class QuestionParser:
             post_words=re.compile(data["post_words"]) if data.get("post_words") else None,
             agencies=tuple((k, _phrase_re(v)) for k, v in (data.get("agencies") or {}).items()),
             clause_break=re.compile(data["clause_break"]) if data.get("clause_break") else None,
+            merger=_phrase_re(data["merger"]) if data.get("merger") else None,
+            not_asks=_phrase_re(data["not_asks"]) if data.get("not_asks") else None,
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -168,11 +172,12 @@ class QuestionParser:
                 break
         kind = "target" if self.target.search(folded) else "actual"
         years = re.findall(r"\b(20\d\d)\b", folded)
-        ask = next((a for a, p in self.asks if p.search(folded_q)), Ask.OTHER)
+        asking = self.not_asks.sub(" ", folded_q) if self.not_asks else folded_q  # "hợp nhất" ranks nothing
+        ask = next((a for a, p in self.asks if p.search(asking)), Ask.OTHER)
         if ask in (Ask.SOURCE, Ask.WHEN):  # "bao nhiêu ...? số liệu năm nào?": a figure reply says both
             ask = self._with_figure_asked(ask, folded, folded_q)
         if ask in (Ask.OTHER, Ask.SUM):
-            ask = next((a for a, p in self.ask_patterns if p.search(folded)), ask)
+            ask = next((a for a, p in self.ask_patterns if p.search(asking)), ask)
         if (
             ask == Ask.SUM
             and len(scopes) + len(stars) < 2
@@ -235,8 +240,9 @@ class QuestionParser:
             rest = rest.replace(" ".join(search_words(m.value)), " ")
             rest = rest.replace(" ".join(search_words(text[m.start : m.end])), " ")
         for pattern in (self.figure, self.target, self.national, *(p for _, p in self.asks),
-                        *(p for _, p in self.metrics), *(p for _, p in self.stars)):  # fmt: skip
-            rest = pattern.sub(" ", rest)
+                        *(p for _, p in self.metrics), *(p for _, p in self.stars), self.merger):  # fmt: skip
+            if pattern is not None:
+                rest = pattern.sub(" ", rest)
         return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
 
     def posts_asked(self, folded: str) -> frozenset[str]:

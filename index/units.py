@@ -15,6 +15,9 @@ _CUES = yaml.safe_load(
     (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
 )
 _UNITS = frozenset(_CUES["units"])
+_UNIT_FORMS: dict[str, tuple[str, ...]] = {
+    unit: (unit, *forms) for unit, forms in (_CUES.get("unit_forms") or {}).items()
+}
 _NOT_UNIT = FUNCTION_WORDS | frozenset(" ".join(_CUES["not_units"]).split())
 
 # Number words, without "một" (mostly an article: "một số", "Mỗi xã một sản phẩm").
@@ -36,7 +39,8 @@ def states_count_of(sentence: str, unit: str) -> bool:
         return bool(re.search(r"\d\s*(trieu|ty|nghin|ngan|dong|vnd)\b", folded))
     folded = re.sub(r"(\d)\s*%", r"\1 phantram", DATE_WORDS.sub(" ", folded))  # "40% chủ thể" is a share
     text = " ".join(search_words(folded))
-    return bool(re.search(rf"\b{_NUMERAL}(?: den {_NUMERAL})? {re.escape(unit)}\b", text))
+    forms = "|".join(re.escape(" ".join(search_words(f))) for f in _UNIT_FORMS.get(unit, (unit,)))
+    return bool(re.search(rf"\b{_NUMERAL}(?: den {_NUMERAL})? (?:{forms})\b", text))
 
 
 _UNIT_RE = re.compile(

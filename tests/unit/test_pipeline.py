@@ -121,6 +121,8 @@ def test_a_relative_target_is_not_computed():
     p.figures.table._rows = [r for r in p.figures.table.rows() if r.id != "t3"]
     reply = p.answer("Tiền Giang đã đạt mục tiêu 2025 chưa?")
     assert reply.response == "utter_stat_progress_relative"
+    newest = [r for r in p.figures.table.rows() if r.scope == "Tiền Giang" and r.kind == "actual"]
+    assert len(reply.refs) >= 2 and any(f"stat:{r.id}" in reply.refs for r in newest)  # with the newest figure
 
 
 def test_figures_with_different_dates_say_so():
@@ -226,6 +228,10 @@ def test_cue_examples_parse_as_written():
         assert parser.star_phrase(text) == phrase, text
     for text, parts in data["clauses"].items():
         assert parser.clauses(text) == parts, text
+    from index.units import states_count_of
+
+    for sentence, unit, counts in data["counts"]:
+        assert states_count_of(sentence, unit) is counts, (sentence, unit)
 
 
 def test_keyboard_examples_decode_as_written():
@@ -279,7 +285,15 @@ def test_the_server_and_make_tune_use_the_same_pipeline_object(monkeypatch):
         {"q": "x", "doc": None},
     ]
     monkeypatch.setattr(evaluate, "load_questions", lambda path: items)
-    args = argparse.Namespace(questions=["q.yaml"], tune=False, min_hit1=0.0, min_hit3=0.0, verbose=False)
+    args = argparse.Namespace(
+        questions=["q.yaml"],
+        tune=False,
+        calibrate=False,
+        keep_cards=False,
+        min_hit1=0.0,
+        min_hit3=0.0,
+        verbose=False,
+    )
     evaluate.main(argparse.Namespace(build_dir=None), None, args)
     assert calls == [i["q"] for i in items]  # make tune / index eval answered through it
     monkeypatch.setattr(resources, "_knowledge", None)
