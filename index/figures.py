@@ -279,7 +279,9 @@ class FigureAnswerer:
         base = {"scope": scope, "target": self.amount(target), "period": target.period}
         if target.is_relative:  # no baseline: the newest figure of that measure is still worth giving
             newest = latest(self.table, scope, q.metric, q.star, "actual")
-            return self._reply("utter_stat_progress_relative", [target, *([newest] if newest else [])], q, **base)
+            return self._reply(
+                "utter_stat_progress_relative", [target, *([newest] if newest else [])], q, **base
+            )
         if actual is None:  # what the table does have of that level ("5 đang đề nghị công nhận 5 sao")
             near = [r for r in self.table.rows() if r.scope == scope and r.metric == q.metric and r.kind == "actual"
                     and r.star.startswith(q.star) and r.star != q.star]  # fmt: skip

@@ -122,7 +122,9 @@ def test_a_relative_target_is_not_computed():
     reply = p.answer("Tiền Giang đã đạt mục tiêu 2025 chưa?")
     assert reply.response == "utter_stat_progress_relative"
     newest = [r for r in p.figures.table.rows() if r.scope == "Tiền Giang" and r.kind == "actual"]
-    assert len(reply.refs) >= 2 and any(f"stat:{r.id}" in reply.refs for r in newest)  # with the newest figure
+    assert len(reply.refs) >= 2 and any(
+        f"stat:{r.id}" in reply.refs for r in newest
+    )  # with the newest figure
 
 
 def test_figures_with_different_dates_say_so():
