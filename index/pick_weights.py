@@ -27,7 +27,7 @@ FEATURES = (
     "province_match",  # the sentence names the province asked about
     "star_match",  # the sentence states the star level asked about
     "local",  # no province asked; the sentence is about one province
-    "target_mismatch",  # a target asked and an actual figure stated, or the reverse
+    "target_mismatch",  # a target asked and none stated (in the sentence, the one before, the title), or the reverse
     "heading",  # a heading, caption or byline (no closing punctuation), or its document's title
     "related",  # a teaser of another article
 )

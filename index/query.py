@@ -46,6 +46,7 @@ _CUES = yaml.safe_load(
     (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
 )
 DEFINITIONS = tuple(sorted(_CUES["definition"], key=len, reverse=True))  # folded, longest first
+_OPENERS = tuple(re.compile(p) for p in _CUES.get("openers") or ())
 
 STAR_SIGNS = "⭐★"
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
@@ -72,8 +73,19 @@ def strip_noise(text: str) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
+def drop_opener(text: str) -> str:
+    """The message without an opening formula ("Bạn đọc ... hỏi:", "Đề nghị Bộ trưởng cho biết")."""
+    folded = fold(text)  # as long as the text: a match's end is an offset into it
+    for opener in _OPENERS:
+        m = opener.match(folded)
+        if m and len(text[m.end() :].split()) >= 3:
+            return text[m.end() :]
+    return text
+
+
 def focus(text: str) -> str:
-    """The question of a long message (the last sentence that asks something)."""
+    """The question of a long message (the last sentence that asks something), without its opener."""
+    text = drop_opener(text)
     if len(text.split()) <= LONG_MESSAGE:
         return text
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
@@ -85,7 +97,7 @@ def focus(text: str) -> str:
     if not asking:
         return text
     i = asking[-1]
-    question = sentences[i]
+    question = drop_opener(sentences[i])
     if len(question.split()) < SHORT_SENTENCE and i > 0:
         question = f"{sentences[i - 1]} {question}"
     return question

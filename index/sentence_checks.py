@@ -170,8 +170,9 @@ class SentenceChecks:
             "province_match": float(bool(view.asked & here)),
             "star_match": float(bool(view.stars & stated)),
             "local": float(not view.asked and bool(here)),
-            "target_mismatch": float(
-                (view.question.kind == "target") != bool(self.parser.target.search(folded))
+            "target_mismatch": float(  # a plan's sentence may state its target cue once, before or in the title
+                (view.question.kind == "target")
+                != bool(self.parser.target.search(f"{fold(around.title).lower()} {fold(previous).lower()} {folded}"))
             ),
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),

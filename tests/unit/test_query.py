@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.lookup import ActionLookupContact
@@ -128,3 +130,16 @@ def test_nlu_examples_keep_accented_sentences_only(tmp_path):
         encoding="utf-8",
     )
     assert nlu_examples(tmp_path) == ["An Giang có mấy sản phẩm"]
+
+
+def test_opening_formulas_of_cues_examples_are_dropped():
+    """The openers corpus of cues_examples.yml replays against cues.yml `openers`."""
+    import yaml
+
+    from index.query import drop_opener
+
+    root = Path(__file__).resolve().parents[2]
+    examples = yaml.safe_load((root / "data/language/cues_examples.yml").read_text("utf-8"))["openers"]
+    assert examples
+    for message, question in examples.items():
+        assert drop_opener(message) == question, message
