@@ -31,12 +31,13 @@ from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.labels import Labels
 from index.lexicon import Lexicon
-from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
+from index.parse import NATIONAL, REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
+from index.source import source_line
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -179,6 +180,9 @@ class AnswerPipeline:
             )
         if q.document_numbers and not any(self.provenance.mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
+        elsewhere = self._document_elsewhere(q)
+        if elsewhere is not None:  # "Quyết định 1397 của An Giang?": the documents say whose it is
+            return elsewhere
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
             short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
@@ -198,6 +202,25 @@ class AnswerPipeline:
             return self.figure_stage.with_figure_part(card, q, parts)
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         return self._passage(q, variants, short_doc)
+
+    def _document_elsewhere(self, q: Question) -> Reply | None:
+        """A document number asked of one place that the documents state only of another."""
+        places = tuple(p for p in q.scopes if p != NATIONAL)
+        if not q.document_numbers or not places:
+            return None
+        found = self.provenance.number_elsewhere(q.document_numbers[0], places)
+        if found is None:
+            return None
+        sentence, doc, place = found
+        meta = self.retriever.index.doc_meta(doc)
+        kwargs = {
+            "number": q.document_numbers[0],
+            "asked": ", ".join(places),
+            "place": place,
+            "answer": sentence,
+            "source": source_line(meta),
+        }
+        return Reply("passage", "utter_kb_document_other_place", kwargs, (f"doc:{doc}",), 1.0, (), q.text)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline."""

@@ -6,11 +6,13 @@ provenance.about(("stat:tg-2023-sp-3",), when=False)   # Reply("followup", "utte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from index.card_match import CardMatcher
 from index.reply import Reply
+from index.sentence import provinces_in
 from index.source import format_date, source_line
 from index.stats import StatRow, StatsSource
 
@@ -49,6 +51,28 @@ class Provenance:
         return in_cards and any(
             low in f"{c.answer} {c.source.title}".lower() for c in self.cards.store.cards()
         )
+
+    def number_elsewhere(self, number: str, places: tuple[str, ...]) -> tuple[str, str, str] | None:
+        """(sentence, document, its place) when the documents state the provincial document
+        `number` (".../QĐ-UBND") only of places other than those asked ("Quyết định 1397" of
+        Sóc Trăng, asked of An Giang). National documents (QĐ-TTg, NĐ-CP) belong to no province."""
+        index = self.index()
+        if index is None or not places:
+            return None
+        pattern = re.compile(rf"(?<![\d/]){re.escape(number)}/[\w.-]*UBND")  # a provincial document
+        found: list[tuple[str, str, str]] = []
+        for r in index.rows:
+            sentences = r["sentences"]
+            for i, sentence in enumerate(sentences):
+                if not pattern.search(sentence):
+                    continue
+                where = provinces_in(sentence) or provinces_in(sentences[i - 1] if i else "")
+                if not where:
+                    where = frozenset({self.doc_meta(r["doc_id"]).get("province") or ""}) - {""}
+                if where & set(places) or not where:
+                    return None  # stated of a place asked, or of no place we can tell
+                found.append((sentence, r["doc_id"], sorted(where)[0]))
+        return found[0] if found else None
 
     def row(self, ref: str) -> StatRow | None:
         """The statistics row of a "stat:id" reference."""

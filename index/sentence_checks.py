@@ -172,7 +172,11 @@ class SentenceChecks:
             "local": float(not view.asked and bool(here)),
             "target_mismatch": float(  # a plan's sentence may state its target cue once, before or in the title
                 (view.question.kind == "target")
-                != bool(self.parser.target.search(f"{fold(around.title).lower()} {fold(previous).lower()} {folded}"))
+                != bool(
+                    self.parser.target.search(
+                        f"{fold(around.title).lower()} {fold(previous).lower()} {folded}"
+                    )
+                )
             ),
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),

@@ -350,3 +350,28 @@ def test_a_merged_province_figure_says_which_merger_it_predates():
     assert "utter_kb_note_merger" not in dict(
         pipeline().answer("Tiền Giang có bao nhiêu sản phẩm 4 sao?").notes
     )
+
+
+def test_a_provincial_document_asked_of_another_province_is_said_to_be_whose_it_is():
+    docs = {
+        "st-de-an": {
+            "meta": {
+                "title": "Sóc Trăng triển khai OCOP",
+                "publisher": "VP Điều phối Sóc Trăng",
+                "date": "2023-04-28",
+            },
+            "passages": [
+                [
+                    "UBND tỉnh Sóc Trăng đã phê duyệt Đề án OCOP tại Quyết định số 1397/QĐ-UBND ngày 12/6/2019.",
+                    "Sau khi Thủ tướng ban hành Quyết định số 490/QĐ-TTg, các tỉnh xây dựng đề án.",
+                ]
+            ],
+        }
+    }
+    p = make_pipeline(FakeRetriever(docs))
+    reply = p.answer("Quyết định 1397 phê duyệt đề án OCOP của An Giang phải không?")
+    assert reply.response == "utter_kb_document_other_place"
+    assert reply.kwargs["place"] == "Sóc Trăng" and reply.kwargs["asked"] == "An Giang"
+    assert p.answer("Quyết định 1397 của Sóc Trăng là gì?").response != "utter_kb_document_other_place"
+    # a national decision (QĐ-TTg) belongs to no province: nothing is said of whose it is
+    assert p.answer("Quyết định 490 của An Giang quy định gì?").response != "utter_kb_document_other_place"
