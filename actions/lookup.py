@@ -18,7 +18,7 @@ from actions.hotline import (
     reverse_lookup,
 )
 from actions.knowledge import answer_with_pipeline, context_of, reply_slots
-from bot.text import clean_user_text, fold
+from bot.text import clean_user_text, fold, search_words
 
 
 class ActionLookupContact(Action):
@@ -46,6 +46,16 @@ class ActionLookupContact(Action):
         match = book.lookup(text, entities)
         return match.kind == "none" or not match.contacts
 
+    async def _checks_unlisted_person(self, book: Any, text: str) -> bool:  # noqa: ANN401
+        """Does the message check the post of a person the directory does not list?"""
+        pipeline = self._knowledge()
+        verifies = pipeline.parser.verifies_post if pipeline is not None else None
+        if book is None or verifies is None or not verifies.search(" ".join(search_words(text))):
+            return False
+        prepared = (await resources.in_encoder_thread(pipeline.prepare, text))[0]
+        person = pipeline.picker.checks.checked_person(pipeline.parse(prepared))
+        return bool(person) and not any(person in fold(c.name).lower() for c in book.contacts if c.name)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
@@ -64,6 +74,11 @@ class ActionLookupContact(Action):
             if q is not None and (q.stars or q.figure):  # "... đạt OCOP mấy sao?": no contact asked
                 reply = await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
                 return reply_slots(reply, context_of(tracker)) if reply is not None else []
+        if await self._checks_unlisted_person(book, text):
+            # "ông X là giám đốc sở phải không?" of someone the directory does not list: the
+            # documents say X's own post (or the refusal gives a hotline), never the post's holder
+            await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
+            return []
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
             # "<a leader quoted in the news> là ai?": such people are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline

@@ -114,6 +114,7 @@ class QuestionParser:
     posts: re.Pattern[str] | None = None  # a post a question may name ("giám đốc")
     deputy: str = ""  # the prefix of a deputy's post ("phó")
     asks_post: re.Pattern[str] | None = None  # "X là ai": the answer states a post
+    verifies_post: re.Pattern[str] | None = None  # "X là giám đốc phải không": X's post is checked
     post_words: re.Pattern[str] | None = None  # words of a post ("phó chủ tịch", "giám đốc")
     agencies: tuple[tuple[str, re.Pattern[str]], ...] = ()  # agencies a plan gives tasks to
     clause_break: re.Pattern[str] | None = None  # where a message asking several things divides
@@ -149,6 +150,7 @@ class QuestionParser:
             posts=_phrase_re(data["posts"]) if data.get("posts") else None,
             deputy=data.get("deputy", ""),
             asks_post=re.compile(data["asks_post"]) if data.get("asks_post") else None,
+            verifies_post=re.compile(data["verifies_post"]) if data.get("verifies_post") else None,
             post_words=re.compile(data["post_words"]) if data.get("post_words") else None,
             agencies=tuple((k, _phrase_re(v)) for k, v in (data.get("agencies") or {}).items()),
             clause_break=re.compile(data["clause_break"]) if data.get("clause_break") else None,

@@ -42,11 +42,13 @@ class PassageAnswerer:
         With `document` (a short follow-up after a passage answer), that document's passages
         come first when it has any among the candidates ("ai phát biểu?" about the same event).
         A question naming an agency keeps only the passages naming it (a plan's tasks for
-        "Sở Công Thương"), as one asking for a document number keeps those stating one.
+        "Sở Công Thương"), as one asking for a document number keeps those stating one, and one
+        checking a named person's post those naming the person.
         """
         vector = self.retriever.dense_query(text) if vector is None else vector
-        agencies = self.parser.agencies_in(q.folded)
-        deep = document is not None or bool(agencies)
+        person = self.picker.checks.checked_person(q)  # "ông X là giám đốc phải không?"
+        agencies = frozenset() if person else self.parser.agencies_in(q.folded)
+        deep = document is not None or bool(agencies) or bool(person)
         hits = self.retriever.search(text, 30 if deep else 5, vector=vector)
         if document is not None:
             hits = [h for h in hits if h.doc_id == document] or hits
@@ -55,6 +57,8 @@ class PassageAnswerer:
             hits = [
                 h for h in hits if agencies & self.parser.agencies_in(fold(" ".join(h.sentences)).lower())
             ]
+        if person:  # only passages naming the person whose post is checked
+            hits = [h for h in hits if person in fold(" ".join(h.sentences)).lower()]
         hits = hits[:5]
         if self.picker.checks.asks_number(q):
             hits = [

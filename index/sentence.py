@@ -72,6 +72,20 @@ def names_person(sentence: str) -> bool:
     return False
 
 
+def person_named(text: str) -> str:
+    """The first person's name a text writes (three capitalised syllables, folded), or ""."""
+    words = re.findall(r"[^\W\d_]+", without_provinces(text, frozenset()))
+    run: list[str] = []
+    for w in [*words, ""]:
+        if w and w[0].isupper() and not w.isupper():
+            run.append(w)
+            continue
+        if len(run) >= 3:
+            return fold(" ".join(run[-3:])).lower()
+        run = []
+    return ""
+
+
 @functools.lru_cache(maxsize=50_000)
 def without_provinces(sentence: str, keep: frozenset[str]) -> str:
     """The sentence without names of provinces the question does not ask about.

@@ -29,6 +29,7 @@ from index.sentence import (
     is_list,
     longest_run,
     names_person,
+    person_named,
     provinces_in,
     stars_in,
     without_provinces,
@@ -63,6 +64,7 @@ class Asked:
     posts: frozenset[str]  # posts the question names without "phó" ("giam doc")
     asks_post: bool  # "X là ai": the sentence must state a post
     asks_number: bool  # "quyết định số mấy": the sentence must state a document number
+    person: str  # the person whose post a question checks ("ông X là giám đốc phải không"), folded
     weight: Callable[[str], float]
 
     @property
@@ -105,10 +107,14 @@ class SentenceChecks:
             kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
         posts = self.parser.posts_asked(q.folded)
         asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
+        person = self.checked_person(q) if posts else ""
+        agencies = self.parser.agencies_in(q.folded)
+        if person:  # the post (and its agency) named may be wrong: the documents say X's own
+            posts, asks_post, agencies = frozenset(), True, frozenset()
         return Asked(
             q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
-            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, self.parser.agencies_in(q.folded),
-            posts, asks_post, number, weight,
+            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, agencies,
+            posts, asks_post, number, person, weight,
         )  # fmt: skip
 
     def fits(
@@ -137,6 +143,8 @@ class SentenceChecks:
             return False  # "giám đốc sở là ai": a deputy ("phó giám đốc") is someone else
         if view.asks_post and not (self.parser.post_words and self.parser.post_words.search(words)):
             return False  # "X là ai": a sentence quoting X without saying X's post does not answer
+        if view.person and view.person not in folded:
+            return False  # "ông X là giám đốc phải không": only a sentence naming X says X's post
         if view.agencies and not view.agencies & self.parser.agencies_in(f"{fold(previous).lower()} {words}"):
             return False  # "Sở Công Thương làm gì": another agency's tasks are not its tasks
         if view.asks_number and not DOCUMENT_NUMBER.search(sentence):
@@ -181,6 +189,12 @@ class SentenceChecks:
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),
         }
+
+    def checked_person(self, q: Question) -> str:
+        """The person whose post a question checks ("ông X là giám đốc sở phải không?"), folded, or ""."""
+        if not (self.parser.verifies_post and self.parser.verifies_post.search(q.folded)):
+            return ""
+        return person_named(q.text) if self.parser.posts_asked(q.folded) else ""
 
     def asks_number(self, q: Question) -> bool:
         """Does the question ask for a document's number ("quyết định số mấy")?"""

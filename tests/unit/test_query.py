@@ -143,3 +143,24 @@ def test_opening_formulas_of_cues_examples_are_dropped():
     assert examples
     for message, question in examples.items():
         assert drop_opener(message) == question, message
+
+
+async def test_a_post_checked_of_someone_the_directory_does_not_list_is_not_answered_with_its_holder():
+    """ "Ông X là giám đốc sở phải không?" for an X the table does not list: the documents answer
+    (here: nothing reliable, so a refusal), not the directory's director."""
+    from tests.unit.conftest import FakeRetriever, make_pipeline
+
+    pipeline = make_pipeline(FakeRetriever(), contacts=CONTACTS)
+    holder = next(c for c in CONTACTS.contacts if "giám đốc sở" in c.title.lower())
+    text = "Ông Trần Văn Khánh là giám đốc Sở Nông nghiệp An Giang phải ko?"
+    messages, _ = await run_action(
+        ActionLookupContact(CONTACTS, pipeline), tracker_with(text, "ask_contact", pending=None)
+    )
+    assert messages and all(holder.name not in str(m.get("name", "")) for m in messages)
+    assert messages[0]["response"] != "utter_contact_person"
+    # the holder's own name checked: the directory answers
+    own = f"{holder.name} là giám đốc Sở Nông nghiệp An Giang phải không?"
+    messages, _ = await run_action(
+        ActionLookupContact(CONTACTS, pipeline), tracker_with(own, "ask_contact", pending=None)
+    )
+    assert any(holder.name in str(m.get("name", "")) for m in messages), messages
