@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         help="recalibrate the picker's answer rule only (threshold, margin, retrieval weight, typed allowance)",
     )
     e.add_argument(
+        "--tune-cards", action="store_true", help="fit only the card thresholds on the served pipeline (slow)"
+    )
+    e.add_argument(
         "--keep-cards",
         action="store_true",
         help="with --tune: keep the card thresholds (their grid is the slow part)",

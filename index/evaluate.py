@@ -234,7 +234,8 @@ def main(settings: Any, embedder: Any, args: argparse.Namespace) -> int:
     if args.verbose:
         for q, doc, conf in res["misses"]:
             print(f"  miss: {q!r} -> {doc} (conf {conf:.3f})")
-    pipeline_report(pipeline, labelled, args.tune and not args.keep_cards, show=args.verbose)
+    tune_cards = (args.tune and not args.keep_cards) or args.tune_cards
+    pipeline_report(pipeline, labelled, tune_cards, show=args.verbose)
     ok = res["hit1"] >= args.min_hit1 and res["hit3"] >= args.min_hit3
     return 0 if ok else 1
 

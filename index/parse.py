@@ -102,6 +102,8 @@ class QuestionParser:
     chat: frozenset[str] = frozenset()
     question_words: tuple[str, ...] = ()
     asks_document: re.Pattern[str] | None = None
+    asks_article: re.Pattern[str] | None = None  # "bài viết ... ai viết / đăng ngày nào"
+    article_words: frozenset[str] = frozenset()  # its words that name no article ("bai", "dang")
     percent: re.Pattern[str] | None = None
     rank_scope: re.Pattern[str] | None = None
     answer_types: tuple[tuple[str, re.Pattern[str]], ...] = ()
@@ -138,6 +140,8 @@ class QuestionParser:
             chat=CHAT_WORDS,
             question_words=tuple(data["question_words"]),
             asks_document=re.compile(data["asks_document"]),
+            asks_article=re.compile(data["asks_article"]) if data.get("asks_article") else None,
+            article_words=frozenset(str(data.get("article_words") or "").split()),
             percent=_phrase_re(data["percent"]),
             rank_scope=re.compile(data["rank_scope"]),
             answer_types=tuple((k, _phrase_re(v)) for k, v in data["answer_types"].items()),

@@ -232,6 +232,8 @@ def test_cue_examples_parse_as_written():
         assert parser.clauses(text) == parts, text
     from index.units import states_count_of
 
+    for text, about in data["articles"].items():
+        assert bool(parser.asks_article.search(parser.parse(text).folded)) is about, text
     for sentence, unit, counts in data["counts"]:
         assert states_count_of(sentence, unit) is counts, (sentence, unit)
 
@@ -292,6 +294,7 @@ def test_the_server_and_make_tune_use_the_same_pipeline_object(monkeypatch):
         tune=False,
         calibrate=False,
         keep_cards=False,
+        tune_cards=False,
         min_hit1=0.0,
         min_hit3=0.0,
         verbose=False,
@@ -375,3 +378,36 @@ def test_a_provincial_document_asked_of_another_province_is_said_to_be_whose_it_
     assert p.answer("Quyết định 1397 của Sóc Trăng là gì?").response != "utter_kb_document_other_place"
     # a national decision (QĐ-TTg) belongs to no province: nothing is said of whose it is
     assert p.answer("Quyết định 490 của An Giang quy định gì?").response != "utter_kb_document_other_place"
+
+
+def test_an_article_named_by_its_title_is_answered_with_its_author_and_date():
+    docs = {
+        "tg-bai": {
+            "meta": {
+                "title": "Tiền Giang phát triển sản phẩm OCOP đặc trưng",
+                "publisher": "Báo Ấp Bắc",
+                "author": "Thanh Tuấn",
+                "date": "2023-09-11",
+            },  # fmt: skip
+            "passages": [["Tiền Giang có 207 sản phẩm OCOP."]],
+        },
+        "st-bai": {
+            "meta": {
+                "title": "Sóc Trăng trao đổi kinh nghiệm OCOP",
+                "publisher": "VP Điều phối",
+                "date": None,
+            },
+            "passages": [["Sóc Trăng có 189 sản phẩm OCOP."]],
+        },
+    }
+    p = make_pipeline(FakeRetriever(docs))
+    reply = p.answer("Bài viết về sản phẩm OCOP đặc trưng Tiền Giang do ai viết, đăng ngày nào?")
+    assert reply.response == "utter_kb_article" and reply.refs == ("doc:tg-bai",)
+    assert reply.kwargs["author"] == "Thanh Tuấn" and reply.kwargs["date"] == "11/09/2023"
+    assert (
+        p.answer("bài Sóc Trăng trao đổi kinh nghiệm đăng ngày nào").response
+        == "utter_kb_article_no_author_undated"
+    )
+    assert not p.answer("bài hát về OCOP do ai viết").response.startswith(
+        "utter_kb_article"
+    )  # names no article
