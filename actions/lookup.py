@@ -17,7 +17,7 @@ from actions.hotline import (
     lookup_and_answer,
     reverse_lookup,
 )
-from actions.knowledge import answer_with_pipeline, context_of, reply_slots
+from actions.knowledge import answer_with_pipeline, context_of, reply_slots, utter
 from bot.text import clean_user_text, fold, search_words
 
 
@@ -43,6 +43,19 @@ class ActionLookupContact(Action):
             return False
         if last and PRONOUN.search(fold(text).lower()):
             return False  # "ông ấy là ai": the person of the previous answer
+        match = book.lookup(text, entities)
+        return match.kind == "none" or not match.contacts
+
+    @staticmethod
+    def _documents_first(book: Any, text: str, entities: dict[str, list[str]], pending: Any) -> bool:  # noqa: ANN401
+        """A contact question that asks no contact field and that the directory cannot match."""
+        if (
+            book is None
+            or pending
+            or CONTACT_REQUEST.search(fold(text).lower())
+            or reverse_lookup(book, text)
+        ):
+            return False
         match = book.lookup(text, entities)
         return match.kind == "none" or not match.contacts
 
@@ -79,6 +92,15 @@ class ActionLookupContact(Action):
             # documents say X's own post (or the refusal gives a hotline), never the post's holder
             await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
             return []
+        if intent == "ask_contact" and self._documents_first(book, text, entities, pending):
+            # "ai chủ trì buổi làm việc …?": no contact field asked and no contact matched;
+            # the documents answer when they can, else the directory's fallback below does
+            pipeline = self._knowledge()
+            if pipeline is not None:
+                reply = await resources.in_encoder_thread(pipeline.answer, text, context_of(tracker))
+                if reply.answered:
+                    utter(dispatcher, reply)
+                    return reply_slots(reply, context_of(tracker))
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
             # "<a leader quoted in the news> là ai?": such people are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline

@@ -164,3 +164,27 @@ async def test_a_post_checked_of_someone_the_directory_does_not_list_is_not_answ
         ActionLookupContact(CONTACTS, pipeline), tracker_with(own, "ask_contact", pending=None)
     )
     assert any(holder.name in str(m.get("name", "")) for m in messages), messages
+
+
+async def test_a_contact_question_the_directory_cannot_match_is_tried_against_the_documents():
+    from tests.unit.conftest import FakeRetriever, make_pipeline
+
+    docs = {
+        "st-lam-viec": {
+            "meta": {
+                "title": "Sóc Trăng tiếp đoàn công tác",
+                "publisher": "VP Điều phối",
+                "date": "2023-04-28",
+            },
+            "passages": [
+                ["Ông Lê Văn Khải, Phó Giám đốc Sở, chủ trì buổi làm việc với đoàn công tác ngày 27/4/2023."]
+            ],
+        }
+    }
+    pipeline = make_pipeline(FakeRetriever(docs), contacts=CONTACTS)
+    text = "Ai chủ trì buổi làm việc với đoàn công tác ngày 27/4/2023?"
+    messages, _ = await run_action(
+        ActionLookupContact(CONTACTS, pipeline), tracker_with(text, "ask_contact", pending=None)
+    )
+    assert messages[0]["response"].startswith("utter_kb_answer"), messages
+    assert "Lê Văn Khải" in messages[0]["answer"]
