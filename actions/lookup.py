@@ -92,7 +92,7 @@ class ActionLookupContact(Action):
             # documents say X's own post (or the refusal gives a hotline), never the post's holder
             await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
             return []
-        if intent == "ask_contact" and self._documents_first(book, text, entities, pending):
+        if intent == "ask_contact" and not last and self._documents_first(book, text, entities, pending):
             # "ai chủ trì buổi làm việc …?": no contact field asked and no contact matched;
             # the documents answer when they can, else the directory's fallback below does
             pipeline = self._knowledge()
