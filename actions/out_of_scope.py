@@ -1,0 +1,65 @@
+"""Out-of-scope messages: the response selector's reply, unless the programme's own words say otherwise.
+
+    ActionOutOfScope(pipeline)   # rule: intent out_of_scope -> action_out_of_scope
+
+The response selector sometimes files an OCOP procedure question under "thủ tục hành chính"
+("hết hạn mà không đánh giá lại thì sao?"). A message that uses the programme's own terms
+(cues.yml `programme_terms`) is first put to the question-answering pipeline; its answer is
+given when it has one, the selector's out-of-scope reply otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.knowledge import context_of, reply_slots, utter
+from bot.text import clean_user_text, search_words
+
+_CUES = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
+)
+PROGRAMME_TERMS = re.compile(_CUES["programme_terms"])
+DEFAULT_RESPONSE = "utter_out_of_scope/other"
+
+
+def selected_response(tracker: Tracker) -> str:
+    """The out-of-scope response the response selector picked ("utter_out_of_scope/public_service")."""
+    picked = ((tracker.latest_message.get("response_selector") or {}).get("out_of_scope") or {}).get(
+        "response"
+    )
+    return str((picked or {}).get("utter_action") or DEFAULT_RESPONSE)
+
+
+class ActionOutOfScope(Action):
+    """Reply to an out-of-scope message; programme questions filed there go to the pipeline."""
+
+    def __init__(self, pipeline: Any = None) -> None:  # noqa: ANN401 - an AnswerPipeline or None
+        """Use the given pipeline, or the server's shared one."""
+        self._pipeline = pipeline
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Answer from the knowledge when the message is about the programme and it can; else decline."""
+        text = clean_user_text(tracker.latest_message.get("text") or "", 1000)
+        if PROGRAMME_TERMS.search(" ".join(search_words(text))):
+            pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+            if pipeline is not None:
+                reply = await resources.in_encoder_thread(pipeline.answer, text, context_of(tracker))
+                if reply.answered:
+                    utter(dispatcher, reply)
+                    return reply_slots(reply, context_of(tracker))
+        dispatcher.utter_message(response=selected_response(tracker))
+        return []

@@ -1,0 +1,46 @@
+"""The out-of-scope action: the selector's reply, or the knowledge for programme questions."""
+
+from __future__ import annotations
+
+from actions.out_of_scope import ActionOutOfScope, selected_response
+from tests.unit.conftest import FakeRetriever, make_pipeline, run_action, tracker_with
+
+DOCS = {
+    "hd-chung-nhan": {
+        "meta": {"title": "Hướng dẫn chứng nhận OCOP", "publisher": "Sở Nông nghiệp", "date": "2024-01-02"},
+        "passages": [
+            ["Giấy chứng nhận OCOP có giá trị 36 tháng; khi hết hạn, chủ thể phải đăng ký đánh giá lại."]
+        ],
+    }
+}
+
+
+def oos(text: str, sub: str) -> object:
+    tracker = tracker_with(text, "out_of_scope")
+    tracker.latest_message["response_selector"] = {
+        "out_of_scope": {"response": {"utter_action": f"utter_out_of_scope/{sub}"}}
+    }
+    return tracker
+
+
+def test_the_selected_response_is_read_from_the_response_selector():
+    assert selected_response(oos("giá vàng", "prices")) == "utter_out_of_scope/prices"
+    assert selected_response(tracker_with("x", "out_of_scope")) == "utter_out_of_scope/other"
+
+
+async def test_an_out_of_scope_message_gets_the_selected_reply():
+    action = ActionOutOfScope(make_pipeline(FakeRetriever(DOCS)))
+    messages, slots = await run_action(action, oos("giá vàng hôm nay bao nhiêu", "prices"))
+    assert [m["response"] for m in messages] == ["utter_out_of_scope/prices"] and not slots
+
+
+async def test_a_programme_question_filed_as_out_of_scope_is_answered_from_the_knowledge():
+    action = ActionOutOfScope(make_pipeline(FakeRetriever(DOCS)))
+    tracker = oos("giấy chứng nhận OCOP hết hạn thì có phải đăng ký đánh giá lại không", "public_service")
+    messages, slots = await run_action(action, tracker)
+    assert messages[0]["response"].startswith("utter_kb_answer"), messages
+    assert "36 tháng" in messages[0]["answer"] and slots.get("answer_refs")
+    # the knowledge has nothing: the selector's reply, not a refusal of the knowledge
+    nothing = oos("phân hạng OCOP cho nghề làm muối ở Bạc Liêu năm 2030", "public_service")
+    messages, _ = await run_action(action, nothing)
+    assert [m["response"] for m in messages] == ["utter_out_of_scope/public_service"]
