@@ -147,6 +147,8 @@ class SentenceChecks:
             return False  # "ông X là giám đốc phải không": only a sentence naming X says X's post
         if view.agencies and not view.agencies & self.parser.agencies_in(f"{fold(previous).lower()} {words}"):
             return False  # "Sở Công Thương làm gì": another agency's tasks are not its tasks
+        if view.agencies and is_heading(sentence):
+            return False  # a title after a byline naming the agency states no task of it
         if view.asks_number and not DOCUMENT_NUMBER.search(sentence):
             return False  # "quyết định số mấy": only a sentence stating a document number
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
