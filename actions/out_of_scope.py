@@ -32,10 +32,10 @@ DEFAULT_RESPONSE = "utter_out_of_scope/other"
 
 def selected_response(tracker: Tracker) -> str:
     """The out-of-scope response the response selector picked ("utter_out_of_scope/public_service")."""
-    picked = ((tracker.latest_message.get("response_selector") or {}).get("out_of_scope") or {}).get(
-        "response"
-    )
-    return str((picked or {}).get("utter_action") or DEFAULT_RESPONSE)
+    selectors = tracker.latest_message.get("response_selector") or {}
+    selector = selectors.get("out_of_scope") or selectors.get("default") or {}  # one selector: "default"
+    key = str((selector.get("response") or {}).get("intent_response_key") or "")  # "out_of_scope/prices"
+    return f"utter_{key}" if key.startswith("out_of_scope/") else DEFAULT_RESPONSE
 
 
 class ActionOutOfScope(Action):

@@ -18,7 +18,7 @@ DOCS = {
 def oos(text: str, sub: str) -> object:
     tracker = tracker_with(text, "out_of_scope")
     tracker.latest_message["response_selector"] = {
-        "out_of_scope": {"response": {"utter_action": f"utter_out_of_scope/{sub}"}}
+        "out_of_scope": {"response": {"intent_response_key": f"out_of_scope/{sub}"}}
     }
     return tracker
 
@@ -26,6 +26,15 @@ def oos(text: str, sub: str) -> object:
 def test_the_selected_response_is_read_from_the_response_selector():
     assert selected_response(oos("giá vàng", "prices")) == "utter_out_of_scope/prices"
     assert selected_response(tracker_with("x", "out_of_scope")) == "utter_out_of_scope/other"
+    shared = tracker_with("mai trời mưa không", "out_of_scope")  # one selector for every retrieval intent
+    shared.latest_message["response_selector"] = {
+        "default": {"response": {"intent_response_key": "out_of_scope/weather"}}
+    }
+    assert selected_response(shared) == "utter_out_of_scope/weather"
+    shared.latest_message["response_selector"] = {
+        "default": {"response": {"intent_response_key": "chitchat/thanks"}}
+    }
+    assert selected_response(shared) == "utter_out_of_scope/other"
 
 
 async def test_an_out_of_scope_message_gets_the_selected_reply():
