@@ -122,6 +122,7 @@ class QuestionParser:
     clause_break: re.Pattern[str] | None = None  # where a message asking several things divides
     merger: re.Pattern[str] | None = None  # words about the 2025 mergers (the table's note answers them)
     not_asks: re.Pattern[str] | None = None  # words holding an ask's cue without asking it ("hợp nhất")
+    asks_from: re.Pattern[str] | None = None  # where a sentence turns to its question ("cho em hỏi")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -160,6 +161,7 @@ class QuestionParser:
             clause_break=re.compile(data["clause_break"]) if data.get("clause_break") else None,
             merger=_phrase_re(data["merger"]) if data.get("merger") else None,
             not_asks=_phrase_re(data["not_asks"]) if data.get("not_asks") else None,
+            asks_from=re.compile(data["asks_from"]) if data.get("asks_from") else None,
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -179,6 +181,9 @@ class QuestionParser:
         kind = "target" if self.target.search(folded) else "actual"
         years = re.findall(r"\b(20\d\d)\b", folded)
         asking = self.not_asks.sub(" ", folded_q) if self.not_asks else folded_q  # "hợp nhất" ranks nothing
+        turn = list(self.asks_from.finditer(asking)) if self.asks_from else []
+        if turn:  # "… so sánh với kế hoạch, cho em hỏi …": the question follows the turn
+            asking = asking[turn[-1].end() :]
         ask = next((a for a, p in self.asks if p.search(asking)), Ask.OTHER)
         if ask in (Ask.SOURCE, Ask.WHEN):  # "bao nhiêu ...? số liệu năm nào?": a figure reply says both
             ask = self._with_figure_asked(ask, folded, folded_q)
