@@ -93,7 +93,7 @@ class ActionLookupContact(Action):
             await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
             return []
         if intent == "ask_contact" and not last and self._documents_first(book, text, entities, pending):
-            # "ai chủ trì buổi làm việc …?": no contact field asked and no contact matched;
+            # who led a meeting in the news: no contact field asked and no contact matched;
             # the documents answer when they can, else the directory's fallback below does
             pipeline = self._knowledge()
             if pipeline is not None:

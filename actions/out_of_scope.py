@@ -3,7 +3,7 @@
     ActionOutOfScope(pipeline)   # rule: intent out_of_scope -> action_out_of_scope
 
 The response selector sometimes files an OCOP procedure question under "thủ tục hành chính"
-("hết hạn mà không đánh giá lại thì sao?"). A message that uses the programme's own terms
+(the renewal of an expired OCOP certificate). A message that uses the programme's own terms
 (cues.yml `programme_terms`) is first put to the question-answering pipeline; its answer is
 given when it has one, the selector's out-of-scope reply otherwise.
 """

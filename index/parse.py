@@ -182,7 +182,7 @@ class QuestionParser:
         years = re.findall(r"\b(20\d\d)\b", folded)
         asking = self.not_asks.sub(" ", folded_q) if self.not_asks else folded_q  # "hợp nhất" ranks nothing
         turn = list(self.asks_from.finditer(asking)) if self.asks_from else []
-        if turn:  # "… so sánh với kế hoạch, cho em hỏi …": the question follows the turn
+        if turn:  # "… (context), cho mình hỏi …": the question follows the turn
             asking = asking[turn[-1].end() :]
         ask = next((a for a, p in self.asks if p.search(asking)), Ask.OTHER)
         if ask in (Ask.SOURCE, Ask.WHEN):  # "bao nhiêu ...? số liệu năm nào?": a figure reply says both

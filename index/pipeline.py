@@ -20,24 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from bot.segment import GAZETTEER
-from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS, search_words
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS
 from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
 from index.cards import CardStore
+from index.document_questions import DocumentQuestions
 from index.figure_stage import FigureStage
 from index.figures import FigureAnswerer
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.labels import Labels
 from index.lexicon import Lexicon
-from index.parse import NATIONAL, REASONING_ASKS, Ask, Question, QuestionParser
+from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.source import format_date, source_line
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -82,12 +82,6 @@ class Context:
     figure_scopes: tuple[str, ...] = ()
 
 
-ARTICLE_MATCH = (
-    0.5  # share of a question's content words an article's title must hold to be the one asked about
-)
-ARTICLE_LEAD = 0.15  # ... and its lead over the next article's share
-
-
 class AnswerPipeline:
     """Routes a parsed question to the statistics table, a card or the passages."""
 
@@ -125,6 +119,7 @@ class AnswerPipeline:
             lambda: retriever.index,
         )
         self.figure_stage = FigureStage(figures, parser, self.provenance, self.merged, self._refuse)
+        self.documents = DocumentQuestions(retriever, parser, self.provenance)
 
     # ---- preparation -------------------------------------------------------------
     def prepare(self, message: str) -> list[str]:
@@ -184,13 +179,12 @@ class AnswerPipeline:
             return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
                 q, "utter_kb_no_answer"
             )
-        if self.parser.asks_article and self.parser.asks_article.search(q.folded):
-            article = self._article(q, variants[0])  # "bài viết về ... ai viết, đăng ngày nào?"
-            if article is not None:
-                return article
+        article = self.documents.article(q, variants[0])  # "bài viết về … ai viết, đăng ngày nào?"
+        if article is not None:
+            return article
         if q.document_numbers and not any(self.provenance.mentioned(n) for n in q.document_numbers):
             return self._refuse(q, "utter_kb_unknown_document", number=q.document_numbers[0])
-        elsewhere = self._document_elsewhere(q)
+        elsewhere = self.documents.elsewhere(q)
         if elsewhere is not None:  # "Quyết định 1397 của An Giang?": the documents say whose it is
             return elsewhere
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
@@ -212,55 +206,6 @@ class AnswerPipeline:
             return self.figure_stage.with_figure_part(card, q, parts)
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         return self._passage(q, variants, short_doc)
-
-    def _article(self, q: Question, text: str) -> Reply | None:
-        """Who wrote the article whose title the question names, and where and when it was published.
-
-        The article is the document whose title and publisher hold most of the question's content
-        words (IDF-weighted); it must hold at least half of them and clearly lead the others."""
-        idf = self.retriever.idf
-        asked = {
-            w for w in search_words(text) if w not in FUNCTION_WORDS | CHAT_WORDS | self.parser.article_words
-        }
-        if not asked:
-            return None
-        total = sum(idf.get(w, 1.0) for w in asked)
-        index = self.retriever.index
-        shares = []
-        for doc in dict.fromkeys(r["doc_id"] for r in index.rows):
-            meta = index.doc_meta(doc)
-            have = set(search_words(f"{meta.get('title') or ''} {meta.get('publisher') or ''}"))
-            shares.append((sum(idf.get(w, 1.0) for w in asked & have) / total, doc))
-        shares.sort(reverse=True)
-        best, doc = shares[0] if shares else (0.0, "")
-        runner = shares[1][0] if len(shares) > 1 else 0.0
-        if best < ARTICLE_MATCH or best - runner < ARTICLE_LEAD:
-            return None  # no article the question clearly names
-        meta = index.doc_meta(doc)
-        author, date = str(meta.get("author") or ""), format_date(meta.get("date"))
-        response = "utter_kb_article" + ("" if author else "_no_author") + ("" if date else "_undated")
-        kwargs = {"title": str(meta.get("title") or ""), "publisher": str(meta.get("publisher") or ""),
-                  "author": author, "date": date}  # fmt: skip
-        return Reply("passage", response, kwargs, (f"doc:{doc}",), best, (), q.text)
-
-    def _document_elsewhere(self, q: Question) -> Reply | None:
-        """A document number asked of one place that the documents state only of another."""
-        places = tuple(p for p in q.scopes if p != NATIONAL)
-        if not q.document_numbers or not places:
-            return None
-        found = self.provenance.number_elsewhere(q.document_numbers[0], places)
-        if found is None:
-            return None
-        sentence, doc, place = found
-        meta = self.retriever.index.doc_meta(doc)
-        kwargs = {
-            "number": q.document_numbers[0],
-            "asked": ", ".join(places),
-            "place": place,
-            "answer": sentence,
-            "source": source_line(meta),
-        }
-        return Reply("passage", "utter_kb_document_other_place", kwargs, (f"doc:{doc}",), 1.0, (), q.text)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline."""

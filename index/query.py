@@ -74,7 +74,7 @@ def strip_noise(text: str) -> str:
 
 
 def drop_opener(text: str) -> str:
-    """The message without an opening formula ("Bạn đọc ... hỏi:", "Đề nghị Bộ trưởng cho biết")."""
+    """The message without an opening formula (a reader's letter "… hỏi:", a deputy's "… cho biết")."""
     folded = fold(text)  # as long as the text: a match's end is an offset into it
     for opener in _OPENERS:
         m = opener.match(folded)
