@@ -84,7 +84,8 @@ def drop_opener(text: str) -> str:
 
 
 def focus(text: str) -> str:
-    """The question of a long message (the last sentence that asks something), without its opener."""
+    """The question of a long message (the last sentence that asks something, or every sentence
+    ending in "?" when there are several), without its opener."""
     text = drop_opener(text)
     if len(text.split()) <= LONG_MESSAGE:
         return text
@@ -96,6 +97,9 @@ def focus(text: str) -> str:
         asking = [i for i, s in enumerate(sentences) if _QUESTION_CUE.search(fold(s))]
     if not asking:
         return text
+    questions = [i for i in asking if sentences[i].endswith("?")]
+    if len(questions) > 1:  # "… được lợi gì? Có đáng đăng ký không?": every question, in order
+        return " ".join(drop_opener(sentences[i]) for i in questions)
     i = asking[-1]
     question = drop_opener(sentences[i])
     if len(question.split()) < SHORT_SENTENCE and i > 0:

@@ -188,3 +188,9 @@ async def test_a_contact_question_the_directory_cannot_match_is_tried_against_th
     )
     assert messages[0]["response"].startswith("utter_kb_answer"), messages
     assert "Lê Văn Khải" in messages[0]["answer"]
+
+
+def test_focus_keeps_every_question_of_a_message_that_asks_several():
+    story = "Nhà tôi làm bánh tráng ở Phú Tân đã lâu, bán ở chợ và gửi đi thành phố cho người quen. " * 2
+    message = story + "Tôi muốn biết làm OCOP thì được hỗ trợ những gì? Có mất phí gì không?"
+    assert focus(message) == "Tôi muốn biết làm OCOP thì được hỗ trợ những gì? Có mất phí gì không?"
