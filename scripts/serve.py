@@ -40,10 +40,10 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen, what: str) -> fl
     raise SystemExit(f"{what} did not answer on {url} within {timeout:.0f} s; see {VAR}/{what}.log")
 
 
-def first_reply(url: str, timeout: float) -> float:
+def first_reply(url: str, timeout: float, message: str = "xin chào") -> float:
     """Send one message and wait for a non-empty reply (cold start complete)."""
     start = time.perf_counter()
-    body = json.dumps({"sender": "startup-probe", "message": "xin chào"}).encode()
+    body = json.dumps({"sender": "startup-probe", "message": message}).encode()
     while time.perf_counter() - start < timeout:
         try:
             req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
