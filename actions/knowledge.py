@@ -76,6 +76,20 @@ async def answer_with_pipeline(
     return reply
 
 
+async def answer_if_known(
+    pipeline: AnswerPipeline | None, text: str, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> list[EventType] | None:
+    """The pipeline's answer and its slots when it has one; None (nothing uttered) when it refuses."""
+    if pipeline is None:
+        return None
+    context = context_of(tracker)
+    reply = await resources.in_encoder_thread(pipeline.answer, text, context)
+    if not reply.answered:
+        return None
+    utter(dispatcher, reply)
+    return reply_slots(reply, context)
+
+
 class ActionAnswerKnowledge(Action):
     """Answer figures, plans and programme questions."""
 

@@ -17,7 +17,7 @@ from actions.hotline import (
     lookup_and_answer,
     reverse_lookup,
 )
-from actions.knowledge import answer_with_pipeline, context_of, reply_slots, utter
+from actions.knowledge import answer_if_known, answer_with_pipeline, context_of, reply_slots
 from bot.text import clean_user_text, fold, search_words
 
 
@@ -95,12 +95,9 @@ class ActionLookupContact(Action):
         if intent == "ask_contact" and not last and self._documents_first(book, text, entities, pending):
             # who led a meeting in the news: no contact field asked and no contact matched;
             # the documents answer when they can, else the directory's fallback below does
-            pipeline = self._knowledge()
-            if pipeline is not None:
-                reply = await resources.in_encoder_thread(pipeline.answer, text, context_of(tracker))
-                if reply.answered:
-                    utter(dispatcher, reply)
-                    return reply_slots(reply, context_of(tracker))
+            answered = await answer_if_known(self._knowledge(), text, tracker, dispatcher)
+            if answered is not None:
+                return answered
         if intent == "ask_person" and self._person_in_documents(book, text, entities, last):
             # "<a leader quoted in the news> là ai?": such people are in the documents, not the
             # directory; the documents answer (with their source) or the refusal gives a hotline

@@ -20,7 +20,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.knowledge import context_of, reply_slots, utter
+from actions.knowledge import answer_if_known
 from bot.text import clean_user_text, search_words
 
 _CUES = yaml.safe_load(
@@ -56,10 +56,8 @@ class ActionOutOfScope(Action):
         text = clean_user_text(tracker.latest_message.get("text") or "", 1000)
         if PROGRAMME_TERMS.search(" ".join(search_words(text))):
             pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
-            if pipeline is not None:
-                reply = await resources.in_encoder_thread(pipeline.answer, text, context_of(tracker))
-                if reply.answered:
-                    utter(dispatcher, reply)
-                    return reply_slots(reply, context_of(tracker))
+            answered = await answer_if_known(pipeline, text, tracker, dispatcher)
+            if answered is not None:
+                return answered
         dispatcher.utter_message(response=selected_response(tracker))
         return []
