@@ -25,11 +25,15 @@ from bot.channels.zalo_events import (
     MEDIA_EVENTS,
     SIGNATURE_HEADER,
     UNSUPPORTED_MEDIA_INTENT,
+    dedup_key,
+    event_metadata,
     event_user_id,
     setting,
     sign_event,
 )
 from bot.channels.zalo_output import ZaloOutput
+from bot.channels.zalo_quota import FREE_REPLIES_PER_MESSAGE, ReplyQuota
+from bot.channels.zalo_shared import make_reply_quota, warn_if_unshared
 
 __all__ = ["ZaloInput", "ZaloOutput", "sign_event", "event_user_id", "forget_sender"]
 
@@ -61,6 +65,10 @@ class ZaloInput(InputChannel):
             oauth_base=str(setting(creds, "oauth_base", DEFAULT_OAUTH_BASE)),
             max_age_seconds=float(setting(creds, "max_age_seconds", 300)),
             dedup_redis_url=setting(creds, "dedup_redis_url"),
+            redis_url=setting(creds, "redis_url"),
+            reply_link=str(setting(creds, "reply_link", "message_id")),
+            free_replies=int(setting(creds, "free_replies", FREE_REPLIES_PER_MESSAGE)),
+            free_reply_hours=float(setting(creds, "free_reply_hours", 48)),
         )
 
     def __init__(
@@ -79,15 +87,33 @@ class ZaloInput(InputChannel):
         dedup_redis_url: str | None = None,
         retry_attempts: int = 3,
         retry_backoff: float = 0.5,
+        redis_url: str | None = None,
+        redis_prefix: str = "zalo:",
+        reply_link: str = "message_id",
+        free_replies: int = FREE_REPLIES_PER_MESSAGE,
+        free_reply_hours: float = 48,
+        quota: ReplyQuota | None = None,
     ) -> None:
-        """Store settings; no network or file I/O beyond reading the token file."""
+        """Store settings; no network or file I/O beyond reading the token file.
+
+        One Redis URL (``redis_url``, else ``dedup_redis_url``) shares de-duplication, the
+        token pair (unless ``token_store`` names a file) and the free-reply counts."""
         self.app_id = str(app_id or "")
         self.oa_secret_key = str(oa_secret_key or "")
         self.max_age_ms = float(max_age_seconds) * 1000
         self.max_future_ms = float(max_future_seconds) * 1000
+        redis_url = redis_url or dedup_redis_url or None
+        dedup_redis_url = dedup_redis_url or redis_url
         if dedup is None:
-            dedup = RedisDeduplicator(dedup_redis_url) if dedup_redis_url else InMemoryDeduplicator()
+            dedup = (
+                RedisDeduplicator(dedup_redis_url, prefix=f"{redis_prefix}seen:")
+                if dedup_redis_url
+                else InMemoryDeduplicator()
+            )
         self.dedup = dedup
+        self.quota = quota or make_reply_quota(
+            redis_url, free_replies, float(free_reply_hours) * 3600, f"{redis_prefix}reply:"
+        )
         self.client = ZaloApiClient(
             app_id=self.app_id,
             app_secret=app_secret,
@@ -98,15 +124,19 @@ class ZaloInput(InputChannel):
             oauth_base=oauth_base,
             attempts=retry_attempts,
             backoff=retry_backoff,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
+            reply_link=reply_link,
         )
         self.forget: Callable[[Any, str], Awaitable[Any]] = forget_sender
         self._tasks: set[asyncio.Task[None]] = set()
         if not (self.app_id and self.oa_secret_key):
             logger.error("Zalo app_id/oa_secret_key missing: every webhook will be rejected")
 
-    def get_output_channel(self) -> ZaloOutput:
-        """Output channel sharing this channel's API client and tokens."""
-        return ZaloOutput(self.client)
+    def get_output_channel(self, reply_to: str | None = None) -> ZaloOutput:
+        """Output channel sharing the API client; replies link to user message ``reply_to``
+        (default: the user's latest message) while they are free."""
+        return ZaloOutput(self.client, self.quota, reply_to)
 
     def verify(
         self, raw: bytes, event: dict[str, Any], signature: str, now_ms: float | None = None
@@ -128,14 +158,7 @@ class ZaloInput(InputChannel):
             return "stale timestamp"
         return None
 
-    @staticmethod
-    def dedup_key(event: dict[str, Any]) -> str:
-        """msg_id when present, else event name + user + timestamp."""
-        message = event.get("message")
-        msg_id = message.get("msg_id") if isinstance(message, dict) else None
-        if msg_id not in (None, ""):
-            return f"msg:{msg_id}"
-        return f"evt:{event.get('event_name')}:{event_user_id(event)}:{event.get('timestamp')}"
+    dedup_key = staticmethod(dedup_key)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a turn in the background, keeping a strong reference to the task."""
@@ -159,6 +182,7 @@ class ZaloInput(InputChannel):
         await self.drain(timeout=10)
         await self.client.close()
         await self.dedup.close()
+        await self.quota.close()
 
     async def handle_event(
         self, event: dict[str, Any], on_new_message: OnNewMessage, agent: Any = None
@@ -184,25 +208,19 @@ class ZaloInput(InputChannel):
             text = FOLLOW_INTENT
         else:
             return
-        attachments = message.get("attachments") or []
-        metadata = {
-            "zalo": {
-                "event_name": name,
-                "msg_id": message.get("msg_id"),
-                "timestamp": event.get("timestamp"),
-                "user_id_by_app": event.get("user_id_by_app"),
-                "attachment_types": [a.get("type") for a in attachments if isinstance(a, dict)],
-            }
-        }
         msg_id = message.get("msg_id")
+        msg_id = str(msg_id) if msg_id not in (None, "") else None
+        if msg_id and name != "follow":  # a user message opens a window of free replies
+            timestamp = str(event.get("timestamp", ""))
+            await self.quota.note(user_id, msg_id, int(timestamp) / 1000 if timestamp.isdigit() else None)
         await on_new_message(
             UserMessage(
                 text,
-                self.get_output_channel(),
+                self.get_output_channel(msg_id),
                 user_id,
                 input_channel=self.name(),
-                message_id=str(msg_id) if msg_id not in (None, "") else None,
-                metadata=metadata,
+                message_id=msg_id,
+                metadata=event_metadata(event),
             )
         )
 
@@ -251,7 +269,7 @@ class ZaloInput(InputChannel):
 
         @zalo_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            return response.json({"status": "ok", "replies": dict(self.client.stats)})
 
         @zalo_webhook.route("/webhook", methods=["GET"])
         async def webhook_health(_: Request) -> HTTPResponse:
@@ -264,6 +282,10 @@ class ZaloInput(InputChannel):
             except Exception:  # never answer 5xx: Zalo would retry/disable the hook
                 logger.exception("Unexpected error in the Zalo webhook")
                 return response.json({"status": "error"})
+
+        @zalo_webhook.listener("after_server_start")
+        async def check_shared_state(app: Any, *_: Any) -> None:
+            warn_if_unshared(self.client.tokens.store, self.quota, getattr(app.ctx, "agent", None))
 
         @zalo_webhook.listener("before_server_stop")
         async def shutdown(*_: Any) -> None:

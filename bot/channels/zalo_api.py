@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.zalo_tokens import TokenManager, TokenStore, ZaloTokenError
+from bot.channels.zalo_refresh import TokenManager
+from bot.channels.zalo_shared import make_token_store
+from bot.channels.zalo_tokens import ZaloTokenError
 
 if TYPE_CHECKING:  # pragma: no cover
     import aiohttp
@@ -18,6 +21,11 @@ DEFAULT_API_BASE = "https://openapi.zalo.me"
 DEFAULT_OAUTH_BASE = "https://oauth.zaloapp.com"
 MESSAGE_PATH = "/v3.0/oa/message/cs"
 ERROR_TOKEN_EXPIRED = -216
+# How a reply names the user message it answers (docs/zalo.md): "message_id" sends
+# recipient {"message_id"} as Zalo's SDKs do, "both" adds the user_id, "off" never links.
+REPLY_LINK_MODES = ("message_id", "both", "off")
+# After this many linked sends in a row that Zalo refused but accepted unlinked, stop linking.
+MAX_LINK_REJECTIONS = 3
 
 
 class ZaloApiError(Exception):
@@ -54,14 +62,24 @@ class ZaloApiClient:
         attempts: int = 3,
         backoff: float = 0.5,
         timeout: float = 10.0,
+        redis_url: str | None = None,
+        redis_prefix: str = "zalo:",
+        reply_link: str = "message_id",
     ) -> None:
         """Configure endpoints, credentials and the retry policy (no I/O yet)."""
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self.attempts = max(int(attempts), 1)
         self.backoff = float(backoff)
         self.timeout = float(timeout)
+        if reply_link not in REPLY_LINK_MODES:
+            logger.error("Unknown Zalo reply_link %r; using 'message_id'", reply_link)
+            reply_link = "message_id"
+        self.reply_link = reply_link
+        self.stats: Counter[str] = Counter()  # per-process counters, shown by GET /webhooks/zalo/
+        self._link_rejections = 0
+        store_key = f"{redis_prefix}tokens:{app_id or 'default'}"
         self.tokens = TokenManager(
-            TokenStore(token_store, access_token, refresh_token),
+            make_token_store(token_store, redis_url, access_token, refresh_token, store_key),
             app_id=app_id,
             app_secret=app_secret,
             oauth_base=oauth_base or DEFAULT_OAUTH_BASE,
@@ -81,10 +99,11 @@ class ZaloApiClient:
         return self._session
 
     async def close(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP session and the token store's connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        await self.tokens.store.close()
 
     async def _request(self, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         """POST with exponential backoff on network errors and HTTP 429/5xx."""
@@ -122,9 +141,16 @@ class ZaloApiClient:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return await self._request(self.api_base + MESSAGE_PATH, data=data, headers=headers)
 
-    async def send_message(self, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
-        """Send a customer-service message; refresh the token and retry once if rejected."""
-        payload = {"recipient": {"user_id": str(user_id)}, "message": message}
+    def recipient(self, user_id: str, reply_to: str | None) -> dict[str, str]:
+        """The ``recipient`` object: linked to the user's message when ``reply_to`` is given."""
+        if not reply_to or self.reply_link == "off":
+            return {"user_id": str(user_id)}
+        if self.reply_link == "both":
+            return {"user_id": str(user_id), "message_id": str(reply_to)}
+        return {"message_id": str(reply_to)}
+
+    async def _send_payload(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST a payload; refresh the token and retry once if Zalo rejects it."""
         try:
             token = await self.tokens.get_access_token()
             status, body = await self._post_message(token, payload)
@@ -134,11 +160,50 @@ class ZaloApiClient:
                 status, body = await self._post_message(token, payload)
         except ZaloTokenError as e:
             raise ZaloApiError(str(e)) from e
-        if status != 200 or body.get("error") != 0:
+        return status, body
+
+    async def send_message(
+        self, user_id: str, message: dict[str, Any], reply_to: str | None = None
+    ) -> dict[str, Any]:
+        """Send a consultation message, as a reply to user message ``reply_to`` if given.
+
+        If Zalo refuses the linked form, the message is sent again to the user id (a
+        normal cs message, billed as proactive) and that is logged.
+        """
+        linked = bool(reply_to) and self.reply_link != "off" and self._link_rejections < MAX_LINK_REJECTIONS
+        payload = {"recipient": self.recipient(user_id, reply_to if linked else None), "message": message}
+        status, body = await self._send_payload(payload)
+        ok = status == 200 and body.get("error") == 0
+        if linked and not ok and status < 500 and status != 429:
+            self.stats["link_rejected"] += 1
+            logger.warning(
+                "Zalo refused the reply link to message %s (HTTP %d, error=%s %s); "
+                "sending it to user %s without the link (billed as proactive)",
+                reply_to,
+                status,
+                body.get("error"),
+                body.get("message") or "",
+                user_id,
+            )
+            payload = {"recipient": {"user_id": str(user_id)}, "message": message}
+            status, body = await self._send_payload(payload)
+            ok, linked = status == 200 and body.get("error") == 0, False
+            if ok:
+                self._link_rejections += 1
+                if self._link_rejections == MAX_LINK_REJECTIONS:
+                    logger.error(
+                        "Zalo refused %d reply links in a row: replies are no longer linked "
+                        "(ZALO_REPLY_LINK; see docs/zalo.md)",
+                        MAX_LINK_REJECTIONS,
+                    )
+        elif linked and ok:
+            self._link_rejections = 0
+        if not ok:
             raise ZaloApiError(
                 f"Zalo send failed: HTTP {status}, error={body.get('error')} "
                 f"{body.get('message') or ''}".strip(),
                 status,
                 body,
             )
+        self.stats["sent_linked" if linked else "sent_unlinked"] += 1
         return body

@@ -36,6 +36,10 @@ ENV_FALLBACKS = {
     "oauth_base": "ZALO_OAUTH_BASE",
     "max_age_seconds": "ZALO_MAX_AGE_SECONDS",
     "dedup_redis_url": "ZALO_DEDUP_REDIS_URL",
+    "redis_url": "ZALO_REDIS_URL",
+    "reply_link": "ZALO_REPLY_LINK",
+    "free_replies": "ZALO_FREE_REPLIES",
+    "free_reply_hours": "ZALO_FREE_REPLY_HOURS",
 }
 
 
@@ -67,3 +71,27 @@ def setting(credentials: dict[str, Any], key: str, default: Any = None) -> Any:
     if value in (None, ""):
         value = os.environ.get(ENV_FALLBACKS.get(key, ""), "")
     return default if value in (None, "") else value
+
+
+def dedup_key(event: dict[str, Any]) -> str:
+    """msg_id when present, else event name + user + timestamp."""
+    message = event.get("message")
+    msg_id = message.get("msg_id") if isinstance(message, dict) else None
+    if msg_id not in (None, ""):
+        return f"msg:{msg_id}"
+    return f"evt:{event.get('event_name')}:{event_user_id(event)}:{event.get('timestamp')}"
+
+
+def event_metadata(event: dict[str, Any]) -> dict[str, Any]:
+    """The ``metadata`` of the Rasa message made from a Zalo event."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    attachments = message.get("attachments") or []
+    return {
+        "zalo": {
+            "event_name": event.get("event_name"),
+            "msg_id": message.get("msg_id"),
+            "timestamp": event.get("timestamp"),
+            "user_id_by_app": event.get("user_id_by_app"),
+            "attachment_types": [a.get("type") for a in attachments if isinstance(a, dict)],
+        }
+    }

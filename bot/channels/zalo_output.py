@@ -10,6 +10,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 
 from bot.channels.zalo_api import ZaloApiClient, ZaloApiError
+from bot.channels.zalo_quota import ReplyQuota
 
 logger = logging.getLogger(__name__)
 
@@ -71,23 +72,48 @@ def buttons_attachment(buttons: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 class ZaloOutput(OutputChannel):
-    """Sends bot responses to a Zalo user (errors are logged, never raised)."""
+    """Sends bot responses to a Zalo user as replies to their message (errors are logged)."""
 
     @classmethod
     def name(cls) -> str:
         """Channel name."""
         return "zalo"
 
-    def __init__(self, client: ZaloApiClient) -> None:
-        """Use the shared API client (session + token manager)."""
+    def __init__(
+        self, client: ZaloApiClient, quota: ReplyQuota | None = None, reply_to: str | None = None
+    ) -> None:
+        """Use the shared API client; link replies to user message ``reply_to`` (or the
+        user's latest) while ``quota`` says they are free."""
         self.client = client
+        self.quota = quota
+        self.reply_to = reply_to
         self.sent: int = 0
         self.failed: int = 0
+
+    async def _reply_link(self, recipient_id: str) -> str | None:
+        """The user message this reply answers, or None once it would not be free."""
+        if self.quota is None:
+            return self.reply_to
+        grant = await self.quota.claim(recipient_id, self.reply_to)
+        if grant.message_id:
+            return grant.message_id
+        self.client.stats["outside_free_window"] += 1
+        logger.warning(
+            "Zalo reply to %s is outside the free reply window (%s; message %s, %d of %d free replies "
+            "used): sent as a normal cs message, billed as proactive",
+            recipient_id,
+            grant.reason,
+            self.reply_to or "latest",
+            grant.used,
+            self.quota.limit,
+        )
+        return None
 
     async def _send(self, recipient_id: str, message: dict[str, Any]) -> bool:
         """Send one message; log and swallow API errors so the turn is kept."""
         try:
-            await self.client.send_message(recipient_id, message)
+            reply_to = await self._reply_link(recipient_id)
+            await self.client.send_message(recipient_id, message, reply_to=reply_to)
         except ZaloApiError as e:
             self.failed += 1
             logger.error("Could not send Zalo message to %s: %s", recipient_id, e)

@@ -1,4 +1,4 @@
-"""Zalo OA access/refresh token persistence and single-flight refresh."""
+"""Zalo OA token pair: the storage interface and the JSON file store (atomic, locked)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,16 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
-# Refresh this many seconds before Zalo's advertised expiry.
-EXPIRY_SKEW_SECONDS = 120
-# Used when Zalo omits ``expires_in`` (tokens last about 25 hours).
-DEFAULT_EXPIRES_IN = 25 * 3600
-
-# (url, form data, headers) -> (HTTP status, parsed JSON body)
-PostForm = Callable[[str, dict[str, str], dict[str, str]], Awaitable[tuple[int, dict[str, Any]]]]
+# Longest wait for another process's refresh (three OAuth attempts of 10 s plus backoff).
+LOCK_TIMEOUT_SECONDS = 60.0
+LOCK_POLL_SECONDS = 0.02
 
 
 class ZaloTokenError(Exception):
@@ -46,14 +43,14 @@ class TokenPair:
         return (now if now is not None else time.time()) >= self.expires_at
 
 
-def _fingerprint(value: str) -> str:
+def fingerprint(value: str) -> str:
     """Short non-reversible fingerprint of a secret (to detect a new seed)."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16] if value else ""
 
 
-@contextlib.contextmanager
-def _file_lock(path: str) -> Iterator[None]:
-    """Exclusive advisory lock on ``path`` (POSIX flock; no-op elsewhere)."""
+@contextlib.asynccontextmanager
+async def file_lock(path: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> AsyncIterator[None]:
+    """Exclusive flock on ``path``, polled without blocking the loop (no-op off POSIX)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - non-POSIX
@@ -61,11 +58,75 @@ def _file_lock(path: str) -> Iterator[None]:
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ZaloTokenError(f"timed out waiting for the Zalo token lock {path}") from None
+                await asyncio.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+class TokenBackend(Protocol):
+    """Where the token pair lives; ``locked`` serialises refreshes across processes."""
+
+    pair: TokenPair
+    shared: bool  # True when other processes read and write the same pair
+
+    def describe(self) -> str:
+        """Where the pair is kept, for logs (never the tokens)."""
+        ...
+
+    async def read(self) -> TokenPair:
+        """Reload the pair from the shared store (the in-memory pair if none)."""
+        ...
+
+    async def write(self, pair: TokenPair) -> None:
+        """Replace the pair in memory and in the shared store."""
+        ...
+
+    def locked(self) -> AbstractAsyncContextManager[None]:
+        """Inter-process lock held while refreshing (a no-op without a shared store)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def pair_from_record(data: dict[str, Any], seed: str, current: TokenPair) -> TokenPair:
+    """The stored pair, unless it predates the configured refresh token (``seed``)."""
+    if seed and data.get("seed") and data.get("seed") != seed:
+        # The operator configured a new refresh token: it supersedes the stored pair.
+        logger.info("Stored Zalo tokens predate the configured refresh token; ignoring them")
+        return current
+    if not (data.get("refresh_token") or data.get("access_token")):
+        return current
+    expires_at = data.get("expires_at")
+    return TokenPair(
+        str(data.get("access_token") or ""),
+        str(data.get("refresh_token") or ""),
+        float(expires_at) if expires_at is not None else None,
+    )
+
+
+def record_of(pair: TokenPair, seed: str) -> dict[str, Any]:
+    """The JSON record stored for ``pair``."""
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "expires_at": pair.expires_at,
+        "seed": seed,
+        "updated_at": time.time(),
+    }
 
 
 class TokenStore:
@@ -80,7 +141,7 @@ class TokenStore:
     ) -> None:
         """Seed from configuration; a token file written by a refresh wins."""
         self.path = path or None
-        self._seed = _fingerprint(refresh_token)
+        self._seed = fingerprint(refresh_token)
         self.pair = TokenPair(access_token or "", refresh_token or "", expires_at)
         self.load()
 
@@ -94,17 +155,10 @@ class TokenStore:
         except (OSError, ValueError) as e:
             logger.error("Cannot read Zalo token file %s: %s", self.path, e)
             return self.pair
-        if self._seed and data.get("seed") and data.get("seed") != self._seed:
-            # The operator configured a new refresh token: it supersedes the file.
-            logger.info("Zalo token file predates the configured refresh token; ignoring it")
+        if not isinstance(data, dict):
+            logger.error("Zalo token file %s does not hold a JSON object", self.path)
             return self.pair
-        if data.get("refresh_token") or data.get("access_token"):
-            expires_at = data.get("expires_at")
-            self.pair = TokenPair(
-                str(data.get("access_token") or ""),
-                str(data.get("refresh_token") or ""),
-                float(expires_at) if expires_at is not None else None,
-            )
+        self.pair = pair_from_record(data, self._seed, self.pair)
         return self.pair
 
     def save(self, pair: TokenPair) -> None:
@@ -115,13 +169,7 @@ class TokenStore:
             return
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        data = {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "expires_at": pair.expires_at,
-            "seed": self._seed,
-            "updated_at": time.time(),
-        }
+        data = record_of(pair, self._seed)
         fd, tmp = tempfile.mkstemp(prefix=".zalo-tokens-", dir=directory)
         try:
             os.fchmod(fd, 0o600)
@@ -141,89 +189,31 @@ class TokenStore:
             finally:
                 os.close(dir_fd)
 
+    @property
+    def shared(self) -> bool:
+        """A token file is shared by every process that is given its path."""
+        return bool(self.path)
+
+    def describe(self) -> str:
+        """Where the pair is kept."""
+        return f"file {self.path}" if self.path else "memory (this process only)"
+
     def lock_path(self) -> str | None:
         """Path of the inter-process lock file next to the token file."""
         return self.path + ".lock" if self.path else None
 
+    async def read(self) -> TokenPair:
+        """Reload from the file (in a thread)."""
+        return await asyncio.to_thread(self.load)
 
-class TokenManager:
-    """Hands out the current access token and refreshes it at most once at a time."""
+    async def write(self, pair: TokenPair) -> None:
+        """Save to the file (in a thread)."""
+        await asyncio.to_thread(self.save, pair)
 
-    def __init__(
-        self,
-        store: TokenStore,
-        app_id: str,
-        app_secret: str,
-        oauth_base: str,
-        post_form: PostForm,
-    ) -> None:
-        """Create a manager; ``post_form`` performs the OAuth HTTP call."""
-        self.store = store
-        self.app_id = app_id
-        self.app_secret = app_secret
-        self.oauth_base = oauth_base.rstrip("/")
-        self._post_form = post_form
-        self._lock = asyncio.Lock()
-        self.refresh_count = 0
+    def locked(self) -> AbstractAsyncContextManager[None]:
+        """flock on ``<path>.lock``; nothing to lock without a file."""
+        lock_path = self.lock_path()
+        return file_lock(lock_path) if lock_path else contextlib.nullcontext()
 
-    async def get_access_token(self) -> str:
-        """Return a usable access token, refreshing first if it is known expired."""
-        pair = self.store.pair
-        if not pair.is_expired():
-            return pair.access_token
-        return await self.refresh(stale_token=pair.access_token)
-
-    async def refresh(self, stale_token: str | None) -> str:
-        """Refresh unless another caller already replaced ``stale_token``."""
-        async with self._lock:
-            current = self.store.pair
-            if current.access_token != stale_token and not current.is_expired():
-                return current.access_token
-            lock_path = self.store.lock_path()
-            if lock_path is None:
-                return await self._refresh_locked(stale_token)
-            # Serialise with other processes sharing the token file.
-            lock_cm = _file_lock(lock_path)
-            await asyncio.to_thread(lock_cm.__enter__)
-            try:
-                return await self._refresh_locked(stale_token)
-            finally:
-                lock_cm.__exit__(None, None, None)
-
-    async def _refresh_locked(self, stale_token: str | None) -> str:
-        """Do the refresh while holding the locks; re-check the file first."""
-        pair = self.store.load()
-        if pair.access_token != stale_token and not pair.is_expired():
-            return pair.access_token  # another process refreshed meanwhile
-        if not pair.refresh_token:
-            raise ZaloTokenError("no Zalo refresh token configured")
-        if not (self.app_id and self.app_secret):
-            raise ZaloTokenError("app_id and app_secret are needed to refresh the token")
-        url = f"{self.oauth_base}/v4/oa/access_token"
-        form = {
-            "app_id": self.app_id,
-            "grant_type": "refresh_token",
-            "refresh_token": pair.refresh_token,
-        }
-        status, body = await self._post_form(url, form, {"secret_key": self.app_secret})
-        access = str(body.get("access_token") or "")
-        refresh = str(body.get("refresh_token") or "")
-        if status != 200 or not access or not refresh:
-            raise ZaloTokenError(
-                f"Zalo token refresh failed: HTTP {status}, error={body.get('error')} "
-                f"{body.get('error_name') or body.get('message') or ''}".strip()
-            )
-        try:
-            expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
-        except (TypeError, ValueError):
-            expires_in = DEFAULT_EXPIRES_IN
-        expires_at = time.time() + max(expires_in - EXPIRY_SKEW_SECONDS, 0.0)
-        new_pair = TokenPair(access, refresh, expires_at)
-        # The old refresh token is now spent: persist the new pair before using it.
-        try:
-            await asyncio.to_thread(self.store.save, new_pair)
-        except OSError as e:  # keep working from memory, but shout
-            logger.critical("Cannot persist refreshed Zalo tokens to %s: %s", self.store.path, e)
-        self.refresh_count += 1
-        logger.info("Zalo access token refreshed (expires in %.0f s)", expires_in)
-        return access
+    async def close(self) -> None:
+        """Nothing to release."""

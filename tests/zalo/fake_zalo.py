@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -26,7 +27,11 @@ class Recorded:
 
 
 class FakeZalo:
-    """Implements /v3.0/oa/message/cs and /v4/oa/access_token; records everything."""
+    """Implements /v3.0/oa/message/cs and /v4/oa/access_token; records everything.
+
+    Refresh tokens are single use (a spent one answers error -14014). A recipient is
+    ``{"user_id"}``, ``{"message_id"}`` (a reply to that user message) or both.
+    """
 
     def __init__(self, access_token: str = "AT-1", refresh_token: str = "RT-1") -> None:
         """Start with one valid token pair."""
@@ -35,6 +40,9 @@ class FakeZalo:
         self.requests: list[Recorded] = []
         self.fail_5xx = 0  # answer the next N message calls with HTTP 503
         self.expired_mode: str | None = None  # "216" or "401" for rejected tokens
+        self.reject_links = False  # answer -201 to recipients carrying a message_id
+        self.revoke_on_refresh = False  # a refresh invalidates the previous access tokens
+        self.refresh_delay = 0.0  # seconds the token endpoint takes (widens race windows)
         self._counter = itertools.count(2)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -75,6 +83,10 @@ class FakeZalo:
         """All calls to the OAuth refresh endpoint."""
         return [r for r in self.requests if r.path.endswith("/access_token")]
 
+    def reply_links(self) -> list[str | None]:
+        """``recipient.message_id`` of each delivered message (None: sent to user_id only)."""
+        return [(m.get("recipient") or {}).get("message_id") for m in self.delivered()]
+
     # ---- handlers -------------------------------------------------------
     async def _message(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -92,8 +104,11 @@ class FakeZalo:
             if self.expired_mode == "401":
                 return web.json_response({"error": 401, "message": "unauthorized"}, status=401)
             return web.json_response({"error": -216, "message": "Access token is invalid"})
-        if not isinstance(body, dict) or not body.get("recipient", {}).get("user_id"):
+        recipient = body.get("recipient") if isinstance(body, dict) else None
+        if not isinstance(recipient, dict) or not (recipient.get("user_id") or recipient.get("message_id")):
             return web.json_response({"error": -201, "message": "Parameters are invalid"})
+        if self.reject_links and recipient.get("message_id"):
+            return web.json_response({"error": -201, "message": "message_id is invalid"})
         text = body.get("message", {}).get("text")
         if text is not None and len(text) > 2000:
             return web.json_response({"error": -201, "message": "text too long"})
@@ -105,6 +120,8 @@ class FakeZalo:
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         self.requests.append(Recorded(request.path, dict(request.headers), form))
+        if self.refresh_delay:
+            await asyncio.sleep(self.refresh_delay)
         if request.headers.get("secret_key") != APP_SECRET or form.get("app_id") != APP_ID:
             return web.json_response({"error": -14002, "error_name": "Invalid app"})
         if form.get("grant_type") != "refresh_token":
@@ -115,6 +132,8 @@ class FakeZalo:
         self.valid_refresh.discard(refresh)  # single use
         n = next(self._counter)
         access, new_refresh = f"AT-{n}", f"RT-{n}"
+        if self.revoke_on_refresh:
+            self.valid_access.clear()
         self.valid_access.add(access)
         self.valid_refresh.add(new_refresh)
         return web.json_response(

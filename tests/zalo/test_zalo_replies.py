@@ -30,10 +30,11 @@ async def test_long_answer_is_split_in_two_messages(harness: Harness) -> None:
 
 @pytest.mark.parametrize("keyword", ["hotline", "quick"])
 async def test_buttons_become_template_with_phone_url_and_query(harness: Harness, keyword: str) -> None:
-    await harness.post(make_event(keyword, user_id="u5"))
+    event = make_event(keyword, user_id="u5")
+    await harness.post(event)
     await harness.settle()
     (sent,) = harness.fake.delivered()
-    assert sent["recipient"] == {"user_id": "u5"}
+    assert sent["recipient"] == {"message_id": event["message"]["msg_id"]}
     message = sent["message"]
     assert message["text"]
     attachment = message["attachment"]

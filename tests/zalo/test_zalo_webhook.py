@@ -33,8 +33,9 @@ async def test_signed_text_event_gets_exactly_one_reply(harness: Harness) -> Non
     assert status == 200 and body["status"] == "accepted"
     await harness.settle()
     delivered = harness.fake.delivered()
+    # A reply to the user's message (recipient.message_id), which Zalo counts as a free reply.
     assert delivered == [
-        {"recipient": {"user_id": "8123456789012345678"}, "message": {"text": "echo: xin chào"}}
+        {"recipient": {"message_id": event["message"]["msg_id"]}, "message": {"text": "echo: xin chào"}}
     ]
     (call,) = harness.fake.message_calls()
     assert call.headers["access_token"] == "AT-1"
