@@ -53,6 +53,11 @@ class ReplyQuota(Protocol):
         ...
 
 
+def keep_seconds(window: float) -> float:
+    """How long a user message is remembered: its window, then long enough to tell 'expired'."""
+    return window + max(window, 3600.0)
+
+
 def decide(start: float | None, used: int, limit: int, window: float, now: float) -> str:
     """Why a reply to a message noted at ``start`` with ``used`` replies is not free ('' if it is)."""
     if start is None:
@@ -92,10 +97,10 @@ class InMemoryReplyQuota:
         self._latest: dict[str, str] = {}
 
     def _forget_oldest(self, now: float) -> None:
-        """Drop messages older than two windows, and the oldest beyond the size bound."""
+        """Drop messages kept long enough, and the oldest beyond the size bound."""
         while self._messages:
             message_id, entry = next(iter(self._messages.items()))
-            if len(self._messages) <= self.max_messages and now - entry.start <= 2 * self.window:
+            if len(self._messages) <= self.max_messages and now - entry.start <= keep_seconds(self.window):
                 break
             del self._messages[message_id]
             if self._latest.get(entry.user_id) == message_id:

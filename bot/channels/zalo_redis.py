@@ -20,6 +20,7 @@ from bot.channels.zalo_quota import (
     REASON_QUOTA,
     ReplyGrant,
     decide,
+    keep_seconds,
 )
 from bot.channels.zalo_tokens import (
     LOCK_TIMEOUT_SECONDS,
@@ -179,10 +180,10 @@ class RedisReplyQuota:
         return self._redis
 
     async def note(self, user_id: str, message_id: str, at: float | None = None) -> None:
-        """Start the allowance of a user message (kept two windows, to tell 'expired')."""
+        """Start the allowance of a user message (kept a while after, to tell 'expired')."""
         now = time.time()
         start_ms = int((min(at, now) if at else now) * 1000)
-        ttl_ms = max(int(2 * self.window * 1000), 1000)
+        ttl_ms = int(keep_seconds(self.window) * 1000)
         keys = (f"{self.prefix}msg:{message_id}", f"{self.prefix}last:{user_id}")
         try:
             await self._client().eval(_NOTE, 2, *keys, user_id, start_ms, ttl_ms, message_id)

@@ -59,8 +59,10 @@ def make_reply_quota(
 def multi_process(agent: Any) -> bool:
     """Guess whether other Rasa processes serve the same bot: a lock store other than
     the in-memory one exists only to share conversations (endpoints.prod.yml: Redis)."""
+    from rasa.core.lock_store import InMemoryLockStore
+
     lock_store = getattr(agent, "lock_store", None)
-    return lock_store is not None and type(lock_store).__name__ != "InMemoryLockStore"
+    return lock_store is not None and not isinstance(lock_store, InMemoryLockStore)
 
 
 def warn_if_unshared(tokens: TokenBackend, quota: ReplyQuota, agent: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -66,3 +68,35 @@ async def harness(make_harness: Callable[..., Any]) -> Harness:
 def event_factory() -> Callable[..., dict[str, Any]]:
     """Expose make_event to tests."""
     return make_event
+
+
+REDIS_URL = os.environ.get("ZALO_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest_asyncio.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """A reachable Redis (ZALO_TEST_REDIS_URL, default db 9 on 127.0.0.1); skip if none."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        await client.ping()
+    except Exception as e:  # connection refused, timeout, auth
+        await client.close()
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {e!r}")
+    yield REDIS_URL
+    await client.close()
+
+
+@pytest_asyncio.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test only; its keys are deleted afterwards."""
+    import redis.asyncio as aioredis
+
+    prefix = f"zalo-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = aioredis.from_url(redis_url)
+    keys = [key async for key in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.close()

@@ -39,7 +39,7 @@ class FakeAgent:
         self.delay = 0.0  # simulated NLU/policy/action time per turn (seconds)
 
     async def handle_message(self, message: UserMessage) -> None:
-        """Echo, or answer the test keywords 'hotline' and 'long'."""
+        """Echo, or answer the test keywords 'hotline', 'quick', 'long' and 'three'."""
         self.received.append(message)
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -50,6 +50,9 @@ class FakeAgent:
             await out.send_response(uid, {"text": "Chọn:", "quick_replies": HOTLINE_BUTTONS})
         elif text == "long":
             await out.send_response(uid, {"text": LONG_ANSWER})
+        elif text == "three":  # three separate messages for one user message
+            for i in range(3):
+                await out.send_response(uid, {"text": f"part {i + 1}"})
         else:
             await out.send_response(uid, {"text": f"echo: {text}"})
 
