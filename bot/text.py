@@ -93,6 +93,13 @@ ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["
 CHAT_SHORTHAND: tuple[str, ...] = tuple(str(k) for k in _ABBREVIATION_DATA["chat"])
 DIRECTORY_ABBREVIATIONS: dict[str, str] = {str(k): str(v) for k, v in _ABBREVIATION_DATA["directory"].items()}
 DOTTED_ABBREVIATIONS: tuple[str, ...] = tuple(str(k) for k in _ABBREVIATION_DATA.get("dotted", ()))
+# Variant -> first form ("toi thieu" -> "it nhat", "%" -> "phan tram"): abbreviations.yml `equivalents`.
+EQUIVALENTS: dict[str, str] = {
+    str(v): str(k) for k, vs in (_ABBREVIATION_DATA.get("equivalents") or {}).items() for v in vs
+}
+_SYMBOLS = {v: k for v, k in EQUIVALENTS.items() if not _WORD_RE.fullmatch(v.replace(" ", ""))}
+_PHRASES = {tuple(v.split()): tuple(k.split()) for v, k in EQUIVALENTS.items() if v not in _SYMBOLS}
+_LONGEST = max((len(v) for v in _PHRASES), default=0)
 
 
 def search_words(text: str) -> list[str]:
@@ -100,4 +107,22 @@ def search_words(text: str) -> list[str]:
     out: list[str] = []
     for w in words(text):
         out.extend(ABBREVIATIONS.get(w, w).split())
+    return out
+
+
+def canonical_words(text: str) -> list[str]:
+    """`search_words` with every equivalent written as its first form ("tối thiểu" -> "it nhat")."""
+    for symbol, form in _SYMBOLS.items():
+        text = text.replace(symbol, f" {form} ")
+    tokens, out, i = search_words(text), [], 0
+    while i < len(tokens):
+        for n in range(min(_LONGEST, len(tokens) - i), 0, -1):
+            form = _PHRASES.get(tuple(tokens[i : i + n]))
+            if form is not None:
+                out.extend(form)
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
     return out

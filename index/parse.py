@@ -123,11 +123,14 @@ class QuestionParser:
     merger: re.Pattern[str] | None = None  # words about the 2025 mergers (the table's note answers them)
     not_asks: re.Pattern[str] | None = None  # words holding an ask's cue without asking it ("hợp nhất")
     asks_from: re.Pattern[str] | None = None  # where a sentence turns to its question ("cho em hỏi")
+    fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
+    task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
         """Compile the cue file."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        only = data.get("ask_only") or {}
         return cls(
             asks=tuple((Ask(k), _phrase_re(v)) for k, v in data["asks"].items()),
             ask_patterns=tuple((Ask(k), re.compile("|".join(v))) for k, v in data["ask_patterns"].items()),
@@ -162,6 +165,8 @@ class QuestionParser:
             merger=_phrase_re(data["merger"]) if data.get("merger") else None,
             not_asks=_phrase_re(data["not_asks"]) if data.get("not_asks") else None,
             asks_from=re.compile(data["asks_from"]) if data.get("asks_from") else None,
+            fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
+            task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
@@ -271,6 +276,20 @@ class QuestionParser:
         if self.clause_break is None:
             return [text]
         return [p for p in self.clause_break.split(text) if p.strip()] or [text]
+
+    def ask_only_words(self, folded: str, tasks: bool, target: bool, share: bool) -> frozenset[str]:
+        """Words of a folded question that only say how it is put or what it wants (cues `ask_only`):
+        fillers; task words when an agency is named; target and share words when a target figure
+        or a share is asked (the picker checks those apart)."""
+        patterns = [
+            self.fillers,
+            self.task_words if tasks else None,
+            self.target if target else None,
+            self.percent if share else None,
+        ]
+        return frozenset(
+            w for p in patterns if p is not None for m in p.finditer(folded) for w in m.group().split()
+        )
 
     def agencies_in(self, folded: str) -> frozenset[str]:
         """The agencies a folded text names ("so cong thuong" -> "so_cong_thuong")."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from bot.entities import find_provinces, find_stars
-from bot.text import fold, search_words
+from bot.text import canonical_words, fold
 
 DIGIT = re.compile(r"\d")
 YEAR = re.compile(r"(?<![\d.])(?:19[89]\d|20[0-3]\d)(?!\d)")
@@ -39,8 +39,8 @@ def provinces_in(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=50_000)
 def folded_tokens(text: str) -> tuple[str, ...]:
-    """Folded words with abbreviations expanded (cached)."""
-    return tuple(search_words(text))
+    """Folded words with abbreviations expanded and equivalents in their first form (cached)."""
+    return tuple(canonical_words(text))
 
 
 @functools.lru_cache(maxsize=50_000)

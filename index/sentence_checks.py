@@ -97,7 +97,15 @@ class SentenceChecks:
         tokens = folded_tokens(query)
         asked = frozenset((set(q.scopes) & provinces_in(query) or set(q.scopes)) - {NATIONAL})  # no country
         place_words = {w for name in asked for w in folded_tokens(name)}
-        skip = self.stopwords | set(q.stars) | set(q.years) | place_words | {"sao"}
+        agencies = self.parser.agencies_in(q.folded)
+        target_figure = q.kind == "target" and "count" in q.wants  # "mục tiêu ... bao nhiêu"
+        unit = "%" if "%" in query else asked_unit(" ".join(tokens))
+        only = self.parser.ask_only_words(" ".join(tokens), bool(agencies), target_figure, unit == "%")
+        if q.document_numbers:  # "theo Quyết định 919": only the document stating it is a candidate
+            only |= {
+                w for m in self.parser.document_number.finditer(" ".join(tokens)) for w in m.group().split()
+            }
+        skip = self.stopwords | set(q.stars) | set(q.years) | place_words | only | {"sao"}
         terms = frozenset(t for t in tokens if t not in skip)
         if not terms and not q.wants:
             return None  # nothing asked beyond function words and the programme's name ("ocop ocop ...")
@@ -108,12 +116,11 @@ class SentenceChecks:
         posts = self.parser.posts_asked(q.folded)
         asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
         person = self.checked_person(q) if posts else ""
-        agencies = self.parser.agencies_in(q.folded)
         if person:  # the post (and its agency) named may be wrong: the documents say X's own
             posts, asks_post, agencies = frozenset(), True, frozenset()
         return Asked(
             q, tokens, terms, sum(weight(t) for t in terms) or 1.0, bigrams(tokens), asked, frozenset(q.stars),
-            "%" if "%" in query else asked_unit(" ".join(tokens)), kinds, agencies,
+            unit, kinds, agencies,
             posts, asks_post, number, person, weight,
         )  # fmt: skip
 

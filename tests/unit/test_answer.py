@@ -5,14 +5,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import yaml
 
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS
 from index.answer import SentencePicker
 from index.answer_fit import calibrate, fit_ranking
 from index.parse import QuestionParser
 from index.pick_weights import FEATURES, PickWeights
 from index.sentence import has_figure, is_heading, longest_run, names_person
+from index.sentence_checks import SentenceChecks
 from index.source import format_date, source_line
 from tests.unit.conftest import FakeEmbedder, FakeRetriever
+from tests.unit.test_pipeline import ROOT
 
 PARSER = QuestionParser.load()
 
@@ -218,3 +222,13 @@ def test_calibrate_gives_typed_questions_an_allowance_when_they_are_right_more_o
     assert fitted.typed > 0
     assert all(fitted.accepts(2.0 + i / 100, math.inf, 1.0, True) for i in range(4))
     assert not any(fitted.accepts(2.0 + i / 100, math.inf, 1.0, False) for i in range(4))
+
+
+def test_words_that_only_say_what_is_asked_are_not_content_words():
+    """cues_examples.yml `content_words`: fillers, task, target, share and document words drop out."""
+    parser = QuestionParser.load()
+    checks = SentenceChecks(parser, FUNCTION_WORDS | CHAT_WORDS | PROGRAMME_WORDS)  # as served
+    data = yaml.safe_load((ROOT / "data" / "language" / "cues_examples.yml").read_text(encoding="utf-8"))
+    for text, words in data["content_words"].items():
+        view = checks.view(parser.parse(text), text, None)
+        assert sorted(view.terms) == words, text

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
 from actions.lookup import ActionLookupContact
+from bot.text import canonical_words
 from index.lexicon import Lexicon, edits1, spelling_key
 from index.query import (
     expand_bare_subject,
@@ -194,3 +197,10 @@ def test_focus_keeps_every_question_of_a_message_that_asks_several():
     story = "Nhà tôi làm bánh tráng ở Phú Tân đã lâu, bán ở chợ và gửi đi thành phố cho người quen. " * 2
     message = story + "Tôi muốn biết làm OCOP thì được hỗ trợ những gì? Có mất phí gì không?"
     assert focus(message) == "Tôi muốn biết làm OCOP thì được hỗ trợ những gì? Có mất phí gì không?"
+
+
+def test_equivalents_are_read_in_their_first_form():
+    """abbreviations_examples.yml `equivalents`, replayed."""
+    path = Path(__file__).resolve().parents[2] / "data" / "language" / "abbreviations_examples.yml"
+    for text, words in yaml.safe_load(path.read_text(encoding="utf-8"))["equivalents"].items():
+        assert " ".join(canonical_words(text)) == words, text
