@@ -170,3 +170,27 @@ async def test_forget_sender_sql(tmp_path: Any) -> None:
     reopened = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
     assert await reopened.keys() == ["b"]
     assert await forget_sender(store, "a") is False
+
+
+def test_one_redis_url_shares_dedup_tokens_and_reply_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.channels.zalo_redis import RedisReplyQuota, RedisTokenStore
+
+    monkeypatch.setenv("ZALO_APP_ID", "app")
+    monkeypatch.setenv("ZALO_DEDUP_REDIS_URL", "redis://127.0.0.1:6379/4")  # the production profile's
+    monkeypatch.setenv("ZALO_FREE_REPLIES", "5")
+    monkeypatch.setenv("ZALO_FREE_REPLY_HOURS", "24")
+    monkeypatch.setenv("ZALO_REPLY_LINK", "both")
+    channel = ZaloInput.from_credentials({"token_store": ""})
+    assert isinstance(channel.dedup, RedisDeduplicator)
+    assert isinstance(channel.client.tokens.store, RedisTokenStore)
+    assert channel.client.tokens.store.key == "zalo:tokens:app"
+    assert isinstance(channel.quota, RedisReplyQuota)
+    assert (channel.quota.limit, channel.quota.window) == (5, 24 * 3600)
+    assert channel.client.reply_link == "both"
+    monkeypatch.setenv("ZALO_TOKEN_STORE", "/tmp/zalo-tokens.json")  # an explicit file wins
+    assert isinstance(ZaloInput.from_credentials({}).client.tokens.store, TokenStore)
+    monkeypatch.delenv("ZALO_DEDUP_REDIS_URL")
+    monkeypatch.delenv("ZALO_TOKEN_STORE")
+    plain = ZaloInput.from_credentials({})
+    assert isinstance(plain.dedup, InMemoryDeduplicator) and not plain.quota.shared
+    assert not plain.client.tokens.store.shared
