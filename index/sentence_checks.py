@@ -98,9 +98,13 @@ class SentenceChecks:
         asked = frozenset((set(q.scopes) & provinces_in(query) or set(q.scopes)) - {NATIONAL})  # no country
         place_words = {w for name in asked for w in folded_tokens(name)}
         agencies = self.parser.agencies_in(q.folded)
+        posts = self.parser.posts_asked(q.folded)
+        asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
+        person = self.checked_person(q) if posts else ""
         target_figure = q.kind == "target" and "count" in q.wants  # "mục tiêu ... bao nhiêu"
         unit = "%" if "%" in query else asked_unit(" ".join(tokens))
         only = self.parser.ask_only_words(" ".join(tokens), bool(agencies), target_figure, unit == "%")
+        only |= self._claimed(" ".join(tokens), q) if person else frozenset()
         if q.document_numbers:  # "theo Quyết định 919": only the document stating it is a candidate
             only |= {
                 w for m in self.parser.document_number.finditer(" ".join(tokens)) for w in m.group().split()
@@ -113,9 +117,6 @@ class SentenceChecks:
         number = self.asks_number(q)
         if number:
             kinds = tuple(k for k in kinds if k == "date")  # "quyết định số mấy": a number, not a count
-        posts = self.parser.posts_asked(q.folded)
-        asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
-        person = self.checked_person(q) if posts else ""
         if person:  # the post (and its agency) named may be wrong: the documents say X's own
             posts, asks_post, agencies = frozenset(), True, frozenset()
         return Asked(
@@ -198,6 +199,15 @@ class SentenceChecks:
             "heading": float(is_heading(sentence) or folded.strip() == around.heading),
             "related": float(hit.row.get("section") == "related"),
         }
+
+    def _claimed(self, folded: str, q: Question) -> frozenset[str]:
+        """The words of a post check's claim ("là giám đốc Sở Nông nghiệp phải không"): the post
+        and agency named may be wrong, so they are no content words; the person's name is."""
+        patterns = [self.parser.post_words, self.parser.verifies_post]
+        patterns += [p for _, p in self.parser.agencies]
+        return frozenset(
+            w for p in patterns if p is not None for m in p.finditer(folded) for w in m.group().split()
+        )
 
     def checked_person(self, q: Question) -> str:
         """The person whose post a question checks ("ông X là giám đốc sở phải không?"), folded, or ""."""
