@@ -129,14 +129,13 @@ calibrate: $(INDEX)  ## recalibrate only the sentence picker's answer rule (thre
 	$(APY) -m index eval --calibrate $(HIT_GATE)
 
 # The question sets gate `make test`: every set >= 0.95 correct and <= 1% wrong (a wrong
-# answer is worse than a refusal). heldout3/final4 were written by helpers who had not seen
-# the code; their first scores are in docs/evaluation.md. `make eval` runs the same gate.
+# answer is worse than a refusal). heldout3, final4, final5 and final6 were written by helpers
+# who had not seen the code; their first scores are in docs/evaluation.md. `make eval` runs the
+# same gate. REPORT_SETS (none now) are scored and printed without gating, for a new set that
+# is still below the gate.
 EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
-	$(wildcard tests/eval/final4.yaml) $(wildcard ../shared/eval/dev.yaml)
-# final5 (147 items) and final6 (129 items, the newest fresh set) are scored and printed but not
-# gated yet: both are below 95% with 0 wrong (docs/evaluation.md); each joins EVAL_SETS once it
-# reaches 95% / 1% wrong.
-REPORT_SETS := $(wildcard tests/eval/final5.yaml tests/eval/final6.yaml)
+	$(wildcard tests/eval/final4.yaml tests/eval/final5.yaml tests/eval/final6.yaml) $(wildcard ../shared/eval/dev.yaml)
+REPORT_SETS :=
 EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
 	for f in $(REPORT_SETS); do echo "== $$f (reported, not gated)"; $(RPY) scripts/evaluate.py $$f | tail -3; done)
 
