@@ -15,6 +15,7 @@ from bot.entities import find_provinces, find_stars, replace_span
 from bot.text import clean_user_text
 from index.parse import REASONING_ASKS, QuestionParser
 from index.pipeline import AnswerPipeline
+from ops.metrics import record_answer
 
 
 def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> str | None:
@@ -87,6 +88,7 @@ class ActionFollowup(Action):
                 return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None)
             else:
                 dispatcher.utter_message(response="utter_ask_rephrase")
+            record_answer("fallback")  # a question back: which question, or rephrase
             return []
         reply = await answer_with_pipeline(pipeline, contacts, question or text, context, dispatcher)
         return reply_slots(reply, context) if reply is not None else []

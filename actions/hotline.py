@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.text import CHAT_WORDS, CONTACT_WORDS, FUNCTION_WORDS, fold, words
+from ops.metrics import record_answer
 
 # Folded words that only say "I want a contact" (no topic): then ask what it is about.
 GENERIC = FUNCTION_WORDS | CHAT_WORDS | CONTACT_WORDS
@@ -78,6 +79,7 @@ def entity_values(tracker: Tracker) -> dict[str, list[str]]:
 
 def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[Any], response: str) -> None:
     """Utter each contact with its buttons."""
+    record_answer("contact")
     for contact in contacts[:MAX_CONTACTS]:
         dispatcher.utter_message(response=response, buttons=buttons_for(contact), **contact_kwargs(contact))
 
@@ -135,10 +137,12 @@ def lookup_and_answer(
     """
     if book is None or not book.contacts:
         dispatcher.utter_message(response="utter_contacts_unavailable")
+        record_answer("unavailable")
         return []
     book.reload_if_changed()
     if PRIVATE.search(fold(text).lower()):
         dispatcher.utter_message(response="utter_contact_private")
+        record_answer("refusal")
         return [SlotSet("pending", None)]
     owners = reverse_lookup(book, text)
     if owners:
@@ -176,6 +180,7 @@ def lookup_and_answer(
     if match.kind == "none" or not match.contacts:
         if not topic_words and pending != "contact":
             dispatcher.utter_message(response="utter_ask_contact_topic")
+            record_answer("fallback")
             return [SlotSet("pending", "contact")]
         dispatcher.utter_message(response="utter_contact_none")
         utter_contacts(dispatcher, book.general(), "utter_contact")

@@ -16,6 +16,7 @@ from bot.text import clean_user_text
 from index.hotline_hint import OCOP_CONTACT_QUERY, hotline_text
 from index.pipeline import AnswerPipeline, Context
 from index.reply import Reply
+from ops.metrics import record_answer, watch_index
 
 logger = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4000  # characters read from a message; the query is its question (≤ 500)
@@ -69,8 +70,11 @@ async def answer_with_pipeline(
         dispatcher.utter_message(
             response="utter_kb_unavailable", contact=hotline_text(contacts, OCOP_CONTACT_QUERY)
         )
+        record_answer("unavailable")
         return None
     reply = await resources.in_encoder_thread(pipeline.answer, text, context)
+    watch_index(pipeline)
+    record_answer(reply.kind)
     logger.info("answered by %s %s (%.3f)", reply.kind, ",".join(reply.refs), reply.confidence)
     utter(dispatcher, reply)
     return reply
@@ -84,8 +88,10 @@ async def answer_if_known(
         return None
     context = context_of(tracker)
     reply = await resources.in_encoder_thread(pipeline.answer, text, context)
+    watch_index(pipeline)
     if not reply.answered:
-        return None
+        return None  # the caller answers otherwise (and counts that answer)
+    record_answer(reply.kind)
     utter(dispatcher, reply)
     return reply_slots(reply, context)
 

@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import resources
 from actions.knowledge import answer_if_known
 from bot.text import clean_user_text, search_words
+from ops.metrics import record_answer
 
 _CUES = yaml.safe_load(
     (Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml").read_text(encoding="utf-8")
@@ -60,4 +61,5 @@ class ActionOutOfScope(Action):
             if answered is not None:
                 return answered
         dispatcher.utter_message(response=selected_response(tracker))
+        record_answer("fallback")
         return []

@@ -1,4 +1,7 @@
-"""Start the action server: load model, index and contacts once, then serve on 127.0.0.1."""
+"""Start the action server: load model, index and contacts once, then serve on 127.0.0.1.
+
+Routes besides rasa_sdk's /webhook, /actions and /health: /ready and /metrics (ops/health.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,19 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
+
+
+def build_app() -> Any:  # noqa: ANN401 - a Sanic app
+    """rasa_sdk's app over the `actions` package, with /ready, /metrics and per-action timing."""
+    from rasa_sdk.endpoint import create_app
+
+    from actions import resources
+    from ops.health import install_action_routes
+
+    app = create_app("actions", cors_origins=[])
+    install_action_routes(app, lambda: resources.load_knowledge(), lambda: resources.load_contacts())
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         log.error("STARTUP PROBLEM: %s", problem)
     if problems and args.strict:
         return 3
-    from rasa_sdk.endpoint import create_app
+    from ops.metrics import watch_index
 
-    app = create_app("actions", cors_origins=[])
+    app = build_app()
+    watch_index(resources.load_knowledge().value)  # the index served from the start: reloads count from here
     log.info("action server listening on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False, motd=False)
     return 0

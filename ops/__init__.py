@@ -1,0 +1,1 @@
+"""Operations: health, readiness and Prometheus metrics of the action server and the Rasa server."""
