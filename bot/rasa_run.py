@@ -1,4 +1,4 @@
-"""`rasa` with four fixes Rasa 3.6 lacks (scripts/prod.py starts Rasa through this).
+"""`rasa` with four fixes Rasa 3.6 lacks, and health routes (scripts/prod.py and serve.py use it).
 
     python -m bot.rasa_run run --endpoints endpoints.prod.yml [other `rasa run` options]
 
@@ -22,6 +22,9 @@
    turn survives a crash of Rasa; only an OS crash or power cut can lose the last turns.
    Its connections are pooled instead of opened anew for every read and write.
    The production profile keeps conversations in PostgreSQL.
+5. Health and metrics: GET /health (the process answers), /ready (a model is loaded and the
+   SQL tracker store's database answers SELECT 1, else 503) and /metrics (Prometheus) are
+   added to the server's app (ops/health.py), with or without Rasa's HTTP API.
 
 Everything else is plain `rasa`.
 """
@@ -127,6 +130,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def apply_health_routes() -> None:
+    """Add /health, /ready and /metrics to every app `rasa run` configures."""
+    import rasa.core.run as run_module
+
+    original = run_module.configure_app
+    if getattr(original, "ocop_health", False):
+        return
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - Rasa's Sanic app
+        app = original(*args, **kwargs)
+        from ops.health import install_rasa_routes
+
+        install_rasa_routes(app)
+        return app
+
+    configure_app.ocop_health = True  # type: ignore[attr-defined]
+    run_module.configure_app = configure_app  # looked up at call time by serve_application
+
+
 def main() -> None:
     """Apply the fixes, then run Rasa's command line."""
     argv = sys.argv[1:]
@@ -140,6 +162,7 @@ def main() -> None:
     apply_pool_pre_ping()
     apply_compiled_action_validation()
     apply_sqlite_wal()
+    apply_health_routes()
     sys.argv = ["rasa", *argv]
     from rasa.__main__ import main as rasa_main
 

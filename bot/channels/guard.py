@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.text import clean_user_text
+from ops.turns import record_turn
 
 logger = logging.getLogger(__name__)
 FALLBACK_RESPONSE = "utter_service_unavailable"
@@ -89,14 +91,19 @@ def guarded(
     """Wrap a channel's message handler so that every turn gets at least one reply."""
 
     async def handler(message: UserMessage) -> None:
+        started = time.perf_counter()
         counting = CountingOutput(message.output_channel)
         message.output_channel = counting
+        outcome = "answered"
         try:
             await on_new_message(message)
         except Exception:  # noqa: BLE001 - the user still gets an answer
             logger.exception("turn failed for sender %s", message.sender_id)
+            outcome = "error"
         if counting.sent == 0:
             logger.warning("no reply for sender %s: sending the service apology", message.sender_id)
             await send_fallback(counting.inner, message.sender_id)
+            outcome = "apology" if outcome == "answered" else outcome
+        record_turn(message.input_channel, outcome, time.perf_counter() - started)
 
     return handler

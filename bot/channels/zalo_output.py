@@ -11,6 +11,7 @@ from rasa.core.channels.channel import OutputChannel
 
 from bot.channels.zalo_api import ZaloApiClient, ZaloApiError
 from bot.channels.zalo_quota import ReplyQuota
+from ops.turns import record_zalo_send_failure
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class ZaloOutput(OutputChannel):
             await self.client.send_message(recipient_id, message, reply_to=reply_to)
         except ZaloApiError as e:
             self.failed += 1
+            record_zalo_send_failure(e)
             logger.error("Could not send Zalo message to %s: %s", recipient_id, e)
             return False
         self.sent += 1
