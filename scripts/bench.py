@@ -3,6 +3,7 @@
 
     python scripts/bench.py [--port 5305 --actions-port 5355 --bare-port 5306] [--endpoints FILE]
                             [--levels 1,10,20,50] [--duration 30] [--max-turns 3000] [--skip-bare]
+                            [--paired-rounds 5 --paired-level 20 --paired-duration 16]
                             [--scaled [--scaled-port 5307 --scaled-actions-port 5357 ...]]
 
 For each bot: cold start (command to first answer), then for every concurrency level N,
@@ -10,7 +11,9 @@ N simultaneous conversations on the REST channel, each a multi-turn script (ours
 from tests/eval/questions.yaml; bare bot: simple English turns), sent back to back (no
 think time) until the level's turn budget or time limit is reached. Reports p50/p95/p99
 latency, turns/s, errors (exceptions, non-200) and empty replies, and the peak resident
-memory of the Rasa server and the action server (process trees). The bare bot is made
+memory of the Rasa server and the action server (process trees). Then paired rounds
+(scripts/bench_paired.py): both bots up at once, measured one right after the other in
+alternating rounds, so each round's ratio shares the machine's load; the median is reported. The bare bot is made
 once with `rasa init --no-prompt` under var/bare-bot and reused. With --scaled, the
 production profile (scripts/prod.py: two Rasa processes behind nginx, PostgreSQL tracker
 store, Redis lock store) is measured the same way, in the same run.
@@ -37,6 +40,7 @@ from typing import Any
 
 import yaml
 from bench_load import BotRun, MemorySampler, run_levels
+from bench_paired import PairedRound, medians, paired_rounds, paired_section
 from bench_report import print_summary, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,14 +113,9 @@ def our_scripts(path: Path = QUESTIONS, count: int = 60, seed: int = 7) -> list[
 # --- the bots ----------------------------------------------------------------------------------
 
 
-def bench_ours(args: argparse.Namespace) -> BotRun:
-    """Start our assistant with serve.py's start(), measure, stop."""
+def start_ours(args: argparse.Namespace) -> list[subprocess.Popen]:
+    """Start our assistant (make run's profile) with serve.py's start(), on a fresh SQLite store."""
     serve = load_script("serve")
-    run = BotRun(
-        "OCOP assistant (make run: one Rasa process, SQLite tracker store)",
-        conversations=OUR_CONVERSATIONS,
-        probe_question=PROBE_QUESTION,
-    )
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     tracker = BENCH_VAR / "tracker.db"
     tracker.unlink(missing_ok=True)
@@ -134,15 +133,25 @@ def bench_ours(args: argparse.Namespace) -> BotRun:
         logging_config=str(ROOT / "deploy" / "logging.yml"),
     )
     print(f"starting our assistant (Rasa :{args.port}, actions :{args.actions_port}) ...", flush=True)
+    return serve.start(sargs)
+
+
+def bench_ours(args: argparse.Namespace) -> BotRun:
+    """Start our assistant, measure, stop."""
+    run = BotRun(
+        "OCOP assistant (make run: one Rasa process, SQLite tracker store)",
+        conversations=OUR_CONVERSATIONS,
+        probe_question=PROBE_QUESTION,
+    )
     t0 = time.perf_counter()
-    procs = serve.start(sargs)
+    procs = start_ours(args)
     run.cold_start = time.perf_counter() - t0
     print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
     url = f"http://{HOST}:{args.port}/webhooks/rest/webhook"
     try:
         measure(run, {"actions": procs[0].pid, "rasa": procs[1].pid}, url, our_scripts(), args, "ours")
     finally:
-        serve.stop(procs)
+        load_script("serve").stop(procs)
     return run
 
 
@@ -245,17 +254,11 @@ def ensure_bare_bot(rasa: Path) -> Path:
     return models
 
 
-def bench_bare(args: argparse.Namespace) -> BotRun:
-    """Serve the bare bot with `rasa run` (no action server) and measure it the same way."""
+def start_bare(args: argparse.Namespace) -> subprocess.Popen:
+    """Serve the bare bot with `rasa run` (no action server); return once it answers."""
     serve = load_script("serve")
     rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
     models = ensure_bare_bot(rasa)
-    run = BotRun(
-        "bare rasa init bot",
-        note="stock `rasa init` project, in-memory tracker store, no action server",
-        conversations=f"English scripts such as {' / '.join(BARE_SCRIPTS[0])}",
-        probe_question=BARE_SCRIPTS[0][1],
-    )
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.pop("PYTHONPATH", None)
     cmd = [
@@ -264,7 +267,6 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
     ]  # fmt: skip
     print(f"starting the bare bot (Rasa :{args.bare_port}) ...", flush=True)
     log = open(VAR / "bare-bot.log", "ab")
-    t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=BARE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -272,12 +274,50 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
         serve.wait_http(f"http://{HOST}:{args.bare_port}/", 300, proc, "bare-bot")
         url = f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook"
         serve.first_reply(url, 120, "hello")  # the bare bot is `rasa init`'s English one: its own greeting
-        run.cold_start = time.perf_counter() - t0
-        print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
+    except BaseException:
+        serve.stop([proc])
+        raise
+    return proc
+
+
+def bench_bare(args: argparse.Namespace) -> BotRun:
+    """The bare bot, measured the same way as ours."""
+    run = BotRun(
+        "bare rasa init bot",
+        note="stock `rasa init` project, in-memory tracker store, no action server",
+        conversations=f"English scripts such as {' / '.join(BARE_SCRIPTS[0])}",
+        probe_question=BARE_SCRIPTS[0][1],
+    )
+    t0 = time.perf_counter()
+    proc = start_bare(args)
+    run.cold_start = time.perf_counter() - t0
+    print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
+    try:
+        url = f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook"
         measure(run, {"rasa": proc.pid}, url, BARE_SCRIPTS, args, "bare")
     finally:
-        serve.stop([proc])
+        load_script("serve").stop([proc])
     return run
+
+
+def bench_paired(args: argparse.Namespace) -> list[PairedRound]:
+    """Both bots up at once, measured in alternating rounds (scripts/bench_paired.py)."""
+    if args.paired_rounds < 1 or args.skip_bare:
+        return []
+    print(f"paired rounds: {args.paired_rounds} ...", flush=True)
+    serve = load_script("serve")
+    procs = start_ours(args)
+    try:
+        bare = start_bare(args)
+        try:
+            return paired_rounds(
+                f"http://{HOST}:{args.port}/webhooks/rest/webhook", our_scripts(),
+                f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook", BARE_SCRIPTS, args,
+            )  # fmt: skip
+        finally:
+            serve.stop([bare])
+    finally:
+        serve.stop(procs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--endpoints", default=str(ROOT / "endpoints.yml"), help="endpoints file for our Rasa server"
     )
+    ap.add_argument("--paired-rounds", type=int, default=5, help="alternating rounds, both bots up (0: none)")
+    ap.add_argument("--paired-level", type=int, default=20, help="conversations of a paired round's load")
+    ap.add_argument("--paired-duration", type=float, default=16.0, help="seconds of a paired round's load")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
@@ -313,9 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     ours = bench_ours(args)
     scaled = bench_scaled(args) if args.scaled else None
     bare = None if args.skip_bare else bench_bare(args)
+    paired = bench_paired(args)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    write_report(Path(args.out), ours, scaled, bare, args, (load_before, load_after))
+    write_report(
+        Path(args.out), ours, scaled, bare, args, (load_before, load_after), paired_section(paired, args)
+    )
     print_summary(ours, scaled, bare)
+    if paired:
+        p50, tps = medians(paired)
+        print(
+            f"  paired rounds (median of {len(paired)}): p50 {p50:.2f}x, throughput {tps:.2f}x the bare bot"
+        )
     print(f"\nwrote {args.out}")
     return 0
 

@@ -140,8 +140,9 @@ def write_report(
     bare: BotRun | None,
     args: argparse.Namespace,
     load: tuple[str, str],
+    paired: list[str] = (),
 ) -> None:
-    """Write docs/benchmarks.md."""
+    """Write docs/benchmarks.md (`paired`: the paired rounds' section, scripts/bench_paired.py)."""
     now = dt.datetime.now().astimezone()
     lines = [
         "# Benchmarks",
@@ -181,6 +182,7 @@ def write_report(
                 lines.append(f"- {run.name}: throughput at 20 conversations {ratio(o20.tps, b20.tps):.2f}x "
                              f"({o20.tps:.1f} vs {b20.tps:.1f} turns/s)")  # fmt: skip
         lines.append(f"- cold start: {ratio(ours.cold_start, bare.cold_start):.2f}x")
+    lines += list(paired)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
