@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+disable_created_metrics()  # no *_created series: Prometheus does not need them
 
 # What answered a turn: the pipeline's Reply.kind (card, statistic, passage, followup, refusal),
 # a directory answer (contact), an out-of-scope decline or a question back (fallback), or a

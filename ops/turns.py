@@ -6,8 +6,9 @@ record_zalo_send_failure(error)            # from bot/channels/zalo_output.py
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, disable_created_metrics
 
+disable_created_metrics()  # no *_created series: Prometheus does not need them
 TURNS = Counter(
     "ocop_turns_total",
     "User turns by channel and outcome (answered, apology: no reply so the service apology, error)",
