@@ -152,7 +152,7 @@ test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install
 
 
 # ---- production profile: PostgreSQL + Redis, 2 Rasa processes behind nginx (README "Production") ----
-.PHONY: nginx prod prod-test soak
+.PHONY: nginx prod prod-test soak backup restore backups
 
 nginx:  ## install nginx when missing (Debian package; CI runs as root)
 	test -x /usr/sbin/nginx || command -v nginx || (apt-get update && (apt-get install -y nginx-light || apt-get install -y nginx))
@@ -165,6 +165,18 @@ prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production pro
 
 soak: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## 10 min, 20 concurrent conversations against the production profile (SOAK_ARGS="--minutes 1")
 	$(RPY) scripts/soak.py $(SOAK_ARGS)
+
+# Backups (ops/backup.py, README "Backups"): POSTGRES_* as for `make prod`; BACKUP_DIR [var/backups].
+BACKUP_DIR ?= $(or $(OCOP_BACKUP_DIR),var/backups)
+backup: $(RASA_VENV)/.installed  ## pg_dump of the tracker database + content files -> $(BACKUP_DIR)/<UTC time> (BACKUP_ARGS="--no-db")
+	$(RPY) -m ops.backup backup --dir $(BACKUP_DIR) $(BACKUP_ARGS)
+
+restore: $(RASA_VENV)/.installed  ## restore BACKUP=<folder|latest> (database created if missing; RESTORE_ARGS="--replace --db NAME")
+	@test -n "$(BACKUP)" || (echo 'give the backup: make restore BACKUP=latest (or a folder; `make backups` lists them)'; exit 2)
+	$(RPY) -m ops.backup restore $(BACKUP) --dir $(BACKUP_DIR) $(RESTORE_ARGS)
+
+backups: $(RASA_VENV)/.installed  ## list the backups and check their checksums
+	$(RPY) -m ops.backup list --dir $(BACKUP_DIR)
 
 test: prod-test  # after e2e: prerequisites of several rules are run in order
 
