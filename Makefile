@@ -91,15 +91,15 @@ shell: $(MODEL)  ## talk to the assistant in the terminal (needs `make run` acti
 
 # ---- tests ---------------------------------------------------------------------------
 lint: $(ACT_VENV)/.installed  ## ruff lint + format check
-	$(ACT_VENV)/bin/ruff check bot actions index scripts tests ops
-	$(ACT_VENV)/bin/ruff format --check bot actions index scripts tests ops
+	$(ACT_VENV)/bin/ruff check bot actions index scripts tests ops console
+	$(ACT_VENV)/bin/ruff format --check bot actions index scripts tests ops console
 
 format: $(ACT_VENV)/.installed
-	$(ACT_VENV)/bin/ruff format bot actions index scripts tests ops
-	$(ACT_VENV)/bin/ruff check --fix bot actions index scripts tests ops
+	$(ACT_VENV)/bin/ruff format bot actions index scripts tests ops console
+	$(ACT_VENV)/bin/ruff check --fix bot actions index scripts tests ops console
 
 unit: $(ACT_VENV)/.installed $(RASA_VENV)/.installed $(MODEL_DIR)/ocop_model.json  ## unit tests (both environments)
-	$(APY) -m pytest -q tests/unit
+	$(APY) -m pytest -q tests/unit tests/staff
 	$(RPY) -m pytest -q tests/rasa tests/zalo
 
 validate: $(RASA_VENV)/.installed  ## rasa data validate

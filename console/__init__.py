@@ -1,0 +1,1 @@
+"""Staff console: unanswered questions, conversation review and answer cards, under /staff."""

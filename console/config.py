@@ -1,0 +1,55 @@
+"""Console settings read from the environment (database URLs, cookies, login limits)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "/staff"
+
+
+def tracker_url_from_env(env: dict[str, str]) -> str:
+    """OCOP_TRACKER_URL, else the SQLite file of OCOP_TRACKER_DB (what `make run` writes)."""
+    if env.get("OCOP_TRACKER_URL"):
+        return env["OCOP_TRACKER_URL"]
+    var = Path(env.get("OCOP_VAR_DIR") or ROOT / "var")
+    return f"sqlite:///{Path(env.get('OCOP_TRACKER_DB') or var / 'tracker.db').resolve()}"
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """Where the console keeps its data and reads the assistant's, and its login rules."""
+
+    db_url: str
+    tracker_url: str
+    cards_dir: Path
+    secure_cookies: bool = False
+    session_hours: float = 8.0
+    # Login limits: after `slow_after` failures (per user and per client address) in
+    # `window_s`, each answer is delayed; after `lock_after` the login is refused.
+    slow_after: int = 3
+    lock_after: int = 8
+    window_s: float = 900.0
+    delay_s: float = 1.0
+    max_delay_s: float = 8.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ConsoleConfig:
+        """Read OCOP_CONSOLE_* (and the assistant's OCOP_TRACKER_*, OCOP_CARDS_DIR) variables."""
+        env = dict(os.environ if env is None else env)
+        var = Path(env.get("OCOP_VAR_DIR") or ROOT / "var")
+        return cls(
+            db_url=env.get("OCOP_CONSOLE_DB") or f"sqlite:///{(var / 'console.db').resolve()}",
+            tracker_url=tracker_url_from_env(env),
+            cards_dir=Path(env["OCOP_CARDS_DIR"])
+            if env.get("OCOP_CARDS_DIR")
+            else Settings.from_env().cards_dir,
+            secure_cookies=env.get("OCOP_CONSOLE_SECURE_COOKIES", "0") == "1",
+            session_hours=float(env.get("OCOP_CONSOLE_SESSION_HOURS", "8")),
+            delay_s=float(env.get("OCOP_CONSOLE_LOGIN_DELAY", "1.0")),
+        )

@@ -1,0 +1,141 @@
+"""What the pages show, computed from the tracker store: turns, conversations, groups, counts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from console.clusters import Group, group_turns, normalize
+from console.outcomes import OUTCOMES, UNANSWERED
+from console.tracker import Turn, build_turns, read_events
+from index.cards import Card, CardStore
+from index.settings import Settings
+
+_LOCK = threading.Lock()
+
+
+def parse_day(text: str | None, end: bool = False) -> float | None:
+    """A YYYY-MM-DD form field as a timestamp (the end of that day when `end`), None if empty or bad."""
+    try:
+        day = datetime.strptime((text or "").strip(), "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.timestamp() + (86400 if end else 0)
+
+
+def turns_between(tracker: Any, since: float | None, until: float | None) -> list[Turn]:
+    """Turns of messages sent in [since, until)."""
+    return build_turns(read_events(tracker, since, until))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One sender's turns in the period."""
+
+    sender: str
+    channel: str
+    turns: tuple[Turn, ...]
+
+    @property
+    def first(self) -> float:
+        """When it started."""
+        return self.turns[0].at
+
+    @property
+    def outcomes(self) -> Counter:
+        """How many turns had each outcome."""
+        return Counter(t.outcome for t in self.turns)
+
+
+def conversations(turns: Sequence[Turn], channel: str = "", outcome: str = "") -> list[Conversation]:
+    """Conversations (newest first) with at least one turn matching the filters."""
+    by_sender: dict[str, list[Turn]] = {}
+    for turn in turns:
+        by_sender.setdefault(turn.sender, []).append(turn)
+    found = []
+    for sender, ts in by_sender.items():
+        if channel and not any(t.channel == channel for t in ts):
+            continue
+        if outcome and not any(t.outcome == outcome for t in ts):
+            continue
+        found.append(Conversation(sender, ts[0].channel, tuple(ts)))
+    return sorted(found, key=lambda c: -c.turns[-1].at)
+
+
+def daily_counts(turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """Per day: questions by channel and by outcome, and the answered share."""
+    days: dict[str, dict[str, Any]] = {}
+    for turn in turns:
+        day = datetime.fromtimestamp(turn.at).strftime("%Y-%m-%d")
+        row = days.setdefault(day, {"day": day, "total": 0, "channels": Counter(), "outcomes": Counter()})
+        row["total"] += 1
+        row["channels"][turn.channel or "?"] += 1
+        row["outcomes"][turn.outcome] += 1
+    for row in days.values():
+        unanswered = sum(row["outcomes"][k] for k in UNANSWERED)
+        row["answered_share"] = round(100 * (row["total"] - unanswered) / row["total"]) if row["total"] else 0
+    return [days[d] for d in sorted(days)]
+
+
+def outcome_totals(turns: Sequence[Turn]) -> list[tuple[str, int]]:
+    """Turns per outcome, in the fixed order."""
+    counts = Counter(t.outcome for t in turns)
+    return [(k, counts[k]) for k in OUTCOMES]
+
+
+class Embeddings:
+    """The project's embedder, loaded at first use, with a cache of query vectors."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        """Nothing is loaded yet."""
+        self._settings = settings
+        self._embedder: Any = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised vectors of the texts (cached)."""
+        with _LOCK:
+            if self._embedder is None:
+                from index.embed import load_embedder
+
+                self._embedder = load_embedder(self._settings or Settings.from_env())
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
+                for text, vec in zip(missing, self._embedder.encode_queries(missing)):
+                    self._cache[text] = np.asarray(vec, dtype=np.float32)
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def known_questions(cards: Sequence[Card]) -> set[str]:
+    """The cards' paraphrases, normalized: a message written into a card is no longer open."""
+    return {normalize(q) for card in cards for q in card.questions}
+
+
+def unanswered_groups(
+    tracker: Any, store: CardStore, embed: Embeddings, days: int, threshold: float | None = None
+) -> list[Group]:
+    """Refused and fallback questions of the last `days` days not yet in a card, grouped."""
+    store.reload_if_changed()
+    turns = [t for t in turns_between(tracker, time.time() - days * 86400, None) if t.outcome in UNANSWERED]
+    kwargs = {"threshold": threshold} if threshold else {}
+    return group_turns(turns, embed, known_questions(store.cards()), **kwargs)
+
+
+def cards_by_similarity(store: CardStore, embed: Embeddings, centroid: np.ndarray) -> list[Card]:
+    """All cards, the one whose paraphrases are closest to a group first."""
+    cards = list(store.cards())
+    if not cards:
+        return []
+    scores = []
+    for card in cards:
+        vecs = embed(list(card.questions))
+        scores.append(float(np.max(vecs @ centroid)) if len(vecs) else -1.0)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    return [cards[i] for i in order]

@@ -1,0 +1,42 @@
+"""Alembic migrations of the console database: on an empty and on a populated database."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from console.auth import check_password, create_user
+from console.db import current_revision, make_engine, metadata, migrate
+
+
+def test_upgrade_an_empty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'console.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    assert current_revision(engine) == "0002"
+    names = set(sa.inspect(engine).get_table_names())
+    assert set(metadata.tables) <= names
+    migrate(url)  # idempotent
+    assert current_revision(engine) == "0002"
+
+
+def test_upgrade_a_populated_database_keeps_its_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    migrate(url, "0001")
+    engine = make_engine(url)
+    assert "audit_log" not in sa.inspect(engine).get_table_names()
+    create_user(engine, "lan", "mat-khau-dai", "editor")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO login_attempts (name, address, at, ok) VALUES ('lan', '1.2.3.4', :t, 0)"),
+            {"t": time.time()},
+        )
+    migrate(url)
+    assert current_revision(engine) == "0002"
+    assert check_password(engine, "lan", "mat-khau-dai") is not None
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM login_attempts")).scalar_one() == 1
+        conn.execute(sa.text("SELECT id, path, content, author, note, at FROM content_versions")).all()
+        conn.execute(sa.text("SELECT id, user_name, action, target, before, after, at FROM audit_log")).all()
