@@ -20,7 +20,10 @@ Configuration (environment; defaults in brackets): POSTGRES_HOST [127.0.0.1],
 POSTGRES_PORT [5432], POSTGRES_USER [postgres], POSTGRES_PASSWORD [], POSTGRES_DB [ocop],
 POSTGRES_LOGIN_DB [postgres]; REDIS_HOST [127.0.0.1], REDIS_PORT [6379], REDIS_PASSWORD [],
 REDIS_DB [1], REDIS_KEY_PREFIX [ocop]; RASA_PORTS [5005,5006], ACTIONS_PORT [5055],
-NGINX_PORT [8080], NGINX_LISTEN [127.0.0.1]; ACTIONS_TIMEOUT [15 s]; OCOP_WEB_ORIGINS
+NGINX_PORT [8080], NGINX_LISTEN [127.0.0.1]; per-client rate limits NGINX_RATE_LIMIT [5r/s],
+NGINX_RATE_BURST [20], NGINX_ZALO_RATE_LIMIT [50r/s], NGINX_ZALO_RATE_BURST [100],
+NGINX_RATE_EXEMPT [127.0.0.1,::1]; TLS: NGINX_TLS_CERT, NGINX_TLS_KEY (both: HTTPS on
+NGINX_TLS_PORT [8443] at NGINX_TLS_LISTEN [NGINX_LISTEN]); ACTIONS_TIMEOUT [15 s]; OCOP_WEB_ORIGINS
 (public origins of the web page); RASA_TOKEN (enables the HTTP API, never exposed by nginx);
 ZALO_APP_ID, ZALO_OA_SECRET_KEY, ZALO_APP_SECRET, ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN,
 ZALO_TOKEN_STORE, ZALO_DEDUP_REDIS_URL; LOG_LEVEL [INFO]; OCOP_PROD_DIR [var/prod].
@@ -407,7 +410,12 @@ def main() -> int:
         f"Web chat: {s.url}/\n"
         f'REST:     curl -s {s.url}/webhooks/rest/webhook -d \'{{"sender": "me", "message": "xin chào"}}\'\n'
         f"Zalo:     {s.url}/webhooks/zalo/webhook\n"
-        f"Logs:     {s.log_dir}/   -  Ctrl-C stops everything.",
+        + (
+            f"HTTPS:    https://{s.tls_address}:{s.tls_port}/ (NGINX_TLS_CERT {s.tls_cert})\n"
+            if s.tls
+            else ""
+        )
+        + f"Logs:     {s.log_dir}/   -  Ctrl-C stops everything.",
         flush=True,
     )
     try:

@@ -28,6 +28,8 @@ ZALO_VARS = (
     "ZALO_DEDUP_REDIS_URL",
 )
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
+_ADDRESS = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -63,6 +65,21 @@ class Settings:
     actions_port: int = field(default_factory=lambda: int(_env("ACTIONS_PORT", "5055")))
     nginx_port: int = field(default_factory=lambda: int(_env("NGINX_PORT", "8080")))
     nginx_listen: str = field(default_factory=lambda: _env("NGINX_LISTEN", "127.0.0.1"))
+    # per-client rate limits of the public endpoints (nginx limit_req; README "TLS and rate limits")
+    rate_limit: str = field(default_factory=lambda: _env("NGINX_RATE_LIMIT", "5r/s"))
+    rate_burst: int = field(default_factory=lambda: int(_env("NGINX_RATE_BURST", "20")))
+    zalo_rate_limit: str = field(default_factory=lambda: _env("NGINX_ZALO_RATE_LIMIT", "50r/s"))
+    zalo_rate_burst: int = field(default_factory=lambda: int(_env("NGINX_ZALO_RATE_BURST", "100")))
+    rate_exempt: list[str] = field(
+        default_factory=lambda: [
+            a for a in re.split(r"[,\s]+", _env("NGINX_RATE_EXEMPT", "127.0.0.1,::1")) if a
+        ]
+    )
+    # TLS server block: enabled when both the certificate and its key are given
+    tls_cert: str = field(default_factory=lambda: _env("NGINX_TLS_CERT", ""))
+    tls_key: str = field(default_factory=lambda: _env("NGINX_TLS_KEY", ""))
+    tls_port: int = field(default_factory=lambda: int(_env("NGINX_TLS_PORT", "8443")))
+    tls_listen: str = field(default_factory=lambda: _env("NGINX_TLS_LISTEN", ""))  # empty: NGINX_LISTEN
     interface: str = "127.0.0.1"  # Rasa and the action server: never exposed directly
     model: Path = ROOT / "models" / "ocop.tar.gz"
     endpoints: Path = ROOT / "endpoints.prod.yml"
@@ -106,9 +123,21 @@ class Settings:
         )
         return f"http://{host}:{self.nginx_port}"
 
+    @property
+    def tls(self) -> bool:
+        """True when nginx also serves HTTPS (certificate and key given)."""
+        return bool(self.tls_cert or self.tls_key)
+
+    @property
+    def tls_address(self) -> str:
+        """Address of the TLS listener (NGINX_TLS_LISTEN, else NGINX_LISTEN)."""
+        return self.tls_listen or self.nginx_listen
+
     def web_origins(self) -> list[str]:
         """Origins allowed to open the socket and call Rasa with CORS."""
         own = [f"http://localhost:{self.nginx_port}", f"http://127.0.0.1:{self.nginx_port}"]
+        if self.tls:
+            own += [f"https://localhost:{self.tls_port}", f"https://127.0.0.1:{self.tls_port}"]
         return list(dict.fromkeys([o.rstrip("/") for o in self.extra_origins] + own))
 
     def validate(self) -> None:
@@ -119,7 +148,25 @@ class Settings:
             raise StartupError(f"POSTGRES_DB {self.pg_db!r} is not a plain database name")
         if self.redis_key_prefix and not self.redis_key_prefix.isalnum():
             raise StartupError(f"REDIS_KEY_PREFIX {self.redis_key_prefix!r} must be alphanumeric")
+        for name, rate in (
+            ("NGINX_RATE_LIMIT", self.rate_limit),
+            ("NGINX_ZALO_RATE_LIMIT", self.zalo_rate_limit),
+        ):
+            if not _RATE.match(rate):
+                raise StartupError(f"{name} {rate!r} is not an nginx rate such as 5r/s or 300r/m")
+        if min(self.rate_burst, self.zalo_rate_burst) < 0:
+            raise StartupError("NGINX_RATE_BURST and NGINX_ZALO_RATE_BURST must be >= 0")
+        for address in self.rate_exempt:
+            if not _ADDRESS.match(address):
+                raise StartupError(f"NGINX_RATE_EXEMPT: {address!r} is not an IP address or CIDR range")
         ports = [*self.rasa_ports, self.actions_port, self.nginx_port]
+        if self.tls:
+            if not (self.tls_cert and self.tls_key):
+                raise StartupError("TLS needs both NGINX_TLS_CERT and NGINX_TLS_KEY")
+            for name, path in (("NGINX_TLS_CERT", self.tls_cert), ("NGINX_TLS_KEY", self.tls_key)):
+                if not os.access(path, os.R_OK) or not Path(path).is_file():
+                    raise StartupError(f"{name} {path} is not a readable file")
+            ports.append(self.tls_port)
         if len(set(ports)) != len(ports):
             raise StartupError(f"ports must be distinct: {ports}")
 
@@ -264,6 +311,7 @@ def check_all(s: Settings) -> list[str]:
         *((p, s.interface, "Rasa") for p in s.rasa_ports),
         (s.actions_port, s.interface, "action server"),
         (s.nginx_port, s.nginx_listen, "nginx"),
+        *(((s.tls_port, s.tls_address, "nginx TLS"),) if s.tls else ()),
     ):
         if not port_free(host, port):
             problems.append(
@@ -337,6 +385,26 @@ def nginx_user_directive() -> str:
     return "# no unprivileged user found"
 
 
+def tls_directives(s: Settings) -> str:
+    """The TLS listener and certificate lines of the server block (a comment when TLS is off)."""
+    if not s.tls:
+        return '        # TLS off: set NGINX_TLS_CERT and NGINX_TLS_KEY (README, "TLS and rate limits")'
+    cert, key = Path(s.tls_cert).resolve(), Path(s.tls_key).resolve()
+    return "\n".join(
+        f"        {line}"
+        for line in (
+            f"listen {s.tls_address}:{s.tls_port} ssl;",
+            f'ssl_certificate "{cert}";',
+            f'ssl_certificate_key "{key}";',
+            "ssl_protocols TLSv1.2 TLSv1.3;",
+            "ssl_prefer_server_ciphers off;",
+            "ssl_session_cache shared:ocop_tls:1m;",
+            "ssl_session_timeout 1h;",
+            "ssl_session_tickets off;",
+        )
+    )
+
+
 def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
     """Write run/nginx.conf, run/config.js and run/security_headers.conf; return nginx.conf."""
     for d in (s.run_dir, s.log_dir, s.run_dir / "tmp"):
@@ -353,6 +421,8 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
     servers = "\n".join(
         f"        server {s.interface}:{p} max_fails=1 fail_timeout=5s;" for p in s.rasa_ports
     )
+    s.validate()
+    exempt = "\n".join(f"        {address} 1;" for address in s.rate_exempt)
     values = {
         "USER_DIRECTIVE": user,
         "WORKER_PROCESSES": "1",
@@ -362,6 +432,12 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
         "WEB_DIR": str((ROOT / "web").resolve()),
         "RASA_SERVERS": servers,
         "LISTEN": f"{s.nginx_listen}:{s.nginx_port}",
+        "TLS": tls_directives(s),
+        "RATE_LIMIT": s.rate_limit,
+        "RATE_BURST": str(s.rate_burst),
+        "ZALO_RATE_LIMIT": s.zalo_rate_limit,
+        "ZALO_RATE_BURST": str(s.zalo_rate_burst),
+        "RATE_EXEMPT": exempt or "        # NGINX_RATE_EXEMPT is empty: every client is limited",
         # the action timeout + PostgreSQL/Redis connect timeouts (5 s each) + margin
         "PROXY_READ_TIMEOUT": str(int(s.actions_timeout) + 30),
     }

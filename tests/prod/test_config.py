@@ -85,6 +85,7 @@ def test_nginx_config_is_valid_and_exposes_only_the_channels(prod, tmp_path):
         "= /config.js",
         "^~ /static/",
         "/",
+        "@ocop_too_many",
     ]
     assert "client_max_body_size 64k;" in text
     assert "ip_hash;" in text and "hash $ocop_sender consistent;" in text
