@@ -161,6 +161,8 @@ def lookup_and_answer(
             }.values()
         )  # fmt: skip
         if others:
+            if len(previous.phones) > 1:  # all its numbers were given: say so before the next contact
+                dispatcher.utter_message(response="utter_contact_all_numbers", **contact_kwargs(previous))
             dispatcher.utter_message(response="utter_contact_another")
             utter_contacts(dispatcher, others[:1], "utter_contact")
             return [SlotSet("pending", None), SlotSet("last_contact", others[0].id)]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
@@ -16,9 +19,30 @@ from actions.hotline import (
     entity_values,
     lookup_and_answer,
     reverse_lookup,
+    utter_contacts,
 )
 from actions.knowledge import answer_if_known, answer_with_pipeline, context_of, reply_slots
 from bot.text import clean_user_text, fold, search_words
+
+_NAMES = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "data/language/names.yml").read_text("utf-8")
+)
+SURNAMES = frozenset(_NAMES["surnames"])
+
+
+def person_in(text: str) -> str:
+    """The person's name a message writes (three or more capitalised words from a family name), or ""."""
+    words = re.findall(r"[^\W\d_]+", text)
+    for i, w in enumerate(words):
+        if fold(w).lower() in SURNAMES and w[0].isupper() and not w.isupper():
+            run = [w]
+            for nxt in words[i + 1 :]:
+                if not (nxt[0].isupper() and not nxt.isupper()):
+                    break
+                run.append(nxt)
+            if len(run) >= 3:
+                return " ".join(run)
+    return ""
 
 
 class ActionLookupContact(Action):
@@ -103,6 +127,13 @@ class ActionLookupContact(Action):
             # directory; the documents answer (with their source) or the refusal gives a hotline
             await answer_with_pipeline(self._knowledge(), book, text, context_of(tracker), dispatcher)
             return []
+        person = person_in(text)
+        if person and book is not None and CONTACT_REQUEST.search(fold(text).lower()):
+            if not any(fold(person).lower() in fold(c.name).lower() for c in book.contacts if c.name):
+                # a number or e-mail of someone the directory does not list: never another contact's
+                dispatcher.utter_message(response="utter_contact_unlisted_person", person=person)
+                utter_contacts(dispatcher, book.general(), "utter_contact")
+                return [SlotSet("pending", None)]
         return lookup_and_answer(
             book, text, entities, dispatcher, intent, pending, last, earlier_message(tracker)
         )

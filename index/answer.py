@@ -118,11 +118,7 @@ class SentencePicker:
                 fold(str(hit.meta.get("publisher") or "")).lower().strip(),
                 fold(hit.row.get("title", "")).lower().strip(),
                 re.findall(r"\d+", documents[hit.row["doc_id"]]),
-                frozenset(
-                    YEAR.findall(
-                        fold(f"{hit.row.get('title', '')} {hit.meta.get('date') or ''} {' '.join(sentences)}")
-                    )
-                ),
+                frozenset(YEAR.findall(fold(f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"))),
             )
             place = provinces_in(around.title)
             for si, sentence in enumerate(sentences):
@@ -133,7 +129,8 @@ class SentencePicker:
                     continue
                 seen.add(sentence)
                 stated = frozenset(self.parser.stars_of(sentence)) if view.stars else frozenset()
-                if not self.checks.fits(view, sentence, previous, here | place, stated, around):
+                following = sentences[si + 1] if si + 1 < len(sentences) else ""
+                if not self.checks.fits(view, sentence, previous, here | place, stated, around, following):
                     continue
                 x = self.checks.features(view, sentence, previous, here, stated, around, hit)
                 x["dense"] = (

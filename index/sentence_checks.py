@@ -22,6 +22,7 @@ from index.parse import NATIONAL, Question, QuestionParser
 from index.sentence import (
     DATE_S,
     DOCUMENT_NUMBER,
+    YEAR,
     bigrams,
     folded_tokens,
     has_figure,
@@ -75,13 +76,13 @@ class Asked:
 
 @dataclass(frozen=True)
 class Around:
-    """What surrounds a passage's sentences: title (with date), publisher, numbers, years."""
+    """What surrounds a passage's sentences: title (with date), publisher, numbers, years of the title."""
 
     title: str
     publisher: str
     heading: str  # the folded document title
     numbers: list[str]  # numbers stated in what was retrieved of the document
-    years: frozenset[str]  # years stated in the title or the passage
+    dated: frozenset[str]  # years of the title and of the document's date
 
 
 class SentenceChecks:
@@ -133,13 +134,15 @@ class SentenceChecks:
         places: frozenset[str],
         stated: frozenset[str],
         around: Around,
+        following: str = "",
     ) -> bool:
         """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
         q, folded = view.question, fold(sentence).lower()
+        near = fold(f"{previous} {sentence} {following}")  # a heading's year may come in the next line
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
-        if q.years and not set(q.years) & around.years:
-            return False  # a year asked that neither the passage nor its title states
+        if q.years and not set(q.years) & (around.dated | set(YEAR.findall(near))):
+            return False  # a year asked that neither the sentence (or its neighbours) nor the title states
         if view.stars and not {x[0] for x in view.stars} & {x[0] for x in stated | stars_in(sentence)}:
             return False  # another star level (a special level counts as its number of stars)
         if view.unit and not states_count_of(sentence, view.unit):

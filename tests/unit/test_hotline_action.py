@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from actions.contacts import ContactBook
 from actions.followup import ActionFollowup
-from actions.lookup import ActionLookupContact
+from actions.lookup import ActionLookupContact, person_in
 from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, make_pipeline, run_action
 from tests.unit.conftest import tracker_with as shared_tracker_with
 
@@ -235,3 +239,40 @@ def test_a_one_word_person_without_honorific_is_not_trusted():
     assert person("bà ấy làm chức vụ gì", "làm") == {}
     assert person("số của ông Lâm", "Lâm") == {"person": ["Nguyễn Sĩ Lâm"]}
     assert person("sdt Nguyễn Sĩ Lâm", "Nguyễn Sĩ Lâm") == {"person": ["Nguyễn Sĩ Lâm"]}
+
+
+async def test_another_number_after_a_contact_with_several_says_them_before_the_next_contact():
+    first, slots = await run(ActionLookupContact(CONTACTS), tracker_with("sdt tổ kiểm tra công vụ"))
+    assert first[0]["name"] == "Tổ kiểm tra công vụ" and " – " in first[0]["phones"]  # two numbers
+    again, slots2 = await run(
+        ActionLookupContact(CONTACTS),
+        tracker_with("số khác?", "ask_contact", last_contact=slots["last_contact"]),
+    )
+    assert [m["response"] for m in again[:2]] == ["utter_contact_all_numbers", "utter_contact_another"]
+    assert again[0]["phones"] == first[0]["phones"]
+    assert slots2["last_contact"] != slots["last_contact"]
+
+
+async def test_a_contact_field_of_a_person_the_directory_does_not_list_is_not_another_contacts():
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS),
+        tracker_with("Cho xin email riêng của Phó Chủ tịch UBND tỉnh Đặng Văn Tú", "ask_contact"),
+    )
+    assert messages[0]["response"] == "utter_contact_unlisted_person"
+    assert messages[0]["person"] == "Đặng Văn Tú"
+    assert all(m["response"] == "utter_contact" for m in messages[1:]) and len(messages) > 1
+
+
+async def test_a_listed_official_still_gets_the_directorys_contact():
+    messages, _ = await run(
+        ActionLookupContact(CONTACTS), tracker_with("số điện thoại ông Nguyễn Sĩ Lâm", "ask_contact")
+    )
+    assert messages[0]["response"] != "utter_contact_unlisted_person"
+    assert "0913 979 245" in messages[0]["phones"]
+
+
+def test_person_names_are_read_as_the_examples_say():
+    """data/language/names_examples.yml, replayed."""
+    path = Path(__file__).resolve().parents[2] / "data" / "language" / "names_examples.yml"
+    for text, name in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+        assert person_in(text) == name, text
