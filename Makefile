@@ -140,7 +140,7 @@ EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/ev
 	for f in $(REPORT_SETS); do echo "== $$f (reported, not gated)"; $(RPY) scripts/evaluate.py $$f | tail -3; done)
 
 e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then the question sets (gate)
-	$(RPY) scripts/serve.py -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
+	$(RPY) scripts/serve.py --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
 
 eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started assistant (>= 0.95, wrong <= 1%)
 	$(RPY) scripts/serve.py -- bash -c '$(EVAL_GATE)'

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -139,3 +139,15 @@ def cards_by_similarity(store: CardStore, embed: Embeddings, centroid: np.ndarra
         scores.append(float(np.max(vecs @ centroid)) if len(vecs) else -1.0)
     order = np.argsort(-np.asarray(scores), kind="stable")
     return [cards[i] for i in order]
+
+
+def matching(groups: Sequence[Group], needle: str) -> list[Group]:
+    """Groups with a question containing `needle` (case-insensitive), those questions first."""
+    key = normalize(needle)
+    found = []
+    for group in groups:
+        hits = [q for q in group.questions if key in normalize(q)]
+        if hits:
+            rest = [q for q in group.questions if q not in hits]
+            found.append(replace(group, questions=tuple(hits + rest)))
+    return found

@@ -102,6 +102,9 @@ def register(app: Sanic) -> None:
         days = max(1, min(365, int(request.args.get("days", "90") or 90)))
         store, embed = app.ctx.cards, app.ctx.embed
         groups = await asyncio.to_thread(insights.unanswered_groups, app.ctx.tracker, store, embed, days)
+        needle = (request.args.get("q") or "").strip()
+        if needle:
+            groups = insights.matching(groups, needle)
         shown = groups[:100]
         options = {}
         if request.ctx.user.can("editor"):
@@ -115,6 +118,7 @@ def register(app: Sanic) -> None:
             groups=shown,
             total=len(groups),
             days=days,
+            needle=needle,
             options=options,
             all_cards=sorted(store.cards(), key=lambda c: c.id),
             new_card_url=lambda g: f"{PREFIX}/cards/new?" + urlencode([("q", q) for q in g.questions[:20]]),

@@ -3,9 +3,12 @@
     python scripts/serve.py                 # foreground (make run)
     python scripts/serve.py -- CMD ARGS...  # start, run CMD against them, stop (tests)
 
-CMD gets RASA_URL and WEB_URL in its environment. The web chat page (scripts/web.py) is
-served on --web-port (default 8080 or $WEB_PORT); its origin is added to the socket.io
-channel's allowed origins (OCOP_WEB_ORIGINS) and to --cors. --no-web skips it.
+CMD gets RASA_URL and WEB_URL in its environment, and the OCOP_TRACKER_DB and OCOP_CARDS_DIR
+the servers use. --cards-copy serves a temporary copy of the cards folder (removed at the
+end), so a test that edits cards through the staff console never changes data/cards.
+The web chat page (scripts/web.py) is served on --web-port (default 8080 or $WEB_PORT); its
+origin is added to the socket.io channel's allowed origins (OCOP_WEB_ORIGINS) and to
+--cors. --no-web skips it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -77,6 +82,11 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         extra = [o for o in os.environ.get("OCOP_WEB_ORIGINS", "").replace(",", " ").split() if o]
         env["OCOP_WEB_ORIGINS"] = ",".join(dict.fromkeys(extra + web_origins(args.web_port)))
     env.setdefault("OCOP_TRACKER_DB", str(VAR / "tracker.db"))
+    if args.cards_copy:
+        args.cards_copy = tempfile.mkdtemp(prefix="cards-", dir=VAR)
+        source = Path(os.environ.get("OCOP_CARDS_DIR") or ROOT / "data" / "cards")
+        env["OCOP_CARDS_DIR"] = str(shutil.copytree(source, Path(args.cards_copy) / "cards"))
+    args.served_env = {k: env[k] for k in ("OCOP_TRACKER_DB", "OCOP_CARDS_DIR") if k in env}
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     # Fewer glibc malloc arenas: TensorFlow's and torch's thread pools otherwise keep
@@ -175,6 +185,7 @@ def main() -> int:
     ap.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     ap.add_argument("--no-web", action="store_true", help="do not serve the web chat page")
+    ap.add_argument("--cards-copy", action="store_true", help="serve a temporary copy of the cards")
     ap.add_argument(
         "--logging-config",
         default=str(ROOT / "deploy" / "logging.yml"),
@@ -189,10 +200,14 @@ def main() -> int:
     args = ap.parse_args(argv)
     if args.cors is None:
         args.cors = web_origins(args.web_port)
-    procs = start(args)
+    try:
+        procs = start(args)
+    except BaseException:
+        _drop_copy(args)
+        raise
     web_url = f"http://localhost:{args.web_port}/"
     if command:
-        env = dict(os.environ, RASA_URL=f"http://localhost:{args.port}")
+        env = dict(os.environ, RASA_URL=f"http://localhost:{args.port}", **args.served_env)
         if not args.no_web:
             env["WEB_URL"] = web_url.rstrip("/")
         try:
@@ -201,6 +216,7 @@ def main() -> int:
             return 130
         finally:
             stop(procs)
+            _drop_copy(args)
     print(
         f"The assistant is up. REST: POST http://localhost:{args.port}/webhooks/rest/webhook "
         '{"sender": "me", "message": "xin chào"}  - Ctrl-C stops the servers.'
@@ -217,6 +233,13 @@ def main() -> int:
         return 0
     finally:
         stop(procs)
+        _drop_copy(args)
+
+
+def _drop_copy(args: argparse.Namespace) -> None:
+    """Remove the temporary copy of the cards (--cards-copy)."""
+    if isinstance(args.cards_copy, str):
+        shutil.rmtree(args.cards_copy, ignore_errors=True)
 
 
 if __name__ == "__main__":

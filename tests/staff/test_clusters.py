@@ -49,3 +49,17 @@ def test_groups_count_repeats_dates_and_skip_known() -> None:
     assert groups[1].questions == ("thời tiết hôm nay",)
     unfiltered = group_turns(turns, fake_embed, threshold=0.7)
     assert [g.questions[0] for g in unfiltered[1:]] == ["ocop là gì", "thời tiết hôm nay"]  # latest first
+
+
+def test_search_keeps_matching_groups_with_the_match_first() -> None:
+    from console.insights import matching
+
+    turns = [
+        Turn("a", 1.0, "lệ phí đăng ký OCOP bao nhiêu", "rest", outcome="refusal"),
+        Turn("b", 2.0, "lệ phí đăng ký OCOP là bao nhiêu tiền", "rest", outcome="refusal"),
+        Turn("c", 3.0, "thời tiết hôm nay", "rest", outcome="fallback"),
+    ]
+    groups = group_turns(turns, fake_embed, threshold=0.6)
+    found = matching(groups, "Là bao nhiêu TIỀN")
+    assert len(found) == 1 and found[0].questions[0] == "lệ phí đăng ký OCOP là bao nhiêu tiền"
+    assert matching(groups, "giá vàng") == []
