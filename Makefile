@@ -21,7 +21,7 @@ WEB_BUNDLE := web/static/vendor/rasa-webchat.js
 TRAIN_INPUTS := $(wildcard data/language/*.yml) config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
 
 .PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
-        e2e eval index stats shell model clean bench web browser
+        e2e eval index stats shell model clean bench web browser console-assets
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -79,11 +79,24 @@ $(WEB_BUNDLE): web/node_modules/.package-lock.json
 
 web: $(WEB_BUNDLE)  ## npm ci in web/ (when the lock changed) and copy the widget bundle
 
+# ---- staff console assets (Chart.js served locally from console/static/vendor; see console/package-lock.json)
+CHART_JS := console/static/vendor/chart.umd.min.js
+console/node_modules/.package-lock.json: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CHART_JS): console/node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp console/node_modules/chart.js/dist/chart.umd.min.js $@
+	cp console/node_modules/chart.js/LICENSE.md $(@D)/chart.js.LICENSE.md
+
+console-assets: $(CHART_JS)  ## npm ci in console/ (when the lock changed) and copy Chart.js for the dashboard
+
 browser:  ## install Chromium for the browser test (Debian package; CI runs as root)
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
 # ---- run -----------------------------------------------------------------------------
-run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web  ## install, build, start actions + Rasa (REST on :5005) + web chat (:8080)
+run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web console-assets  ## install, build, start actions + Rasa (REST on :5005) + web chat (:8080)
 	$(RPY) scripts/serve.py
 
 shell: $(MODEL)  ## talk to the assistant in the terminal (needs `make run` actions)
@@ -139,7 +152,7 @@ REPORT_SETS := $(wildcard tests/eval/final7.yaml)
 EVAL_GATE := (set -e; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
 	for f in $(REPORT_SETS); do echo "== $$f (reported, not gated)"; $(RPY) scripts/evaluate.py $$f | tail -3; done)
 
-e2e: $(MODEL) $(INDEX) web browser  ## start the servers; end-to-end tests, then the question sets (gate)
+e2e: $(MODEL) $(INDEX) web browser console-assets  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) scripts/serve.py --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
 
 eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started assistant (>= 0.95, wrong <= 1%)

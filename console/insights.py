@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -151,3 +152,29 @@ def matching(groups: Sequence[Group], needle: str) -> list[Group]:
             rest = [q for q in group.questions if q not in hits]
             found.append(replace(group, questions=tuple(hits + rest)))
     return found
+
+
+def top_refs(turns: Sequence[Turn], limit: int = 10) -> list[tuple[str, int]]:
+    """What answered most often: card, statistics row and document ids, with counts."""
+    counts = Counter(t.refs[0] for t in turns if t.refs and t.outcome in ("card", "statistic", "passage"))
+    return counts.most_common(limit)
+
+
+def chart_data(days: list[dict[str, Any]], totals: list[tuple[str, int]], refs: list[tuple[str, int]],
+               labels: dict[str, Any]) -> str:  # fmt: skip
+    """The dashboard's figures as JSON safe inside a <script type="application/json"> block."""
+    channels = sorted({c for d in days for c in d["channels"]})
+    shares = [100 - d["answered_share"] if d["total"] else 0 for d in days]
+    data = {
+        "days": [d["day"] for d in days],
+        "channels": channels,
+        "perChannel": {c: [d["channels"][c] for d in days] for c in channels},
+        "answeredShare": [d["answered_share"] for d in days],
+        "unansweredShare": shares,
+        "outcomeLabels": [labels["outcomes"][k] for k, _ in totals],
+        "outcomeCounts": [n for _, n in totals],
+        "refLabels": [r for r, _ in refs],
+        "refCounts": [n for _, n in refs],
+        "labels": labels["chart"],
+    }
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

@@ -43,7 +43,12 @@ def register(app: Sanic) -> None:
         days = insights.daily_counts(turns)
         channels = sorted({c for d in days for c in d["channels"]})
         totals = insights.outcome_totals(turns)
-        return render(request, "home.html", days=days, channels=channels, totals=totals, count=len(turns))
+        refs = insights.top_refs(turns)
+        charts = insights.chart_data(days, totals, refs, msg)
+        return render(
+            request, "home.html", days=days, channels=channels, totals=totals, count=len(turns),
+            refs=refs, charts=charts,
+        )  # fmt: skip
 
     @app.get(f"{PREFIX}/conversations")
     async def conversation_list(request: Request) -> HTTPResponse:

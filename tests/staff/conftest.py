@@ -28,6 +28,27 @@ def fixture_events() -> list[dict]:
     return json.loads((FIXTURES / "tracker_events.json").read_text(encoding="utf-8"))
 
 
+PII_TEXT = "Số của tôi là 0912345678, căn cước 079123456789, ai hỗ trợ lệ phí?"
+
+
+def pii_events() -> list[dict]:
+    """A web chat conversation whose message holds a phone and an ID-card number (refused)."""
+    base = min(e["timestamp"] for e in fixture_events())
+    rows = [
+        ("user", None, {"event": "user", "text": PII_TEXT, "input_channel": "socketio"}),
+        (
+            "bot",
+            None,
+            {"event": "bot", "text": "Xin lỗi…", "metadata": {"utter_action": "utter_kb_no_answer"}},
+        ),
+    ]
+    return [
+        {"sender_id": "web-pii", "type_name": t, "timestamp": base + 1 + i, "intent_name": None,
+         "action_name": a, "data": dict(d, timestamp=base + 1 + i)}
+        for i, (t, a, d) in enumerate(rows)
+    ]  # fmt: skip
+
+
 def write_tracker(path: Path, events: list[dict], shift_to_now: bool = True) -> None:
     """A SQLite tracker store like Rasa's SQLTrackerStore writes, the events moved to the last hour."""
     shift = time.time() - 3600 - min(e["timestamp"] for e in events) if shift_to_now else 0.0
@@ -75,7 +96,7 @@ def engine(db_url: str):  # noqa: ANN201 - SQLAlchemy engine
 def config(tmp_path: Path, cards_dir: Path, db_url: str) -> ConsoleConfig:
     """A console configuration on the temporary database, tracker and cards (fast login limits)."""
     tracker = tmp_path / "tracker.db"
-    write_tracker(tracker, fixture_events())
+    write_tracker(tracker, fixture_events() + pii_events())
     return ConsoleConfig(
         db_url=db_url,
         tracker_url=f"sqlite:///{tracker}",

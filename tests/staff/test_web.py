@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import json
 import re
 import socket
 import time
@@ -21,6 +22,7 @@ from console.auth import create_user
 from console.config import ConsoleConfig
 from console.db import make_engine
 from index.cards import CardStore
+from tests.staff.conftest import PII_TEXT
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -213,3 +215,34 @@ async def test_pages_render_from_the_tracker(server: dict, monkeypatch: pytest.M
     status, body, _ = await client.get("/staff/conversations.csv?raw=1")
     assert status == 200 and body.startswith("time,conversation,channel,question,outcome")
     assert (await client.get("/staff/users"))[0] == 200
+
+
+async def test_dashboard_has_its_chart_data(server: dict) -> None:
+    client = Client(server["base"])
+    await client.login("xem", "xem-mat-khau")
+    status, body, headers = await client.get("/staff/")
+    assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
+    data = json.loads(
+        re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', body, re.S).group(1)
+    )
+    counts = dict(zip(data["outcomeLabels"], data["outcomeCounts"]))
+    assert counts["Từ chối"] == 4 and counts["Thẻ trả lời"] == 1  # 3 refusals of the fixture + the PII one
+    assert set(data["channels"]) == {"rest", "socketio"} and sum(data["perChannel"]["rest"]) == 9
+    assert "card:muc-tieu-quoc-gia" in data["refLabels"]
+
+
+async def test_numbers_are_masked_except_in_the_admin_export(server: dict) -> None:
+    editor = Client(server["base"])
+    await editor.login("sua", "sua-mat-khau")
+    for path in (
+        "/staff/conversations/web-pii",
+        "/staff/conversations?channel=socketio",
+        "/staff/conversations.csv",
+    ):
+        status, body, _ = await editor.get(path)
+        assert status == 200 and "lệ phí" in body, path
+        assert "0912345678" not in body and "079123456789" not in body, path
+    admin = Client(server["base"])
+    await admin.login("quantri", "quantri-mat-khau")
+    status, body, _ = await admin.get("/staff/conversations.csv?raw=1")
+    assert status == 200 and PII_TEXT in body
