@@ -44,7 +44,8 @@ def tracker_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///")).resolve()
         return sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", future=True)
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+    options = {"postgresql_readonly": True} if url.startswith("postgresql") else {}
+    return sa.create_engine(url, future=True, pool_pre_ping=True, execution_options=options)
 
 
 def read_events(
