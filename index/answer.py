@@ -118,6 +118,7 @@ class SentencePicker:
                 fold(str(hit.meta.get("publisher") or "")).lower().strip(),
                 fold(hit.row.get("title", "")).lower().strip(),
                 re.findall(r"\d+", documents[hit.row["doc_id"]]),
+                frozenset(YEAR.findall(fold(f"{hit.meta.get('date') or ''} {documents[hit.row['doc_id']]}"))),
                 frozenset(YEAR.findall(fold(f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"))),
             )
             place = provinces_in(around.title)

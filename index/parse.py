@@ -123,6 +123,7 @@ class QuestionParser:
     merger: re.Pattern[str] | None = None  # words about the 2025 mergers (the table's note answers them)
     not_asks: re.Pattern[str] | None = None  # words holding an ask's cue without asking it ("hợp nhất")
     asks_from: re.Pattern[str] | None = None  # where a sentence turns to its question ("cho em hỏi")
+    elliptical: re.Pattern[str] | None = None  # a follow-up that names only what changes ("còn X?")
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
@@ -165,6 +166,7 @@ class QuestionParser:
             merger=_phrase_re(data["merger"]) if data.get("merger") else None,
             not_asks=_phrase_re(data["not_asks"]) if data.get("not_asks") else None,
             asks_from=re.compile(data["asks_from"]) if data.get("asks_from") else None,
+            elliptical=re.compile(data["elliptical"]) if data.get("elliptical") else None,
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )
@@ -276,6 +278,14 @@ class QuestionParser:
         if self.clause_break is None:
             return [text]
         return [p for p in self.clause_break.split(text) if p.strip()] or [text]
+
+    def is_elliptical(self, folded: str) -> bool:
+        """Does a (short) message name only what changes from the last question ("còn X?"), asking
+        nothing by itself (no question word: "con muốn hỏi OCOP là gì" is a question)?"""
+        if not (self.elliptical and self.elliptical.search(folded)):
+            return False
+        padded = f" {folded} "
+        return not any(f" {w} " in padded for w in self.question_words) and " gi " not in padded
 
     def ask_only_words(self, folded: str, tasks: bool, target: bool, share: bool) -> frozenset[str]:
         """Words of a folded question that only say how it is put or what it wants (cues `ask_only`):

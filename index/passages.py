@@ -93,10 +93,13 @@ class PassageAnswerer:
             return conf, answer, hits
         return max(fallback[0], 0.0), None, fallback[1]
 
-    def answer(self, q: Question, variants: list[str], document: str | None = None) -> Reply | None:
+    def answer(
+        self, q: Question, variants: list[str], document: str | None = None, first: bool = False
+    ) -> Reply | None:
         """An extractive answer from the documents, or None. A short follow-up that names no place
-        and that nothing answers is read against the last answer's `document`."""
-        conf, answer, hits = self.best(q, variants)
+        and that nothing answers is read against the last answer's `document`; with `first` (an
+        elliptical "còn X?"), only against it."""
+        conf, answer, hits = (-1.0, None, []) if first and document else self.best(q, variants)
         if answer is None and document is not None and not q.scopes:  # elliptical: about the last document
             conf, answer, hits = self.best(q, variants, document=document)
         if answer is not None and q.unknown_provinces:

@@ -205,6 +205,12 @@ class AnswerPipeline:
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
+        if short and self.parser.is_elliptical(q.folded):  # "còn X?": about the last answer or nothing
+            if short_doc is None:
+                return self._refuse(q, "utter_kb_no_answer")
+            return self.passages.answer(q, variants, short_doc, first=True) or self._refuse(
+                q, "utter_kb_no_answer"
+            )
         return self._passage(q, variants, short_doc)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:

@@ -13,6 +13,7 @@ are checks of the question's type, read from the cues (data/language/cues.yml).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,6 +39,10 @@ from index.sentence import (
 from index.units import asked_unit, states_count_of
 
 REQUIRED_KINDS = ("count", "date", "duration", "person", "address", "money")
+
+
+# A period ("2021-2025", "2021 đến 2025"; folded words: "2021 2025"), not one year.
+PERIOD = re.compile(r"\b(?:19|20)\d\d\s*(?:-|–|den|toi)?\s*(?:19|20)\d\d\b")
 
 
 class HitLike(Protocol):
@@ -82,6 +87,7 @@ class Around:
     publisher: str
     heading: str  # the folded document title
     numbers: list[str]  # numbers stated in what was retrieved of the document
+    years: frozenset[str]  # years stated in the title or in what was retrieved of the document
     dated: frozenset[str]  # years of the title and of the document's date
 
 
@@ -141,8 +147,11 @@ class SentenceChecks:
         near = fold(f"{previous} {sentence} {following}")  # a heading's year may come in the next line
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
-        if q.years and not set(q.years) & (around.dated | set(YEAR.findall(near))):
-            return False  # a year asked that neither the sentence (or its neighbours) nor the title states
+        if q.years and not set(q.years) & (
+            around.years if PERIOD.search(q.folded) else around.dated | set(YEAR.findall(near))
+        ):
+            return False  # a year asked that neither the sentence (or its neighbours) nor the title states;
+            # a period ("giai đoạn 2021-2025") that what was retrieved of the document does not state
         if view.stars and not {x[0] for x in view.stars} & {x[0] for x in stated | stars_in(sentence)}:
             return False  # another star level (a special level counts as its number of stars)
         if view.unit and not states_count_of(sentence, view.unit):

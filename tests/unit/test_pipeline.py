@@ -236,6 +236,8 @@ def test_cue_examples_parse_as_written():
         assert bool(parser.asks_article.search(parser.parse(text).folded)) is about, text
     for sentence, unit, counts in data["counts"]:
         assert states_count_of(sentence, unit) is counts, (sentence, unit)
+    for text, elliptical in data["elliptical"].items():
+        assert parser.is_elliptical(parser.parse(text).folded) is elliptical, text
 
 
 def test_keyboard_examples_decode_as_written():
@@ -411,3 +413,11 @@ def test_an_article_named_by_its_title_is_answered_with_its_author_and_date():
     assert not p.answer("bài hát về OCOP do ai viết").response.startswith(
         "utter_kb_article"
     )  # names no article
+
+
+def test_an_elliptical_follow_up_is_read_only_against_the_last_answers_document():
+    p = pipeline()
+    alone = p.answer("còn hội đồng cấp tỉnh?", Context())
+    assert alone.kind == "refusal"  # nothing to lean on: not answered from any passage
+    after = p.answer("còn hội đồng cấp tỉnh?", Context("Sóc Trăng có bao nhiêu sản phẩm?", ("doc:tg-2023",)))
+    assert after.kind == "refusal" or after.refs == ("doc:tg-2023",)  # never another document
