@@ -39,7 +39,7 @@ def _date(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> Sanic:
     """The console app for a configuration (database, tracker store, cards folder)."""
-    from console import views_cards, views_data, views_users
+    from console import views_cards, views_data, views_files, views_users
 
     cfg = cfg or ConsoleConfig.from_env()
     app = Sanic(name or f"ocop_console_{next(_names)}")
@@ -93,6 +93,7 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
     views_users.register(app)
     views_data.register(app)
     views_cards.register(app)
+    views_files.register(app)
     return app
 
 

@@ -96,18 +96,16 @@ def add_questions(engine: Engine, folder: Path, user: str, card_id: str, questio
 
 
 def revert(engine: Engine, folder: Path, user: str, version_id: int) -> str:
-    """Give a file back the content it had before change `version_id` (saving the current one)."""
+    """Give a card file back the content it had before change `version_id` (saving the current one)."""
+    from console.content import split_path
+
     row = version(engine, version_id)
-    if row is None:
-        raise CardError([f"không có phiên bản {version_id}"])
-    path = folder / row.path
+    if row is None or split_path(row.path)[0] != "cards":
+        raise CardError([f"không có phiên bản {version_id} của thẻ"])
+    name = split_path(row.path)[1]
+    path = folder / name
     current = path.read_text(encoding="utf-8") if path.is_file() else None
-    if row.content is None:  # the change created the file: empty it of cards
-        problems = problems_after(folder, row.path, None)
-        if problems:
-            raise CardError(problems)
-        write_versioned(engine, folder, row.path, "cards: []\n", user, f"hoàn tác #{version_id}")
-    else:
-        _write(engine, folder, row.path, row.content, user, f"hoàn tác #{version_id}")
-    audit(engine, user, "card.revert", f"{row.path}@{version_id}", current, row.content)
-    return row.path
+    content = row.content if row.content is not None else "cards: []\n"  # the change created the file
+    _write(engine, folder, name, content, user, f"hoàn tác #{version_id}")
+    audit(engine, user, "card.revert", f"cards/{name}@{version_id}", current, row.content)
+    return name

@@ -27,6 +27,9 @@ class ConsoleConfig:
     db_url: str
     tracker_url: str
     cards_dir: Path
+    stats_dir: Path = ROOT / "data" / "stats"
+    contacts_file: Path = ROOT / "data" / "contacts.csv"
+    docs_dir: Path = ROOT / "data" / "docs"
     secure_cookies: bool = False
     session_hours: float = 8.0
     # Login limits: after `slow_after` failures (per user and per client address) in
@@ -49,6 +52,9 @@ class ConsoleConfig:
             cards_dir=Path(env["OCOP_CARDS_DIR"])
             if env.get("OCOP_CARDS_DIR")
             else Settings.from_env().cards_dir,
+            stats_dir=Path(env.get("OCOP_STATS_DIR") or ROOT / "data" / "stats"),
+            contacts_file=Path(env.get("OCOP_CONTACTS_FILE") or ROOT / "data" / "contacts.csv"),
+            docs_dir=Path(env.get("OCOP_DOCS_DIR") or ROOT / "data" / "docs"),
             secure_cookies=env.get("OCOP_CONSOLE_SECURE_COOKIES", "0") == "1",
             session_hours=float(env.get("OCOP_CONSOLE_SESSION_HOURS", "8")),
             delay_s=float(env.get("OCOP_CONSOLE_LOGIN_DELAY", "1.0")),

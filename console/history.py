@@ -28,14 +28,17 @@ def recent_audit(engine: Engine, limit: int = 100) -> list[sa.Row]:
         return list(conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)))
 
 
-def write_versioned(engine: Engine, folder: Path, name: str, text: str, author: str, note: str) -> int:
-    """Store the file's current content as a version, then replace the file atomically; the version id."""
+def write_versioned(
+    engine: Engine, folder: Path, name: str, text: str, author: str, note: str, area: str = "cards"
+) -> int:
+    """Store the file's current content as a version ("<area>/<name>"), then replace the file
+    atomically; the version id."""
     path = folder / name
     previous = path.read_text(encoding="utf-8") if path.is_file() else None
     with engine.begin() as conn:
         version = conn.execute(
             sa.insert(content_versions).values(
-                path=name, content=previous, author=author, note=note[:255], at=time.time()
+                path=f"{area}/{name}", content=previous, author=author, note=note[:255], at=time.time()
             )
         ).inserted_primary_key[0]
     tmp = folder / f".{name}.{os.getpid()}.tmp"  # not *.yml: the running store never reads it
@@ -48,7 +51,7 @@ def versions(engine: Engine, name: str | None = None, limit: int = 100) -> list[
     """Stored versions (of one file, or all), newest first."""
     query = sa.select(content_versions).order_by(content_versions.c.id.desc()).limit(limit)
     if name is not None:
-        query = query.where(content_versions.c.path == name)
+        query = query.where(content_versions.c.path.in_([name, f"cards/{name}"]))
     with engine.connect() as conn:
         return list(conn.execute(query))
 

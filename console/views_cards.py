@@ -10,8 +10,9 @@ from sanic.response import HTTPResponse
 
 from console.app import render, require
 from console.cardfiles import CardError, locate
-from console.cardops import create_card, raw_from_form, revert, update_card
+from console.cardops import create_card, raw_from_form, update_card
 from console.config import PREFIX
+from console.content import revert_to, root_of, split_path
 from console.history import version, versions
 
 
@@ -93,7 +94,8 @@ def register(app: Sanic) -> None:
     @app.get(f"{PREFIX}/versions")
     async def version_list(request: Request) -> HTTPResponse:
         """Every stored version of the content files."""
-        return render(request, "versions.html", history=versions(db, None, 300))
+        reverted = request.args.get("reverted")
+        return render(request, "versions.html", history=versions(db, None, 300), reverted=reverted)
 
     @app.get(f"{PREFIX}/versions/<version_id:int>")
     async def version_view(request: Request, version_id: int) -> HTTPResponse:
@@ -101,7 +103,8 @@ def register(app: Sanic) -> None:
         row = version(db, version_id)
         if row is None:
             raise NotFound(msg["version_missing"])
-        path = cfg.cards_dir / row.path
+        area, name = split_path(row.path)
+        path = root_of(cfg, area) / name
         now = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
         then = (row.content or "").splitlines()
         diff = list(difflib.unified_diff(now, then, "hiện tại", f"phiên bản {version_id}", lineterm="", n=2))
@@ -112,10 +115,10 @@ def register(app: Sanic) -> None:
         """Give the file back its content before that change."""
         user = require(request, "editor")
         try:
-            revert(db, cfg.cards_dir, user.name, version_id)
+            revert_to(db, cfg, user.name, version_id)
         except CardError as err:
             return render(
                 request, "error.html", status=400, message=msg["card_invalid"], problems=err.problems
             )
         app.ctx.cards.reload_if_changed()
-        return response.redirect(f"{PREFIX}/versions")
+        return response.redirect(f"{PREFIX}/versions?reverted={version_id}")

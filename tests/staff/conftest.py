@@ -97,10 +97,14 @@ def config(tmp_path: Path, cards_dir: Path, db_url: str) -> ConsoleConfig:
     """A console configuration on the temporary database, tracker and cards (fast login limits)."""
     tracker = tmp_path / "tracker.db"
     write_tracker(tracker, fixture_events() + pii_events())
+    shutil.copytree(ROOT / "data" / "stats", tmp_path / "stats")
+    shutil.copy(ROOT / "data" / "contacts.csv", tmp_path / "contacts.csv")
     return ConsoleConfig(
         db_url=db_url,
         tracker_url=f"sqlite:///{tracker}",
         cards_dir=cards_dir,
+        stats_dir=tmp_path / "stats",
+        contacts_file=tmp_path / "contacts.csv",
         delay_s=0.8,
         max_delay_s=0.8,
         slow_after=3,

@@ -246,3 +246,24 @@ async def test_numbers_are_masked_except_in_the_admin_export(server: dict) -> No
     await admin.login("quantri", "quantri-mat-khau")
     status, body, _ = await admin.get("/staff/conversations.csv?raw=1")
     assert status == 200 and PII_TEXT in body
+
+
+async def test_content_files_pages(server: dict) -> None:
+    viewer, editor = Client(server["base"]), Client(server["base"])
+    await viewer.login("xem", "xem-mat-khau")
+    await editor.login("sua", "sua-mat-khau")
+    status, body, _ = await viewer.get("/staff/files")
+    assert status == 200 and "ocop_stats.csv" in body and "contacts.csv" in body and "tham-gia.yml" in body
+    path = server["config"].contacts_file
+    text = path.read_text("utf-8")
+    token = await viewer.csrf("/staff/files/contacts/contacts.csv")
+    assert (await viewer.post("/staff/files/contacts/contacts.csv", {"csrf": token, "text": ""}))[0] == 403
+    token = await editor.csrf("/staff/files/contacts/contacts.csv")
+    status, body, _ = await editor.post(
+        "/staff/files/contacts/contacts.csv", {"csrf": token, "text": "id,name\n"}
+    )
+    assert status == 400 and "không có dòng liên hệ hợp lệ" in body and path.read_text("utf-8") == text
+    new = text.replace("02963.957.006", "02963.957.008")
+    status, _, headers = await editor.post("/staff/files/contacts/contacts.csv", {"csrf": token, "text": new})
+    assert status == 302 and path.read_text("utf-8") == new
+    assert (await editor.get("/staff/files/contacts/..%2Fconsole.db"))[0] == 404
