@@ -21,7 +21,7 @@ WEB_BUNDLE := web/static/vendor/rasa-webchat.js
 TRAIN_INPUTS := $(wildcard data/language/*.yml) config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
 
 .PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
-        e2e eval index stats shell model clean bench web browser console-assets
+        e2e eval index stats shell model clean bench web browser console-assets console console-user
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -91,6 +91,13 @@ $(CHART_JS): console/node_modules/.package-lock.json
 	cp console/node_modules/chart.js/LICENSE.md $(@D)/chart.js.LICENSE.md
 
 console-assets: $(CHART_JS)  ## npm ci in console/ (when the lock changed) and copy Chart.js for the dashboard
+
+CONSOLE_PORT ?= 5088
+console: $(ACT_VENV)/.installed console-assets  ## staff console on http://127.0.0.1:$(CONSOLE_PORT)/staff/ (README "Staff console")
+	$(APY) -m console serve --port $(CONSOLE_PORT)
+
+console-user: $(ACT_VENV)/.installed  ## create a console user: make console-user NAME=lan ROLE=editor (asks the password)
+	$(APY) -m console create-user $(NAME) --role $(ROLE)
 
 browser:  ## install Chromium for the browser test (Debian package; CI runs as root)
 	command -v chromium || (apt-get update && apt-get install -y chromium)
