@@ -62,6 +62,16 @@ content_versions = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
 )
 
+dismissed_questions = sa.Table(
+    "dismissed_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("text", sa.String(500), nullable=False, unique=True),  # normalized (console/clusters.py)
+    sa.Column("user_name", sa.String(80), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+HEAD = "0003"
+
 
 def make_engine(url: str) -> Engine:
     """An engine for the console database (SQLite files get their folder and WAL mode)."""

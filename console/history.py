@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from console.db import audit_log, content_versions
+from console.db import audit_log, content_versions, dismissed_questions
 
 
 def audit(engine: Engine, user: str, action: str, target: str, before: str | None, after: str | None) -> None:
@@ -60,3 +60,28 @@ def version(engine: Engine, version_id: int) -> sa.Row | None:
     """One stored version."""
     with engine.connect() as conn:
         return conn.execute(sa.select(content_versions).where(content_versions.c.id == version_id)).first()
+
+
+def dismiss(engine: Engine, user: str, texts: list[str]) -> int:
+    """Hide normalized questions from the unanswered list; how many were new."""
+    with engine.begin() as conn:
+        have = set(conn.execute(sa.select(dismissed_questions.c.text)).scalars())
+        new = [t[:500] for t in dict.fromkeys(texts) if t and t[:500] not in have]
+        for text in new:
+            conn.execute(sa.insert(dismissed_questions).values(text=text, user_name=user, at=time.time()))
+    if new:
+        audit(engine, user, "unanswered.dismiss", f"{len(new)} câu", None, "\n".join(new))
+    return len(new)
+
+
+def undismiss(engine: Engine, user: str, text: str) -> None:
+    """Show a dismissed question again."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(dismissed_questions).where(dismissed_questions.c.text == text))
+    audit(engine, user, "unanswered.restore", text[:255], text, None)
+
+
+def dismissed(engine: Engine) -> list[sa.Row]:
+    """The dismissed questions, newest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(dismissed_questions).order_by(dismissed_questions.c.id.desc())))

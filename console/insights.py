@@ -120,13 +120,19 @@ def known_questions(cards: Sequence[Card]) -> set[str]:
 
 
 def unanswered_groups(
-    tracker: Any, store: CardStore, embed: Embeddings, days: int, threshold: float | None = None
+    tracker: Any,
+    store: CardStore,
+    embed: Embeddings,
+    days: int,
+    hidden: set[str] = frozenset(),
+    threshold: float | None = None,
 ) -> list[Group]:
-    """Refused and fallback questions of the last `days` days not yet in a card, grouped."""
+    """Refused and fallback questions of the last `days` days neither in a card nor `hidden`
+    (normalized texts staff dismissed), grouped."""
     store.reload_if_changed()
     turns = [t for t in turns_between(tracker, time.time() - days * 86400, None) if t.outcome in UNANSWERED]
     kwargs = {"threshold": threshold} if threshold else {}
-    return group_turns(turns, embed, known_questions(store.cards()), **kwargs)
+    return group_turns(turns, embed, known_questions(store.cards()) | set(hidden), **kwargs)
 
 
 def cards_by_similarity(store: CardStore, embed: Embeddings, centroid: np.ndarray) -> list[Card]:

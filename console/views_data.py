@@ -16,7 +16,9 @@ from console import insights
 from console.app import render, require
 from console.cardfiles import CardError
 from console.cardops import add_questions
+from console.clusters import normalize
 from console.config import PREFIX
+from console.history import dismiss, dismissed, undismiss
 from console.outcomes import OUTCOMES
 from index.cards import CardStore
 
@@ -106,7 +108,11 @@ def register(app: Sanic) -> None:
         """Refused and fallback questions grouped by meaning, with what an editor can do."""
         days = max(1, min(365, int(request.args.get("days", "90") or 90)))
         store, embed = app.ctx.cards, app.ctx.embed
-        groups = await asyncio.to_thread(insights.unanswered_groups, app.ctx.tracker, store, embed, days)
+        hidden_rows = dismissed(db)
+        hidden = {row.text for row in hidden_rows}
+        groups = await asyncio.to_thread(
+            insights.unanswered_groups, app.ctx.tracker, store, embed, days, hidden
+        )
         needle = (request.args.get("q") or "").strip()
         if needle:
             groups = insights.matching(groups, needle)
@@ -124,6 +130,7 @@ def register(app: Sanic) -> None:
             total=len(groups),
             days=days,
             needle=needle,
+            hidden=hidden_rows,
             options=options,
             all_cards=sorted(store.cards(), key=lambda c: c.id),
             new_card_url=lambda g: f"{PREFIX}/cards/new?" + urlencode([("q", q) for q in g.questions[:20]]),
@@ -144,3 +151,17 @@ def register(app: Sanic) -> None:
             )
         app.ctx.cards.reload_if_changed()
         return response.redirect(f"{PREFIX}/cards/{card_id}?added={added}")
+
+    @app.post(f"{PREFIX}/unanswered/dismiss")
+    async def dismiss_questions(request: Request) -> HTTPResponse:
+        """Hide the checked questions of a group (not to be answered: weather, lottery, ...)."""
+        user = require(request, "editor")
+        dismiss(db, user.name, [normalize(q) for q in request.form.getlist("q") or []])
+        return response.redirect(f"{PREFIX}/unanswered")
+
+    @app.post(f"{PREFIX}/unanswered/restore")
+    async def restore_question(request: Request) -> HTTPResponse:
+        """Show a dismissed question again."""
+        user = require(request, "editor")
+        undismiss(db, user.name, request.form.get("text") or "")
+        return response.redirect(f"{PREFIX}/unanswered")

@@ -8,18 +8,18 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from console.auth import check_password, create_user
-from console.db import current_revision, make_engine, metadata, migrate
+from console.db import HEAD, current_revision, make_engine, metadata, migrate
 
 
 def test_upgrade_an_empty_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'console.db'}"
     migrate(url)
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == HEAD
     names = set(sa.inspect(engine).get_table_names())
     assert set(metadata.tables) <= names
     migrate(url)  # idempotent
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == HEAD
 
 
 def test_upgrade_a_populated_database_keeps_its_rows(tmp_path: Path) -> None:
@@ -33,10 +33,28 @@ def test_upgrade_a_populated_database_keeps_its_rows(tmp_path: Path) -> None:
             sa.text("INSERT INTO login_attempts (name, address, at, ok) VALUES ('lan', '1.2.3.4', :t, 0)"),
             {"t": time.time()},
         )
+    migrate(url, "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO content_versions (path, content, author, note, at) VALUES ('cards/a.yml', 'x', 'lan', '', 1)"
+            )
+        )
     migrate(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == HEAD
     assert check_password(engine, "lan", "mat-khau-dai") is not None
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM login_attempts")).scalar_one() == 1
-        conn.execute(sa.text("SELECT id, path, content, author, note, at FROM content_versions")).all()
+        assert conn.execute(sa.text("SELECT path, content FROM content_versions")).all() == [
+            ("cards/a.yml", "x")
+        ]
+        conn.execute(sa.text("SELECT id, text, user_name, at FROM dismissed_questions")).all()
         conn.execute(sa.text("SELECT id, user_name, action, target, before, after, at FROM audit_log")).all()
+
+
+def test_head_is_the_last_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from console.db import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD

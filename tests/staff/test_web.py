@@ -267,3 +267,23 @@ async def test_content_files_pages(server: dict) -> None:
     status, _, headers = await editor.post("/staff/files/contacts/contacts.csv", {"csrf": token, "text": new})
     assert status == 302 and path.read_text("utf-8") == new
     assert (await editor.get("/staff/files/contacts/..%2Fconsole.db"))[0] == 404
+
+
+async def test_dismissed_questions_leave_the_list(server: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console import insights
+    from tests.staff.conftest import fake_embed
+
+    monkeypatch.setattr(insights.Embeddings, "__call__", lambda self, texts: fake_embed(texts))
+    question = "TP HCM hôm nay bao nhiêu độ vậy bot"
+    client = Client(server["base"])
+    await client.login("sua", "sua-mat-khau")
+    token = await client.csrf("/staff/unanswered")
+    assert question in (await client.get("/staff/unanswered"))[1]
+    status, _, _ = await client.post(
+        "/staff/unanswered/dismiss", {"csrf": token, "q": [question], "card": "x"}
+    )
+    assert status == 302
+    body = (await client.get("/staff/unanswered"))[1]
+    assert f"<h2>{question}</h2>" not in body and "1 câu đã bỏ qua" in body
+    await client.post("/staff/unanswered/restore", {"csrf": token, "text": question.lower()})
+    assert f"<h2>{question}</h2>" in (await client.get("/staff/unanswered"))[1]
