@@ -44,6 +44,7 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
     cfg = cfg or ConsoleConfig.from_env()
     app = Sanic(name or f"ocop_console_{next(_names)}")
     app.config.FORWARDED_SECRET = None
+    app.config.PROXIES_COUNT = cfg.proxies  # 0: the socket's address; never trust headers by default
     app.config.REQUEST_MAX_SIZE = 2_000_000
     app.ctx.cfg = cfg
     app.ctx.db = make_engine(cfg.db_url)

@@ -163,7 +163,7 @@ def replace_block(text: str, start: int, end: int, block: str) -> str:
     """The file text with lines [start, end) replaced by a card block."""
     lines = text.splitlines(keepends=True)
     rest = "".join(lines[end:]).lstrip("\n")
-    return "".join(lines[:start]) + block + rest
+    return "".join(lines[:start]) + (block if rest else block.rstrip("\n") + "\n") + rest
 
 
 def append_block(text: str | None, block: str) -> str:

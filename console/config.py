@@ -31,6 +31,7 @@ class ConsoleConfig:
     contacts_file: Path = ROOT / "data" / "contacts.csv"
     docs_dir: Path = ROOT / "data" / "docs"
     secure_cookies: bool = False
+    proxies: int = 0  # reverse proxies in front (nginx: 1): the client address is read from X-Forwarded-For
     session_hours: float = 8.0
     # Login limits: after `slow_after` failures (per user and per client address) in
     # `window_s`, each answer is delayed; after `lock_after` the login is refused.
@@ -56,6 +57,7 @@ class ConsoleConfig:
             contacts_file=Path(env.get("OCOP_CONTACTS_FILE") or ROOT / "data" / "contacts.csv"),
             docs_dir=Path(env.get("OCOP_DOCS_DIR") or ROOT / "data" / "docs"),
             secure_cookies=env.get("OCOP_CONSOLE_SECURE_COOKIES", "0") == "1",
+            proxies=int(env.get("OCOP_CONSOLE_PROXIES", "0")),
             session_hours=float(env.get("OCOP_CONSOLE_SESSION_HOURS", "8")),
             delay_s=float(env.get("OCOP_CONSOLE_LOGIN_DELAY", "1.0")),
         )

@@ -125,3 +125,8 @@ def fake_embed(texts: list[str]) -> np.ndarray:
 def embed() -> Callable[[list[str]], np.ndarray]:
     """The stand-in embedder."""
     return fake_embed
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The marks of these tests."""
+    config.addinivalue_line("markers", "proxies(n): serve the console behind n reverse proxies")

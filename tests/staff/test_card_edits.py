@@ -84,3 +84,22 @@ def test_revert_restores_the_old_answer(cards_dir: Path, engine) -> None:  # noq
     assert store.reload_if_changed()  # the running assistant's store sees the change
     assert next(c for c in store.cards() if c.id == "ocop-la-gi").answer == original
     assert len(versions(engine, "tham-gia.yml")) == 2  # the wrong answer is kept as a version too
+
+
+def test_saving_every_card_unchanged_leaves_the_files_as_they_are(cards_dir: Path, engine) -> None:  # noqa: ANN001
+    before = {p.name: p.read_text("utf-8") for p in cards_dir.glob("*.yml")}
+    ids = [c.id for c in CardStore(cards_dir).cards()]
+    assert len(ids) > 10
+    for card_id in ids:
+        found = locate(cards_dir, card_id)
+        update_card(engine, cards_dir, "lan", card_id, dict(found.raw))
+    assert {p.name: p.read_text("utf-8") for p in cards_dir.glob("*.yml")} == before
+
+
+def test_an_edited_answer_is_rewrapped_and_reads_back(cards_dir: Path, engine) -> None:  # noqa: ANN001
+    found = locate(cards_dir, "logo-ocop")
+    answer = 'Dòng mới: "ngoặc kép", dấu #, dấu: hai chấm - và ' + "rất dài " * 30
+    update_card(engine, cards_dir, "lan", "logo-ocop", {**found.raw, "answer": answer, "topic": "nhãn: OCOP"})
+    again = card(cards_dir, "logo-ocop")
+    assert again.answer == " ".join(answer.split()) and again.topic == "nhãn: OCOP"
+    assert CardStore(cards_dir).errors == []

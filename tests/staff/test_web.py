@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import http.cookiejar
 import json
 import re
@@ -35,15 +36,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Client:
     """A browser-like client: cookies kept, redirects returned."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
         self.base = base
+        self.headers = headers or {}
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
 
     def _call(self, path: str, form: dict[str, Any] | None) -> tuple[int, str, dict[str, str]]:
         data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
+        req = urllib.request.Request(self.base + path, data=data, headers=self.headers)
         try:
-            with self.opener.open(self.base + path, data=data, timeout=20) as resp:
+            with self.opener.open(req, timeout=20) as resp:
                 return resp.status, resp.read().decode(), dict(resp.headers)
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode(), dict(err.headers)
@@ -65,8 +68,12 @@ class Client:
 
 
 @pytest_asyncio.fixture
-async def server(config: ConsoleConfig) -> Any:
-    """The console on 127.0.0.1:<free port> with a viewer, an editor and an admin."""
+async def server(config: ConsoleConfig, request: pytest.FixtureRequest) -> Any:
+    """The console on 127.0.0.1:<free port> with a viewer, an editor and an admin (behind
+    `proxies` proxies when the test is marked so)."""
+    marker = request.node.get_closest_marker("proxies")
+    if marker:
+        config = dataclasses.replace(config, proxies=marker.args[0])
     engine = make_engine(config.db_url)
     for name, role in (("xem", "viewer"), ("sua", "editor"), ("quantri", "admin")):
         create_user(engine, name, f"{name}-mat-khau", role)
@@ -136,6 +143,8 @@ async def test_repeated_failures_are_slowed_then_refused(server: dict) -> None:
     assert status == 429 and "tạm thời bị khoá" in body
     other = Client(server["base"])  # the same address is locked for another name too
     assert (await other.login("xem", "xem-mat-khau"))[0] == 429
+    spoofed = Client(server["base"], {"X-Forwarded-For": "198.51.100.7"})  # no proxy configured: ignored
+    assert (await spoofed.login("xem", "xem-mat-khau"))[0] == 429
 
 
 async def test_login_without_csrf_is_refused(server: dict) -> None:
@@ -287,3 +296,13 @@ async def test_dismissed_questions_leave_the_list(server: dict, monkeypatch: pyt
     assert f"<h2>{question}</h2>" not in body and "1 câu đã bỏ qua" in body
     await client.post("/staff/unanswered/restore", {"csrf": token, "text": question.lower()})
     assert f"<h2>{question}</h2>" in (await client.get("/staff/unanswered"))[1]
+
+
+@pytest.mark.proxies(1)
+async def test_behind_a_proxy_the_forwarded_address_is_limited(server: dict) -> None:
+    attacker = {"X-Forwarded-For": "203.0.113.9"}
+    for name in ("a", "b", "c", "d", "e", "f"):
+        assert (await Client(server["base"], attacker).login(name, "sai"))[0] == 401
+    assert (await Client(server["base"], attacker).login("xem", "xem-mat-khau"))[0] == 429
+    other = Client(server["base"], {"X-Forwarded-For": "198.51.100.7"})  # same proxy, another client
+    assert (await other.login("xem", "xem-mat-khau"))[0] == 302
