@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.segment import GAZETTEER
-from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS
+from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS, fold
 from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
@@ -38,7 +38,9 @@ from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
+from index.rewrite import rewrite
 from index.stats import StatsTable, document_texts
+from index.units import asked_unit
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +189,11 @@ class AnswerPipeline:
         elsewhere = self.documents.elsewhere(q)
         if elsewhere is not None:  # "Quyết định 1397 của An Giang?": the documents say whose it is
             return elsewhere
+        if short and context.last_question and self._bare_figure(q):
+            # "An Giang đặt mức bao nhiêu?" after another question: that question, for this place
+            again = rewrite(context.last_question, variants[0], self.parser)
+            if again and fold(again).lower() != fold(variants[0]).lower():
+                return self._answer(again, Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
             short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
@@ -212,6 +219,15 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         return self._passage(q, variants, short_doc)
+
+    @staticmethod
+    def _bare_figure(q: Question) -> bool:
+        """A figure asked of a place without saying of what ("An Giang bao nhiêu?"): no metric,
+        unit, star level or reasoning named."""
+        return bool(
+            q.scopes and q.figure and not q.metric_named and not q.stars and q.ask == Ask.OTHER
+            and asked_unit(q.folded) is None
+        )  # fmt: skip
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline."""

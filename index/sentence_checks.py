@@ -45,6 +45,10 @@ REQUIRED_KINDS = ("count", "date", "duration", "person", "address", "money")
 PERIOD = re.compile(r"\b(?:19|20)\d\d\s*(?:-|–|den|toi)?\s*(?:19|20)\d\d\b")
 
 
+# A sentence that states its own time ("đến nay", a year) does not take the year of the one before.
+OWN_TIME = re.compile(r"\b(?:den nay|hien nay|hien tai|tinh den nay|cho den nay|(?:19|20)\d\d)\b")
+
+
 class HitLike(Protocol):
     """What the checks need from a retrieved passage."""
 
@@ -144,13 +148,17 @@ class SentenceChecks:
     ) -> bool:
         """Does the sentence state what the question fixes (REQUIRED_KINDS and the comment above it)?"""
         q, folded = view.question, fold(sentence).lower()
-        near = fold(f"{previous} {sentence} {following}")  # a heading's year may come in the next line
+        near = fold(sentence)  # a sentence without a time of its own is about the one before's year
+        if not OWN_TIME.search(near.lower()):
+            near += " " + fold(previous)
+        if is_heading(sentence):  # a heading's year may come in the line after it
+            near += " " + fold(following)
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
         if q.years and not set(q.years) & (
             around.years if PERIOD.search(q.folded) else around.dated | set(YEAR.findall(near))
         ):
-            return False  # a year asked that neither the sentence (or its neighbours) nor the title states;
+            return False  # a year asked that neither the sentence (see `near`) nor the title states;
             # a period ("giai đoạn 2021-2025") that what was retrieved of the document does not state
         if view.stars and not {x[0] for x in view.stars} & {x[0] for x in stated | stars_in(sentence)}:
             return False  # another star level (a special level counts as its number of stars)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions.contacts import ContactBook
-from actions.followup import ActionFollowup, rewrite
+from actions.followup import ActionFollowup
 from actions.knowledge import ActionAnswerKnowledge
+from index.rewrite import rewrite
 from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, load_tracker, make_pipeline, run_action
 from tests.unit.conftest import tracker_with as shared_tracker_with
 

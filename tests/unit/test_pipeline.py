@@ -421,3 +421,12 @@ def test_an_elliptical_follow_up_is_read_only_against_the_last_answers_document(
     assert alone.kind == "refusal"  # nothing to lean on: not answered from any passage
     after = p.answer("còn hội đồng cấp tỉnh?", Context("Sóc Trăng có bao nhiêu sản phẩm?", ("doc:tg-2023",)))
     assert after.kind == "refusal" or after.refs == ("doc:tg-2023",)  # never another document
+
+
+def test_a_bare_figure_of_another_place_is_the_last_question_for_that_place():
+    p = pipeline()
+    first = p.answer("Sóc Trăng có bao nhiêu chủ thể OCOP?")
+    ctx = Context(first.question, first.refs, ("Sóc Trăng",))
+    again = p.answer("thế Tiền Giang bao nhiêu?", ctx)
+    assert again.kind == "refusal" or "chủ thể" in str(again.kwargs)  # the owners, never its products
+    assert "207" not in str(again.kwargs)
