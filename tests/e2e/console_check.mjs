@@ -4,7 +4,8 @@
 //   node tests/e2e/console_check.mjs --url http://127.0.0.1:PORT/staff --user NAME --password PW \
 //        --question "..." --card-id ID --topic "..." --answer "..." --screenshots results/e2e [--timeout 90]
 //
-// Steps: open /staff/unanswered (redirected to the login), log in, search the unanswered list
+// Steps: open /staff/unanswered (redirected to the login), log in, check the question is in the
+// conversation list (REST channel, refused), search the unanswered list
 // for the question, screenshot it, follow the group's "Viết thẻ mới" link, check the question
 // is prefilled, fill id, topic, answer and source, save, and wait for the saved notice (or
 // report the validation problems shown). The Python test asserts on the JSON; this script
@@ -44,6 +45,7 @@ try {
 const report = {
   steps: [],
   loginRedirect: null,
+  inConversations: false,
   groupFound: false,
   groupText: null,
   prefilledQuestions: null,
@@ -96,6 +98,11 @@ try {
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("#login")]);
   report.steps.push(`logged in, now at ${new URL(page.url()).pathname}`);
 
+  await page.goto(`${args.url}/conversations?channel=rest&outcome=refusal`, { waitUntil: "load" });
+  report.inConversations = (await page.locator("table", { hasText: args.question }).count()) > 0;
+  report.steps.push("conversation list checked");
+
+  await page.goto(`${args.url}/unanswered`, { waitUntil: "load" });
   await page.fill("#q", args.question);
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("#search button")]);
   const group = page.locator(".group", { hasText: args.question }).first();

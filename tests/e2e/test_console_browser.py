@@ -147,6 +147,7 @@ def test_the_browser_makes_it_a_card(loop: dict) -> None:
         f"{report['error']}\nsteps: {report['steps']}\nproblems: {report['problems']}"
     )
     assert report["loginRedirect"] == "/staff/login"
+    assert report["inConversations"]  # listed under Hội thoại, filtered by channel and outcome
     assert report["groupFound"] and QUESTION in report["groupText"]
     assert QUESTION in report["prefilledQuestions"].splitlines()
     assert report["problems"] == [] and report["saved"], report
