@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -18,8 +19,12 @@ from console.db import login_attempts, sessions, users
 
 ROLES = ("viewer", "editor", "admin")
 _HASHER = PasswordHasher()
-# Verified when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not-a-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name costs as long as a wrong password."""
+    return _HASHER.hash("not-a-password")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def check_password(engine: Engine, name: str, password: str) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(users).where(users.c.name == name, users.c.active)).first()
     try:
-        ok = _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
+        ok = _HASHER.verify(row.password_hash if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         ok = False
     return User(row.id, row.name, row.role) if ok and row else None
