@@ -47,6 +47,7 @@ class Group:
 
     key: str
     questions: tuple[str, ...]  # distinct texts, most asked first
+    senders: tuple[str, ...]  # the conversation that asked each question last
     count: int  # messages, repeats included
     first: float
     last: float
@@ -84,6 +85,7 @@ def group_turns(
             Group(
                 key=group_key(texts[members[0]]),
                 questions=tuple(by_text[texts[i]][0].text.strip() for i in ordered),
+                senders=tuple(by_text[texts[i]][-1].sender for i in ordered),
                 count=len(all_turns),
                 first=min(t.at for t in all_turns),
                 last=max(t.at for t in all_turns),

@@ -153,10 +153,13 @@ def matching(groups: Sequence[Group], needle: str) -> list[Group]:
     key = normalize(needle)
     found = []
     for group in groups:
-        hits = [q for q in group.questions if key in normalize(q)]
+        pairs = list(zip(group.questions, group.senders))
+        hits = [p for p in pairs if key in normalize(p[0])]
         if hits:
-            rest = [q for q in group.questions if q not in hits]
-            found.append(replace(group, questions=tuple(hits + rest)))
+            ordered = hits + [p for p in pairs if p not in hits]
+            found.append(
+                replace(group, questions=tuple(q for q, _ in ordered), senders=tuple(s for _, s in ordered))
+            )
     return found
 
 

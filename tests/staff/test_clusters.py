@@ -46,6 +46,7 @@ def test_groups_count_repeats_dates_and_skip_known() -> None:
     assert fee.questions[0] == "Lệ phí đăng ký OCOP bao nhiêu?"  # asked twice: first
     assert (fee.first, fee.last) == (100.0, 300.0)
     assert fee.outcomes == ("refusal",)
+    assert fee.senders == ("b", "c")  # the conversation that asked each question last
     assert groups[1].questions == ("thời tiết hôm nay",)
     unfiltered = group_turns(turns, fake_embed, threshold=0.7)
     assert [g.questions[0] for g in unfiltered[1:]] == ["ocop là gì", "thời tiết hôm nay"]  # latest first
@@ -62,4 +63,5 @@ def test_search_keeps_matching_groups_with_the_match_first() -> None:
     groups = group_turns(turns, fake_embed, threshold=0.6)
     found = matching(groups, "Là bao nhiêu TIỀN")
     assert len(found) == 1 and found[0].questions[0] == "lệ phí đăng ký OCOP là bao nhiêu tiền"
+    assert found[0].senders == ("b", "a")
     assert matching(groups, "giá vàng") == []
