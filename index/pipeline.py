@@ -12,6 +12,7 @@ The action server, `make tune`, `python -m index eval` and the profiler call thi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.labels import Labels
 from index.lexicon import Lexicon
-from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
+from index.parse import NATIONAL, REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
@@ -230,8 +231,39 @@ class AnswerPipeline:
         )  # fmt: skip
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
-        """An answer from the documents, or a refusal with the fitting hotline."""
-        return self.passages.answer(q, variants, document) or self._refuse(q, "utter_kb_no_answer")
+        """An answer from the documents, or a refusal with the fitting hotline. A message asking
+        several things ("… bao nhiêu, và hiện đã … bao nhiêu?") gets each part's answer when every
+        part has one."""
+        parts = self.parser.clauses(variants[0]) if document is None else []
+        both = self._parts(q, parts) if len(parts) > 1 else None
+        return both or self.passages.answer(q, variants, document) or self._refuse(q, "utter_kb_no_answer")
+
+    def _parts(self, q: Question, parts: list[str]) -> Reply | None:
+        """Each part answered from the documents with the places and stars of the whole, or None."""
+        replies: list[Reply] = []
+        for text in parts:
+            part, reply = self.parse(text), None
+            places = ", ".join(s for s in q.scopes if s != NATIONAL)
+            if not part.scopes and places:  # "…, và hiện đã hỗ trợ bao nhiêu?": the place of the whole first
+                placed = f"{places} {text}"
+                reply = self.passages.answer(
+                    dataclasses.replace(self.parse(placed), stars=part.stars or q.stars), [placed]
+                )
+            said = {r.kwargs.get("answer") for r in replies}
+            if (
+                reply is None or reply.kwargs.get("answer") in said
+            ):  # the place's answer again: read as written
+                reply = self.passages.answer(part, [text])
+            if reply is None:
+                return None
+            if reply.kwargs.get("answer") not in said:
+                replies.append(reply)
+        first, rest = replies[0], replies[1:]
+        return dataclasses.replace(
+            first,
+            refs=tuple(dict.fromkeys(ref for r in replies for ref in r.refs)),
+            notes=first.notes + tuple(m for r in rest for m in r.messages()),
+        )
 
     def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
         """A refusal naming the hotline that fits the question's topic."""

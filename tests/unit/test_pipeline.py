@@ -430,3 +430,11 @@ def test_a_bare_figure_of_another_place_is_the_last_question_for_that_place():
     again = p.answer("thế Tiền Giang bao nhiêu?", ctx)
     assert again.kind == "refusal" or "chủ thể" in str(again.kwargs)  # the owners, never its products
     assert "207" not in str(again.kwargs)
+
+
+def test_a_message_asking_two_things_gets_both_answers_with_their_sources():
+    p = pipeline()
+    reply = p.answer("Tiền Giang có bao nhiêu sản phẩm 4 sao? Hết hạn chủ thể phải làm gì?", Context())
+    answers = [m[1].get("answer", "") for m in reply.messages()]
+    assert any("95 sản phẩm 4 sao" in a for a in answers) and any("đánh giá lại" in a for a in answers)
+    assert reply.refs == ("doc:tg-2023", "doc:prog-cert")
