@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actions.out_of_scope import ActionOutOfScope, selected_response
+from tests.unit.conftest import DOCS as SHARED_DOCS
 from tests.unit.conftest import FakeRetriever, make_pipeline, run_action, tracker_with
 
 DOCS = {
@@ -53,3 +54,9 @@ async def test_a_programme_question_filed_as_out_of_scope_is_answered_from_the_k
     nothing = oos("phân hạng OCOP cho nghề làm muối ở Bạc Liêu năm 2030", "public_service")
     messages, _ = await run_action(action, nothing)
     assert [m["response"] for m in messages] == ["utter_out_of_scope/public_service"]
+
+
+async def test_a_star_level_question_filed_as_out_of_scope_is_put_to_the_knowledge_first():
+    action = ActionOutOfScope(make_pipeline(FakeRetriever(SHARED_DOCS)))
+    messages, _ = await run_action(action, oos("tiền giang có bao nhiêu sản phẩm 4 sao vậy", "weather"))
+    assert messages[0]["response"].startswith("utter_kb_answer") and "95" in messages[0]["answer"], messages
