@@ -1,11 +1,13 @@
 """Out-of-scope messages: the response selector's reply, unless the programme's own words say otherwise.
 
-    ActionOutOfScope(pipeline)   # rule: intent out_of_scope -> action_out_of_scope
+    ActionOutOfScope(pipeline)   # rules: intents out_of_scope and nlu_fallback -> action_out_of_scope
 
 The response selector sometimes files an OCOP procedure question under "thủ tục hành chính"
 (the renewal of an expired OCOP certificate). A message that uses the programme's own terms
 (cues.yml `programme_terms`) is first put to the question-answering pipeline; its answer is
-given when it has one, the selector's out-of-scope reply otherwise.
+given when it has one, the selector's out-of-scope reply otherwise. A message the NLU could not
+read at all (nlu_fallback: typos, odd wording) is treated the same way, with utter_default as
+the reply when the knowledge has nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _CUES = yaml.safe_load(
 )
 PROGRAMME_TERMS = re.compile(_CUES["programme_terms"])
 DEFAULT_RESPONSE = "utter_out_of_scope/other"
+FALLBACK = "utter_default"  # a message the NLU could not read (rule: nlu_fallback -> this action)
 
 
 def selected_response(tracker: Tracker) -> str:
@@ -60,6 +63,9 @@ class ActionOutOfScope(Action):
             answered = await answer_if_known(pipeline, text, tracker, dispatcher)
             if answered is not None:
                 return answered
-        dispatcher.utter_message(response=selected_response(tracker))
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(
+            response=FALLBACK if intent == "nlu_fallback" else selected_response(tracker)
+        )
         record_answer("fallback")
         return []

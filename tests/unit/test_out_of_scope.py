@@ -60,3 +60,13 @@ async def test_a_star_level_question_filed_as_out_of_scope_is_put_to_the_knowled
     action = ActionOutOfScope(make_pipeline(FakeRetriever(SHARED_DOCS)))
     messages, _ = await run_action(action, oos("tiền giang có bao nhiêu sản phẩm 4 sao vậy", "weather"))
     assert messages[0]["response"].startswith("utter_kb_answer") and "95" in messages[0]["answer"], messages
+
+
+async def test_a_message_the_nlu_could_not_read_is_answered_from_the_knowledge_or_gets_the_default():
+    action = ActionOutOfScope(make_pipeline(FakeRetriever(SHARED_DOCS)))
+    known = tracker_with("tien giang dc bn sp ocop 4 sao z", "nlu_fallback")
+    messages, _ = await run_action(action, known)
+    assert messages[0]["response"].startswith("utter_kb_answer"), messages
+    unknown = tracker_with("asdf qwer zxcv", "nlu_fallback")
+    messages, _ = await run_action(action, unknown)
+    assert [m["response"] for m in messages] == ["utter_default"]
