@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from sanic import Request, Sanic, response
 from sanic.exceptions import NotFound
@@ -32,7 +33,14 @@ def register(app: Sanic) -> None:
     """Add the routes."""
     cfg, db, msg = app.ctx.cfg, app.ctx.db, app.ctx.msg
 
-    def edit_page(request: Request, form: dict, new: bool, status: int = 200, problems=(), name: str = ""):
+    def edit_page(
+        request: Request,
+        form: dict,
+        new: bool,
+        status: int = 200,
+        problems: Sequence[str] = (),
+        name: str = "",
+    ) -> HTTPResponse:
         """The card form (new or existing), with the problems of the last attempt."""
         history = versions(db, name, 50) if name else []
         return render(
