@@ -207,7 +207,8 @@ class QuestionParser:
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
-        figure = cued and (named or bool(stars) or bool(scopes))
+        asks_number = bool(self.asks_document and self.asks_document.search(folded))
+        figure = cued and (named or bool(stars) or bool(scopes)) and not asks_number  # "quyết định số mấy"
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
         unknown = tuple(p for p in provinces if known_scopes and p not in known_scopes)
         month = re.search(r"\b(?:thang\s*)?(\d{1,2})\s*/\s*(20\d\d)\b", folded)

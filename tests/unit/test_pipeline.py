@@ -438,3 +438,9 @@ def test_a_message_asking_two_things_gets_both_answers_with_their_sources():
     answers = [m[1].get("answer", "") for m in reply.messages()]
     assert any("95 sản phẩm 4 sao" in a for a in answers) and any("đánh giá lại" in a for a in answers)
     assert reply.refs == ("doc:tg-2023", "doc:prog-cert")
+
+
+def test_a_document_number_asked_is_no_figure():
+    parser = QuestionParser.load()
+    assert not parser.parse("Sóc Trăng phê duyệt đề án OCOP theo quyết định số mấy?").figure
+    assert parser.parse("Sóc Trăng có mấy sản phẩm OCOP?").figure
