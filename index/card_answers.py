@@ -63,7 +63,10 @@ class CardAnswerer:
                 if m.coverage < tuning.card_min_coverage:
                     continue  # "lệ phí": a question about something the card does not speak to
                 if q.years and not any(y in card_years(m.card) for y in q.years):
-                    continue  # "giai đoạn 2026–2030": a year the card does not speak to
+                    older = self._older(m.card, q.years)  # "năm 2024 ai công nhận": the rule then
+                    if older is None:
+                        continue  # "giai đoạn 2026–2030": a year the card does not speak to
+                    m = dataclasses.replace(m, card=older)
                 bonus = m.card.id in related and len(text.split()) <= FOLLOWUP_WORDS
                 threshold = tuning.card_followup_threshold if bonus else tuning.card_threshold
                 if m.score >= threshold and (best is None or m.score > best[0].score):
@@ -79,6 +82,13 @@ class CardAnswerer:
                 reply, refs=reply.refs + part.refs, notes=reply.notes + ((part.response, part.kwargs),)
             )
         return reply
+
+    def _older(self, card: Card, years: tuple[str, ...]) -> Card | None:
+        """The card that `card` superseded, when every year asked is before `card` took effect."""
+        start = card.valid_from[:4]
+        if not start or not all(y < start for y in years):
+            return None
+        return next((c for c in self.cards.store.cards() if c.superseded_by == card.id), None)
 
     def _second_part(self, q: Question, text: str, first: Card, tuning: PipelineTuning) -> Card | None:
         """A related card for the other question of a two-part question (two question words)."""

@@ -444,3 +444,31 @@ def test_a_document_number_asked_is_no_figure():
     parser = QuestionParser.load()
     assert not parser.parse("Sóc Trăng phê duyệt đề án OCOP theo quyết định số mấy?").figure
     assert parser.parse("Sóc Trăng có mấy sản phẩm OCOP?").figure
+
+
+SUPERSEDED = """cards:
+- id: cong-nhan-nay
+  topic: công nhận
+  questions: ["ai công nhận sản phẩm OCOP 3 sao"]
+  answer: "Từ 07/2025, UBND tỉnh công nhận sản phẩm 3 sao."
+  source: {title: "Quyết định 1489/QĐ-TTg", number: "1489/QĐ-TTg", issuer: "Thủ tướng Chính phủ", date: "2025-07-06"}
+  valid_from: "2025-07-06"
+- id: cong-nhan-truoc
+  topic: công nhận
+  questions: ["trước đây cấp huyện công nhận sản phẩm 3 sao phải không"]
+  answer: "Trước 07/2025, UBND cấp huyện công nhận sản phẩm 3 sao."
+  source: {title: "Quyết định 148/QĐ-TTg", number: "148/QĐ-TTg", issuer: "Thủ tướng Chính phủ", date: "2023-02-24"}
+  valid_from: "2023-02-24"
+  superseded_by: cong-nhan-nay
+"""
+
+
+def test_a_year_before_a_card_took_effect_gets_the_card_it_superseded(tmp_path):
+    (tmp_path / "c.yml").write_text(SUPERSEDED, encoding="utf-8")
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = CardStore(tmp_path)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
+    assert p.answer("ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-nay",)
+    assert p.answer("năm 2024 ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-truoc",)
