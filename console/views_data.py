@@ -22,6 +22,14 @@ from console.history import dismiss, dismissed, undismiss
 from console.outcomes import OUTCOMES
 from index.cards import CardStore
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (user text may start with "=")."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 CSV_FIELDS = ("time", "conversation", "channel", "question", "outcome", "responses", "refs", "reply")
 
 
@@ -59,7 +67,7 @@ def register(app: Sanic) -> None:
         turns = await asyncio.to_thread(insights.turns_between, app.ctx.tracker, since, until)
         channel, outcome = request.args.get("channel", ""), request.args.get("outcome", "")
         found = insights.conversations(turns, channel, outcome)
-        query = urlencode({k: v for k, v in request.args.items() for v in v[:1]})
+        query = urlencode({k: request.args.get(k) for k in request.args})
         return render(
             request,
             "conversations.html",
@@ -88,7 +96,7 @@ def register(app: Sanic) -> None:
         since, until = period(request)
         turns = await asyncio.to_thread(insights.turns_between, app.ctx.tracker, since, until)
         channel, outcome = request.args.get("channel", ""), request.args.get("outcome", "")
-        show = (lambda s: s) if raw else mask
+        show = safe_cell if raw else (lambda s: safe_cell(mask(s)))
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_FIELDS)
@@ -106,7 +114,8 @@ def register(app: Sanic) -> None:
     @app.get(f"{PREFIX}/unanswered")
     async def unanswered(request: Request) -> HTTPResponse:
         """Refused and fallback questions grouped by meaning, with what an editor can do."""
-        days = max(1, min(365, int(request.args.get("days", "90") or 90)))
+        days = request.args.get("days", "90")
+        days = max(1, min(365, int(days))) if days.isdigit() else 90
         store, embed = app.ctx.cards, app.ctx.embed
         hidden_rows = dismissed(db)
         hidden = {row.text for row in hidden_rows}

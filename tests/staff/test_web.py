@@ -227,6 +227,7 @@ async def test_pages_render_from_the_tracker(server: dict, monkeypatch: pytest.M
     status, body, _ = await client.get("/staff/conversations.csv?raw=1")
     assert status == 200 and body.startswith("time,conversation,channel,question,outcome")
     assert (await client.get("/staff/users"))[0] == 200
+    assert (await client.get("/staff/unanswered?days=abc"))[0] == 200
 
 
 async def test_dashboard_has_its_chart_data(server: dict) -> None:
@@ -258,6 +259,13 @@ async def test_numbers_are_masked_except_in_the_admin_export(server: dict) -> No
     await admin.login("quantri", "quantri-mat-khau")
     status, body, _ = await admin.get("/staff/conversations.csv?raw=1")
     assert status == 200 and PII_TEXT in body
+
+
+def test_csv_cells_are_not_formulas() -> None:
+    from console.views_data import safe_cell
+
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert safe_cell("-1+2") == "'-1+2" and safe_cell("ocop là gì") == "ocop là gì"
 
 
 async def test_content_files_pages(server: dict) -> None:
