@@ -71,7 +71,7 @@ class FigureStage:
         )
 
     def with_figure_part(self, card: Reply, q: Question, parts: list[str]) -> Reply:
-        """A card's reply, plus the table's figure when a later part of the question asks for one.
+        """A card's (or a target's) reply, plus the table's figure when a later part asks for one.
 
         A target asked of a decision, then "hiện nay toàn quốc được mấy?": the card answers the
         first part; the last part, read with the places and star levels of the whole question, is
@@ -80,6 +80,11 @@ class FigureStage:
         if len(parts) < 2:
             return card
         part = self.parse(parts[-1])
+        if (
+            not part.metric_named and q.metric_named
+        ):  # "…, và hiện đã hỗ trợ bao nhiêu điểm?": the whole's measure
+            cued = bool(self.parser.figure.search(part.folded))
+            part = dataclasses.replace(part, metric=q.metric, metric_named=True, figure=part.figure or cued)
         if not (part.figure and part.kind == "actual" and part.ask == Ask.OTHER):
             return card
         part = dataclasses.replace(part, scopes=part.scopes or q.scopes, stars=part.stars or q.stars)

@@ -202,7 +202,12 @@ class AnswerPipeline:
         )  # fmt: skip
         if reasoning and (not q.scopes or adds_place):
             q = self.figure_stage.with_context(q, context)
+        again = self._part_of_last_card(q, context) if short else None
+        if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
+            return again
         figure = self.figure_stage.answer(q, context)
+        if figure is not None and q.kind == "target":  # "… định có bao nhiêu, và hiện đã có bao nhiêu?"
+            return self.figure_stage.with_figure_part(figure, q, self.parser.clauses(variants[0]))
         if figure is not None:
             return figure
         parts = self.parser.clauses(
@@ -220,6 +225,16 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         return self._passage(q, variants, short_doc)
+
+    def _part_of_last_card(self, q: Question, context: Context) -> Reply | None:
+        """The last card again, when the follow-up asks a part of it ("trong đó …") that it states."""
+        if not (self.parser.of_last and self.parser.of_last.search(q.folded)):
+            return None
+        for ref in context.refs:
+            card = self.card_answers.cards.get(ref[5:]) if ref.startswith("card:") else None
+            if card is not None and q.stars and set(q.stars) <= set(self.parser.stars_of(card.answer)):
+                return self.card_answers.card_reply(card, 1.0, q.text)
+        return None
 
     @staticmethod
     def _bare_figure(q: Question) -> bool:

@@ -472,3 +472,23 @@ def test_a_year_before_a_card_took_effect_gets_the_card_it_superseded(tmp_path):
     p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
     assert p.answer("ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-nay",)
     assert p.answer("năm 2024 ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-truoc",)
+
+
+def test_a_part_of_the_last_card_asked_with_trong_do_is_that_card_again(tmp_path):
+    (tmp_path / "c.yml").write_text(
+        SUPERSEDED.replace("3 sao.", "3 sao, trong đó có sản phẩm 5 sao do Bộ công nhận."), encoding="utf-8"
+    )
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = CardStore(tmp_path)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    after = p.answer("trong đó bao nhiêu sản phẩm 5 sao?", Context("ai công nhận", ("card:cong-nhan-nay",)))
+    assert after.refs == ("card:cong-nhan-nay",)
+    alone = p.answer("trong đó bao nhiêu sản phẩm 5 sao?", Context())
+    assert alone.refs != ("card:cong-nhan-nay",)
+
+
+def test_a_target_asked_with_the_present_figure_gets_both():
+    reply = pipeline().answer("Tiền Giang đặt mục tiêu bao nhiêu sản phẩm, và hiện nay có bao nhiêu?", Context())
+    said = " ".join(str(m[1].get("figures", "")) for m in reply.messages())
+    assert "mục tiêu ít nhất 200" in said and "207 sản phẩm" in said
