@@ -80,9 +80,7 @@ class FigureStage:
         if len(parts) < 2:
             return card
         part = self.parse(parts[-1])
-        if (
-            not part.metric_named and q.metric_named
-        ):  # "…, và hiện đã hỗ trợ bao nhiêu điểm?": the whole's measure
+        if not part.metric_named and q.metric_named:  # "…; bây giờ được mấy?": the measure of the whole
             cued = bool(self.parser.figure.search(part.folded))
             part = dataclasses.replace(part, metric=q.metric, metric_named=True, figure=part.figure or cued)
         if not (part.figure and part.kind == "actual" and part.ask == Ask.OTHER):

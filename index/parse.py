@@ -12,72 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import yaml
 
 from bot.entities import find_provinces, find_stars
 from bot.text import CHAT_WORDS, FUNCTION_WORDS, search_words
+from index.question_types import FIGURE_ASKS, NATIONAL, REASONING_ASKS, Ask, Question
+
+__all__ = ["FIGURE_ASKS", "NATIONAL", "REASONING_ASKS", "Ask", "Question", "QuestionParser"]
 
 CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
-NATIONAL = "Việt Nam"
-
-
-class Ask(str, Enum):
-    """What a question asks for."""
-
-    FIGURE = "figure"
-    COMPARE = "compare"
-    DIFFERENCE = "difference"
-    RANK = "rank"
-    SUM = "sum"
-    TREND = "trend"
-    PROGRESS = "progress"
-    SHARE = "share"
-    AVERAGE = "average"
-    SOURCE = "source"
-    WHEN = "when"
-    OTHER = "other"
-
-
-# Asks that reason over figures (the table answers them; the actions' follow-ups use the first four).
-REASONING_ASKS = (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM, Ask.RANK)
-FIGURE_ASKS = (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS, Ask.SHARE, Ask.AVERAGE)
-
-
-@dataclass(frozen=True)
-class Question:
-    """The parsed question (what the pipeline routes on)."""
-
-    text: str
-    folded: str
-    scopes: tuple[str, ...] = ()
-    stars: tuple[str, ...] = ()
-    metric: str = "san_pham"
-    metric_named: bool = False
-    kind: str = "actual"
-    period: str = ""
-    ask: Ask = Ask.OTHER
-    figure: bool = False
-    document_numbers: tuple[str, ...] = ()
-    unknown_provinces: tuple[str, ...] = field(default=())
-    as_of: str = ""  # "2024-11" or "2019": the date an actual figure is asked for
-    content: frozenset[str] = frozenset()  # folded words the cues do not explain
-    years: tuple[str, ...] = ()  # years named ("2021", "2025")
-    values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
-    wants: tuple[str, ...] = ()  # what kind of sentence answers: "count", "date", "person", "list"...
-    lowest: bool = False  # a ranking asked from the bottom ("tỉnh nào ít nhất")
-
-    @property
-    def star(self) -> str:
-        """The first star level asked ("3+" when none: every certified product)."""
-        return self.stars[0] if self.stars else ("3+" if self.metric == "san_pham" else "")
-
-    @property
-    def is_figure_question(self) -> bool:
-        """Asks for one or more figures (or a reasoning over them)."""
-        return self.ask in FIGURE_ASKS or self.figure
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:

@@ -11,12 +11,13 @@ with its calibrated threshold, whether one answers. The best-scoring reading win
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 from bot.text import fold
 from index.answer import Answer, SentencePicker
-from index.parse import Question, QuestionParser
+from index.parse import NATIONAL, Question, QuestionParser
 from index.reply import Reply
 from index.retrieve import Hit, HybridRetriever
 from index.sentence import DOCUMENT_NUMBER
@@ -116,3 +117,30 @@ class PassageAnswerer:
         kwargs = {"answer": answer.text, "source": source_line(meta), "date": format_date(meta.get("date"))}
         response = "utter_kb_answer" if kwargs["date"] else "utter_kb_answer_undated"
         return Reply("passage", response, kwargs, (f"doc:{answer.doc_id}",), conf, (), q.text)
+
+    def answer_parts(self, q: Question, parts: list[str]) -> Reply | None:
+        """Each part of a message asking several things answered, with the places and stars of
+        the whole for a part that names none (unless that repeats another part's answer); the
+        first part's reply with the others as notes, or None when a part has no answer."""
+        replies: list[Reply] = []
+        places = ", ".join(s for s in q.scopes if s != NATIONAL)
+        for text in parts:
+            part, reply = self.parser.parse(text), None
+            if not part.scopes and places:
+                placed = f"{places} {text}"
+                reply = self.answer(
+                    dataclasses.replace(self.parser.parse(placed), stars=part.stars or q.stars), [placed]
+                )
+            said = {r.kwargs.get("answer") for r in replies}
+            if reply is None or reply.kwargs.get("answer") in said:  # the place's answer again: as written
+                reply = self.answer(part, [text])
+            if reply is None:
+                return None
+            if reply.kwargs.get("answer") not in said:
+                replies.append(reply)
+        first, rest = replies[0], replies[1:]
+        return dataclasses.replace(
+            first,
+            refs=tuple(dict.fromkeys(ref for r in replies for ref in r.refs)),
+            notes=first.notes + tuple(m for r in rest for m in r.messages()),
+        )

@@ -12,7 +12,6 @@ The action server, `make tune`, `python -m index eval` and the profiler call thi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -33,15 +32,14 @@ from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
 from index.labels import Labels
 from index.lexicon import Lexicon
-from index.parse import NATIONAL, REASONING_ASKS, Ask, Question, QuestionParser
+from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.rewrite import rewrite
+from index.rewrite import bare_figure, part_of_last_card, rewrite
 from index.stats import StatsTable, document_texts
-from index.units import asked_unit
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,8 +188,8 @@ class AnswerPipeline:
         elsewhere = self.documents.elsewhere(q)
         if elsewhere is not None:  # "Quyết định 1397 của An Giang?": the documents say whose it is
             return elsewhere
-        if short and context.last_question and self._bare_figure(q):
-            # "An Giang đặt mức bao nhiêu?" after another question: that question, for this place
+        if short and context.last_question and bare_figure(q):
+            # "<place> thì mấy?" after another question: that question, for this place
             again = rewrite(context.last_question, variants[0], self.parser)
             if again and fold(again).lower() != fold(variants[0]).lower():
                 return self._answer(again, Context((), context.refs, context.figure_scopes))
@@ -202,11 +200,11 @@ class AnswerPipeline:
         )  # fmt: skip
         if reasoning and (not q.scopes or adds_place):
             q = self.figure_stage.with_context(q, context)
-        again = self._part_of_last_card(q, context) if short else None
+        again = part_of_last_card(q, context.refs, self.card_answers, self.parser) if short else None
         if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
             return again
         figure = self.figure_stage.answer(q, context)
-        if figure is not None and q.kind == "target":  # "… định có bao nhiêu, và hiện đã có bao nhiêu?"
+        if figure is not None and q.kind == "target":  # a target, then "and now?"
             return self.figure_stage.with_figure_part(figure, q, self.parser.clauses(variants[0]))
         if figure is not None:
             return figure
@@ -226,59 +224,13 @@ class AnswerPipeline:
             )
         return self._passage(q, variants, short_doc)
 
-    def _part_of_last_card(self, q: Question, context: Context) -> Reply | None:
-        """The last card again, when the follow-up asks a part of it ("trong đó …") that it states."""
-        if not (self.parser.of_last and self.parser.of_last.search(q.folded)):
-            return None
-        for ref in context.refs:
-            card = self.card_answers.cards.get(ref[5:]) if ref.startswith("card:") else None
-            if card is not None and q.stars and set(q.stars) <= set(self.parser.stars_of(card.answer)):
-                return self.card_answers.card_reply(card, 1.0, q.text)
-        return None
-
-    @staticmethod
-    def _bare_figure(q: Question) -> bool:
-        """A figure asked of a place without saying of what ("An Giang bao nhiêu?"): no metric,
-        unit, star level or reasoning named."""
-        return bool(
-            q.scopes and q.figure and not q.metric_named and not q.stars and q.ask == Ask.OTHER
-            and asked_unit(q.folded) is None
-        )  # fmt: skip
-
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline. A message asking
-        several things ("… bao nhiêu, và hiện đã … bao nhiêu?") gets each part's answer when every
+        several things (a target, then the present figure) gets each part's answer when every
         part has one."""
         parts = self.parser.clauses(variants[0]) if document is None else []
-        both = self._parts(q, parts) if len(parts) > 1 else None
+        both = self.passages.answer_parts(q, parts) if len(parts) > 1 else None
         return both or self.passages.answer(q, variants, document) or self._refuse(q, "utter_kb_no_answer")
-
-    def _parts(self, q: Question, parts: list[str]) -> Reply | None:
-        """Each part answered from the documents with the places and stars of the whole, or None."""
-        replies: list[Reply] = []
-        for text in parts:
-            part, reply = self.parse(text), None
-            places = ", ".join(s for s in q.scopes if s != NATIONAL)
-            if not part.scopes and places:  # "…, và hiện đã hỗ trợ bao nhiêu?": the place of the whole first
-                placed = f"{places} {text}"
-                reply = self.passages.answer(
-                    dataclasses.replace(self.parse(placed), stars=part.stars or q.stars), [placed]
-                )
-            said = {r.kwargs.get("answer") for r in replies}
-            if (
-                reply is None or reply.kwargs.get("answer") in said
-            ):  # the place's answer again: read as written
-                reply = self.passages.answer(part, [text])
-            if reply is None:
-                return None
-            if reply.kwargs.get("answer") not in said:
-                replies.append(reply)
-        first, rest = replies[0], replies[1:]
-        return dataclasses.replace(
-            first,
-            refs=tuple(dict.fromkeys(ref for r in replies for ref in r.refs)),
-            notes=first.notes + tuple(m for r in rest for m in r.messages()),
-        )
 
     def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
         """A refusal naming the hotline that fits the question's topic."""

@@ -1,12 +1,21 @@
-"""A follow-up read as the previous question with what it changes (index/pipeline.py, actions/followup.py).
+"""Follow-ups read against the conversation (index/pipeline.py, actions/followup.py): the previous
+question with what a follow-up changes, a bare figure asked of another place, a part of the last card.
 
-rewrite("Tiền Giang có bao nhiêu sản phẩm 4 sao?", "còn An Giang?")   # "An Giang có bao nhiêu sản phẩm 4 sao?"
+rewrite("Sóc Trăng được mấy sản phẩm 3 sao?", "còn Tiền Giang?")   # "Tiền Giang được mấy sản phẩm 3 sao?"
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from bot.entities import find_provinces, find_stars, replace_span
-from index.parse import REASONING_ASKS, QuestionParser
+from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
+from index.reply import Reply
+from index.units import asked_unit
+
+if TYPE_CHECKING:
+    from index.card_answers import CardAnswerer
 
 
 def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> str | None:
@@ -31,3 +40,25 @@ def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> s
         name = new_provinces[0].value
         question = replace_span(question, old[0], name) if old else f"{name}: {question}"
     return question
+
+
+def bare_figure(q: Question) -> bool:
+    """A figure asked of a place without saying of what ("<place> thì mấy?"): no measure, unit,
+    star level or reasoning named."""
+    return bool(
+        q.scopes and q.figure and not q.metric_named and not q.stars and q.ask == Ask.OTHER
+        and asked_unit(q.folded) is None
+    )  # fmt: skip
+
+
+def part_of_last_card(
+    q: Question, refs: Sequence[str], cards: CardAnswerer, parser: QuestionParser
+) -> Reply | None:
+    """The last card again, when a follow-up asks a part of it ("trong đó …") that it states."""
+    if not (parser.of_last and parser.of_last.search(q.folded)):
+        return None
+    for ref in refs:
+        card = cards.cards.get(ref[5:]) if ref.startswith("card:") else None
+        if card is not None and q.stars and set(q.stars) <= set(parser.stars_of(card.answer)):
+            return cards.card_reply(card, 1.0, q.text)
+    return None

@@ -221,7 +221,7 @@ class SentenceChecks:
         }
 
     def _claimed(self, folded: str, q: Question) -> frozenset[str]:
-        """The words of a post check's claim ("là giám đốc Sở Nông nghiệp phải không"): the post
+        """The words of a post check's claim ("X có phải là trưởng ban không"): the post
         and agency named may be wrong, so they are no content words; the person's name is."""
         patterns = [self.parser.post_words, self.parser.verifies_post]
         patterns += [p for _, p in self.parser.agencies]
