@@ -1,6 +1,6 @@
 """The typed question a message is parsed into (index/parse.py): what the pipeline routes on.
 
-q = Question("An Giang có mấy sản phẩm 4 sao?", "an giang co may san pham 4 sao", ("An Giang",), ("4",))
+q = Question("Sóc Trăng: số 4 sao?", "soc trang: so 4 sao?", ("Sóc Trăng",), ("4",))
 q.star, q.is_figure_question        # "4", False (figure is set by the parser)
 """
 

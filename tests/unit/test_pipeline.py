@@ -489,6 +489,8 @@ def test_a_part_of_the_last_card_asked_with_trong_do_is_that_card_again(tmp_path
 
 
 def test_a_target_asked_with_the_present_figure_gets_both():
-    reply = pipeline().answer("Tiền Giang đặt mục tiêu bao nhiêu sản phẩm, và hiện nay có bao nhiêu?", Context())
+    reply = pipeline().answer(
+        "Tiền Giang đặt mục tiêu bao nhiêu sản phẩm, và hiện nay có bao nhiêu?", Context()
+    )
     said = " ".join(str(m[1].get("figures", "")) for m in reply.messages())
     assert "mục tiêu ít nhất 200" in said and "207 sản phẩm" in said
