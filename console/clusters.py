@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,8 @@ class Group:
     last: float
     outcomes: tuple[str, ...]
     centroid: np.ndarray
+    refs: tuple[str, ...] = ()  # what answered the questions (first ref of each turn), most used first
+    comments: tuple[str, ...] = ()  # distinct 👎 comments, oldest first
 
 
 def group_key(text: str) -> str:
@@ -81,6 +84,8 @@ def group_turns(
         ordered = sorted(members, key=lambda i: (-len(by_text[texts[i]]), i))
         all_turns = [turn for i in members for turn in by_text[texts[i]]]
         cent = vectors[members].sum(axis=0)
+        refs = Counter(t.refs[0] for t in all_turns if t.refs)
+        comments = dict.fromkeys(t.feedback_comment for t in all_turns if t.feedback_comment)
         groups.append(
             Group(
                 key=group_key(texts[members[0]]),
@@ -91,6 +96,8 @@ def group_turns(
                 last=max(t.at for t in all_turns),
                 outcomes=tuple(sorted({t.outcome for t in all_turns})),
                 centroid=cent / max(float(np.linalg.norm(cent)), 1e-12),
+                refs=tuple(r for r, _ in refs.most_common()),
+                comments=tuple(comments),
             )
         )
     return sorted(groups, key=lambda g: (-g.count, -g.last, g.key))

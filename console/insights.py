@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from console.clusters import Group, group_turns, normalize
-from console.outcomes import OUTCOMES, UNANSWERED
+from console.outcomes import ANSWERED, DISLIKED, OUTCOMES, UNANSWERED
 from console.tracker import Turn, build_turns, read_events
 from index.cards import Card, CardStore
 from index.settings import Settings
@@ -56,7 +56,8 @@ class Conversation:
 
 
 def conversations(turns: Sequence[Turn], channel: str = "", outcome: str = "") -> list[Conversation]:
-    """Conversations (newest first) with at least one turn matching the filters."""
+    """Conversations (newest first) with at least one turn matching the filters (`outcome`
+    DISLIKED: a turn rated 👎)."""
     by_sender: dict[str, list[Turn]] = {}
     for turn in turns:
         by_sender.setdefault(turn.sender, []).append(turn)
@@ -64,25 +65,41 @@ def conversations(turns: Sequence[Turn], channel: str = "", outcome: str = "") -
     for sender, ts in by_sender.items():
         if channel and not any(t.channel == channel for t in ts):
             continue
-        if outcome and not any(t.outcome == outcome for t in ts):
+        if outcome == DISLIKED:
+            if not any(t.feedback == "down" for t in ts):
+                continue
+        elif outcome and not any(t.outcome == outcome for t in ts):
             continue
         found.append(Conversation(sender, ts[0].channel, tuple(ts)))
     return sorted(found, key=lambda c: -c.turns[-1].at)
 
 
 def daily_counts(turns: Sequence[Turn]) -> list[dict[str, Any]]:
-    """Per day: questions by channel and by outcome, and the answered share."""
+    """Per day: questions by channel and by outcome, the answered share, the 👍/👎 counts
+    and the 👎 share of the answers (knowledge and contact answers, which carry the buttons)."""
     days: dict[str, dict[str, Any]] = {}
     for turn in turns:
         day = datetime.fromtimestamp(turn.at).strftime("%Y-%m-%d")
-        row = days.setdefault(day, {"day": day, "total": 0, "channels": Counter(), "outcomes": Counter()})
+        row = days.setdefault(
+            day, {"day": day, "total": 0, "channels": Counter(), "outcomes": Counter(), "feedback": Counter()}
+        )
         row["total"] += 1
         row["channels"][turn.channel or "?"] += 1
         row["outcomes"][turn.outcome] += 1
+        if turn.feedback:
+            row["feedback"][turn.feedback] += 1
     for row in days.values():
         unanswered = sum(row["outcomes"][k] for k in UNANSWERED)
         row["answered_share"] = round(100 * (row["total"] - unanswered) / row["total"]) if row["total"] else 0
+        row["answers"] = sum(row["outcomes"][k] for k in ANSWERED)
+        row["down_share"] = round(100 * row["feedback"]["down"] / row["answers"]) if row["answers"] else 0
     return [days[d] for d in sorted(days)]
+
+
+def feedback_totals(turns: Sequence[Turn]) -> dict[str, int]:
+    """How many turns were rated 👍 ("up") and 👎 ("down")."""
+    counts = Counter(t.feedback for t in turns if t.feedback)
+    return {"up": counts["up"], "down": counts["down"]}
 
 
 def outcome_totals(turns: Sequence[Turn]) -> list[tuple[str, int]]:
@@ -135,6 +152,32 @@ def unanswered_groups(
     return group_turns(turns, embed, known_questions(store.cards()) | set(hidden), **kwargs)
 
 
+def disliked_groups(
+    tracker: Any,
+    store: CardStore,
+    embed: Embeddings,
+    days: int,
+    hidden: set[str] = frozenset(),
+    threshold: float | None = None,
+) -> list[Group]:
+    """Questions whose answer was rated 👎 in the last `days` days, grouped like the unanswered
+    ones. A question staff dismissed, or wrote into a card other than the one that answered
+    it, has been dealt with and is left out (one already in the answering card stays: that
+    card's answer was disliked)."""
+    store.reload_if_changed()
+    turns = [t for t in turns_between(tracker, time.time() - days * 86400, None) if t.feedback == "down"]
+    paraphrases = {card.id: {normalize(q) for q in card.questions} for card in store.cards()}
+
+    def moved(turn: Turn) -> bool:
+        ref = (turn.refs or [""])[0]
+        answering = ref.removeprefix("card:") if ref.startswith("card:") else None
+        norm = normalize(turn.text)
+        return any(norm in qs for cid, qs in paraphrases.items() if cid != answering)
+
+    kwargs = {"threshold": threshold} if threshold else {}
+    return group_turns([t for t in turns if not moved(t)], embed, set(hidden), **kwargs)
+
+
 def cards_by_similarity(store: CardStore, embed: Embeddings, centroid: np.ndarray) -> list[Card]:
     """All cards, the one whose paraphrases are closest to a group first."""
     cards = list(store.cards())
@@ -170,7 +213,7 @@ def top_refs(turns: Sequence[Turn], limit: int = 10) -> list[tuple[str, int]]:
 
 
 def chart_data(days: list[dict[str, Any]], totals: list[tuple[str, int]], refs: list[tuple[str, int]],
-               labels: dict[str, Any]) -> str:  # fmt: skip
+               labels: dict[str, Any], feedback: dict[str, int] | None = None) -> str:  # fmt: skip
     """The dashboard's figures as JSON safe inside a <script type="application/json"> block."""
     channels = sorted({c for d in days for c in d["channels"]})
     shares = [100 - d["answered_share"] if d["total"] else 0 for d in days]
@@ -180,6 +223,8 @@ def chart_data(days: list[dict[str, Any]], totals: list[tuple[str, int]], refs: 
         "perChannel": {c: [d["channels"][c] for d in days] for c in channels},
         "answeredShare": [d["answered_share"] for d in days],
         "unansweredShare": shares,
+        "downShare": [d["down_share"] for d in days],
+        "feedback": feedback or {"up": 0, "down": 0},
         "outcomeLabels": [labels["outcomes"][k] for k, _ in totals],
         "outcomeCounts": [n for _, n in totals],
         "refLabels": [r for r, _ in refs],

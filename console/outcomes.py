@@ -6,6 +6,11 @@ from collections.abc import Sequence
 
 OUTCOMES = ("card", "statistic", "passage", "contact", "refusal", "fallback", "other")
 UNANSWERED = ("refusal", "fallback")
+# Answers that carry the 👍/👎 buttons (knowledge and hotline answers): what feedback rates.
+ANSWERED = ("card", "statistic", "passage", "contact")
+FEEDBACK_VALUES = ("up", "down")
+# The conversations filter for turns rated 👎 (besides the outcomes).
+DISLIKED = "disliked"
 # The pipeline's and the contact action's refusals (domain/knowledge.yml, domain/hotline.yml).
 REFUSALS = {
     "utter_kb_no_answer",

@@ -19,7 +19,7 @@ from console.cardops import add_questions
 from console.clusters import normalize
 from console.config import PREFIX
 from console.history import dismiss, dismissed, undismiss
-from console.outcomes import OUTCOMES
+from console.outcomes import DISLIKED, OUTCOMES
 from index.cards import CardStore
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,7 +30,10 @@ def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-CSV_FIELDS = ("time", "conversation", "channel", "question", "outcome", "responses", "refs", "reply")
+CSV_FIELDS = (
+    "time", "conversation", "channel", "question", "outcome", "responses", "refs", "reply", "feedback",
+    "feedback_comment",
+)  # fmt: skip
 
 
 def register(app: Sanic) -> None:
@@ -54,10 +57,11 @@ def register(app: Sanic) -> None:
         channels = sorted({c for d in days for c in d["channels"]})
         totals = insights.outcome_totals(turns)
         refs = insights.top_refs(turns)
-        charts = insights.chart_data(days, totals, refs, msg)
+        feedback = insights.feedback_totals(turns)
+        charts = insights.chart_data(days, totals, refs, msg, feedback)
         return render(
             request, "home.html", days=days, channels=channels, totals=totals, count=len(turns),
-            refs=refs, charts=charts,
+            refs=refs, charts=charts, feedback=feedback,
         )  # fmt: skip
 
     @app.get(f"{PREFIX}/conversations")
@@ -74,7 +78,7 @@ def register(app: Sanic) -> None:
             conversations=found[:300],
             total=len(found),
             channels=sorted({t.channel for t in turns}),
-            outcomes=OUTCOMES,
+            outcomes=(*OUTCOMES, DISLIKED),
             args={k: request.args.get(k, "") for k in ("from", "to", "channel", "outcome")},
             query=query,
             mask=mask,
@@ -105,7 +109,7 @@ def register(app: Sanic) -> None:
                 writer.writerow(
                     [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.at)), show(t.sender), t.channel]
                     + [show(t.text), t.outcome, " ".join(t.responses), " ".join(t.refs or ())]
-                    + [show(" | ".join(t.replies))]
+                    + [show(" | ".join(t.replies)), t.feedback or "", show(t.feedback_comment or "")]
                 )
         name = "hoi-thoai" + ("-day-du" if raw else "") + ".csv"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -113,7 +117,8 @@ def register(app: Sanic) -> None:
 
     @app.get(f"{PREFIX}/unanswered")
     async def unanswered(request: Request) -> HTTPResponse:
-        """Refused and fallback questions grouped by meaning, with what an editor can do."""
+        """Refused and fallback questions grouped by meaning, then the questions whose answer was
+        rated 👎, grouped the same way, with what an editor can do."""
         days = request.args.get("days", "90")
         days = max(1, min(365, int(days))) if days.isdigit() else 90
         store, embed = app.ctx.cards, app.ctx.embed
@@ -122,16 +127,22 @@ def register(app: Sanic) -> None:
         groups = await asyncio.to_thread(
             insights.unanswered_groups, app.ctx.tracker, store, embed, days, hidden
         )
+        disliked = await asyncio.to_thread(
+            insights.disliked_groups, app.ctx.tracker, store, embed, days, hidden
+        )
         needle = (request.args.get("q") or "").strip()
         if needle:
             groups = insights.matching(groups, needle)
-        shown = groups[:100]
-        options = {}
+            disliked = insights.matching(disliked, needle)
+        shown, disliked_shown = groups[:100], disliked[:100]
+        options: dict[str, list] = {}
+        disliked_options: dict[str, list] = {}
         if request.ctx.user.can("editor"):
-            for group in shown[:30]:
-                options[group.key] = await asyncio.to_thread(
-                    insights.cards_by_similarity, store, embed, group.centroid
-                )
+            for found, into in ((shown, options), (disliked_shown, disliked_options)):
+                for group in found[:30]:
+                    into[group.key] = await asyncio.to_thread(
+                        insights.cards_by_similarity, store, embed, group.centroid
+                    )
         return render(
             request,
             "unanswered.html",
@@ -141,6 +152,9 @@ def register(app: Sanic) -> None:
             needle=needle,
             hidden=hidden_rows,
             options=options,
+            disliked=disliked_shown,
+            disliked_total=len(disliked),
+            disliked_options=disliked_options,
             all_cards=sorted(store.cards(), key=lambda c: c.id),
             new_card_url=lambda g: f"{PREFIX}/cards/new?" + urlencode([("q", q) for q in g.questions[:20]]),
             mask=mask,

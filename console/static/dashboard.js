@@ -21,6 +21,7 @@
       datasets: [
         { label: data.labels.answered, data: data.answeredShare, borderColor: "#0b6e4f", backgroundColor: "#0b6e4f" },
         { label: data.labels.unanswered, data: data.unansweredShare, borderColor: "#a33a1d", backgroundColor: "#a33a1d" },
+        { label: data.labels.down, data: data.downShare, borderColor: "#e0a030", backgroundColor: "#e0a030", borderDash: [6, 3] },
       ],
     },
     options: { responsive: true, scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } } },

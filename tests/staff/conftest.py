@@ -24,7 +24,8 @@ EVENTS_SQL = """CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(2
 
 
 def fixture_events() -> list[dict]:
-    """Real Rasa 3.6 events of a few conversations (parse_data dropped)."""
+    """Real Rasa 3.6 events of a few conversations (parse_data dropped), then two web chat
+    conversations with 👍/👎 presses written after the feedback contract (with parse_data)."""
     return json.loads((FIXTURES / "tracker_events.json").read_text(encoding="utf-8"))
 
 

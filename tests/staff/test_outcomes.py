@@ -23,7 +23,7 @@ EXPECTED = {
 def test_turns_from_a_tracker_store_file(tmp_path: Path) -> None:
     write_tracker(tmp_path / "tracker.db", fixture_events())
     turns = build_turns(read_events(tracker_engine(f"sqlite:///{tmp_path / 'tracker.db'}")))
-    assert len(turns) == 9
+    assert len(turns) == 15  # 9 + 6 questions of the feedback conversations (no press, no reason)
     for start, (outcome, channel) in EXPECTED.items():
         turn = next(t for t in turns if start in t.text)
         assert (turn.outcome, turn.channel) == (outcome, channel), turn

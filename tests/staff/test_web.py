@@ -223,7 +223,7 @@ async def test_pages_render_from_the_tracker(server: dict, monkeypatch: pytest.M
     status, transcript, _ = await client.get(link)
     assert status == 200 and ("Từ chối" in transcript or "ngoài phạm vi" in transcript)
     status, body, _ = await client.get("/staff/conversations?outcome=contact")
-    assert status == 200 and "1 hội thoại" in body
+    assert status == 200 and "2 hội thoại" in body  # one of them in the feedback conversations
     status, body, _ = await client.get("/staff/conversations.csv?raw=1")
     assert status == 200 and body.startswith("time,conversation,channel,question,outcome")
     assert (await client.get("/staff/users"))[0] == 200
@@ -239,9 +239,50 @@ async def test_dashboard_has_its_chart_data(server: dict) -> None:
         re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', body, re.S).group(1)
     )
     counts = dict(zip(data["outcomeLabels"], data["outcomeCounts"]))
-    assert counts["Từ chối"] == 4 and counts["Thẻ trả lời"] == 1  # 3 refusals of the fixture + the PII one
+    # 3 + 2 refusals of the fixture (2 in the feedback conversations) + the PII one
+    assert counts["Từ chối"] == 6 and counts["Thẻ trả lời"] == 3
     assert set(data["channels"]) == {"rest", "socketio"} and sum(data["perChannel"]["rest"]) == 9
     assert "card:muc-tieu-quoc-gia" in data["refLabels"]
+    assert data["feedback"] == {"up": 1, "down": 2} and sum(data["downShare"]) > 0
+    assert data["labels"]["down"] and len(data["downShare"]) == len(data["days"])
+    assert '<strong id="feedback-up">1</strong>' in body and '<strong id="feedback-down">2</strong>' in body
+
+
+async def test_feedback_pages(server: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console import insights
+    from tests.staff.conftest import fake_embed
+
+    monkeypatch.setattr(insights.Embeddings, "__call__", lambda self, texts: fake_embed(texts))
+    client = Client(server["base"])
+    await client.login("sua", "sua-mat-khau")
+    status, body, _ = await client.get("/staff/unanswered")
+    assert status == 200 and "/feedback" not in body and "sai số liệu" in body
+    unanswered, disliked = body.split('<section id="disliked">')
+    assert "Lệ phí gia hạn chứng nhận OCOP là bao nhiêu?" in unanswered  # the question after a 👎
+    assert "Đồng Tháp có bao nhiêu sản phẩm OCOP 4 sao?" not in unanswered
+    assert "<h2>Đồng Tháp có bao nhiêu sản phẩm OCOP 4 sao?</h2>" in disliked
+    assert "<h2>Sản phẩm OCOP được chứng nhận bao lâu?</h2>" in disliked
+    assert 'class="answering-card" href="/staff/cards/thoi-han-chung-nhan"' in disliked
+    assert "stat:dt-2024-sp-4sao" in disliked and "Góp ý: “sai số liệu, năm nay nhiều hơn”" in disliked
+    assert (
+        disliked.count('class="add-to-card"') == 2
+        and disliked.count('class="button secondary new-card"') == 2
+    )
+    viewer = Client(server["base"])
+    await viewer.login("xem", "xem-mat-khau")
+    status, body, _ = await viewer.get("/staff/unanswered")
+    disliked = body.split('<section id="disliked">')[1]
+    assert status == 200 and "<h2>Sản phẩm OCOP được chứng nhận bao lâu?</h2>" in disliked
+    assert "add-to-card" not in disliked and "/staff/cards/thoi-han-chung-nhan" in disliked
+    status, body, _ = await client.get("/staff/conversations?outcome=disliked")
+    assert status == 200 and "2 hội thoại" in body and 'value="disliked" selected' in body
+    status, body, _ = await client.get("/staff/conversations/webchat-feedback-down-7c1e")
+    assert status == 200 and "/feedback" not in body
+    rated = body.split("Đồng Tháp có bao nhiêu sản phẩm OCOP 4 sao?")[1].split('class="turn"')[0]
+    assert "👎" in rated and "sai số liệu, năm nay nhiều hơn" in rated
+    status, body, _ = await client.get("/staff/conversations.csv?outcome=disliked")
+    assert status == 200 and body.splitlines()[0].endswith(",feedback,feedback_comment")
+    assert ',down,"sai số liệu, năm nay nhiều hơn"' in body or ",down,sai số liệu" in body
 
 
 async def test_numbers_are_masked_except_in_the_admin_export(server: dict) -> None:
