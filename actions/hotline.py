@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.feedback import add_feedback_buttons
 from bot.text import CHAT_WORDS, CONTACT_WORDS, FUNCTION_WORDS, fold, words
 from ops.metrics import record_answer
 
@@ -82,6 +83,7 @@ def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[Any], respon
     record_answer("contact")
     for contact in contacts[:MAX_CONTACTS]:
         dispatcher.utter_message(response=response, buttons=buttons_for(contact), **contact_kwargs(contact))
+    add_feedback_buttons(dispatcher)  # the hotline answer can be rated (👍 / 👎)
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.feedback import add_feedback_buttons
 from actions.hotline import lookup_and_answer, reverse_lookup
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text
@@ -35,6 +36,8 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     """Utter every response of a reply with its values."""
     for response, kwargs in reply.messages():
         dispatcher.utter_message(response=response, **kwargs)
+    if reply.answered:  # an answer can be rated (👍 / 👎)
+        add_feedback_buttons(dispatcher)
 
 
 def reply_slots(reply: Reply, context: Context) -> list[EventType]:
