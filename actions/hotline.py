@@ -24,6 +24,7 @@ _CUES = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
 ANOTHER = re.compile(_CUES["another_contact"])
 PRIVATE = re.compile(_CUES["private_data"])  # ID-card numbers, home addresses: never given
 CONTACT_REQUEST = re.compile(_CUES["contact_request"])  # "sdt", "liên hệ", "báo ở đâu"
+CONTACT_FIELD = re.compile(_CUES["contact_field"])  # "số điện thoại", "email", "hotline" asked
 
 
 def buttons_for(contact: Any) -> list[dict[str, str]]:

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.feedback import add_feedback_buttons
-from actions.hotline import lookup_and_answer, reverse_lookup
+from actions.hotline import CONTACT_FIELD, entity_values, lookup_and_answer, reverse_lookup
 from bot.entities import find_provinces, find_stars
-from bot.text import clean_user_text
+from bot.text import clean_user_text, search_words
 from index.hotline_hint import OCOP_CONTACT_QUERY, hotline_text
 from index.pipeline import AnswerPipeline, Context
 from index.reply import Reply
@@ -119,6 +119,12 @@ class ActionAnswerKnowledge(Action):
         if reverse_lookup(contacts, text):  # a phone number: whose is it?
             return lookup_and_answer(contacts, text, {}, dispatcher, "ask_person", None)
         pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+        if contacts is not None and CONTACT_FIELD.search(" ".join(search_words(text))):
+            prepared = (await resources.in_encoder_thread(pipeline.prepare, text))[0] if pipeline else text
+            if pipeline is None or not pipeline.parse(prepared).figure:  # a number asked, not a figure
+                return lookup_and_answer(
+                    contacts, text, entity_values(tracker), dispatcher, "ask_contact", None
+                )
         context = context_of(tracker)
         reply = await answer_with_pipeline(pipeline, contacts, text, context, dispatcher)
         return reply_slots(reply, context) if reply is not None else []

@@ -156,3 +156,21 @@ def test_rewrite_keeps_a_special_star_level_and_leaves_reasoning_to_the_pipeline
         rewrite("An Giang có bao nhiêu sp 4 sao", "còn Tiền Giang", parser)
         == "Tiền Giang có bao nhiêu sp 4 sao"
     )
+
+
+async def test_a_contact_field_asked_goes_to_the_contact_table_whatever_the_intent():
+    from actions.contacts import ContactBook
+    from actions.knowledge import ActionAnswerKnowledge
+    from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, make_pipeline, run_action, tracker_with
+
+    action = ActionAnswerKnowledge(make_pipeline(FakeRetriever()), ContactBook.load(CONTACTS_FILE))
+    messages, _ = await run_action(
+        action, tracker_with("so dien thoai to kiem tra cong vu", "ask_ocop_stats")
+    )
+    assert (
+        messages[0]["response"].startswith("utter_contact") and messages[0]["name"] == "Tổ kiểm tra công vụ"
+    )
+    figures, _ = await run_action(
+        action, tracker_with("Tiền Giang có bao nhiêu sản phẩm 4 sao?", "ask_ocop_stats")
+    )
+    assert not figures[0]["response"].startswith("utter_contact")
