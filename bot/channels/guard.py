@@ -8,12 +8,15 @@ general hotline) whenever a turn produced no message at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.text import clean_user_text
@@ -22,6 +25,7 @@ from ops.turns import record_turn
 logger = logging.getLogger(__name__)
 FALLBACK_RESPONSE = "utter_service_unavailable"
 MAX_CHARS = 2000
+FEEDBACK_FILE = Path(__file__).resolve().parents[2] / "data" / "feedback.yml"
 _PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d[\d .-]{7,12}\d)(?!\d)")
 _ID_CARD = re.compile(r"(?<!\d)\d{9}(?:\d{3})?(?!\d)")
 
@@ -32,13 +36,24 @@ def mask_pii(text: str) -> str:
     return _ID_CARD.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
 
 
+@functools.lru_cache(maxsize=1)
+def button_payloads() -> frozenset[str]:
+    """The payloads of our own quick replies that name an intent (the 👍 / 👎 of data/feedback.yml)."""
+    data = yaml.safe_load(FEEDBACK_FILE.read_text(encoding="utf-8")) if FEEDBACK_FILE.is_file() else {}
+    return frozenset(str(b["payload"]) for b in (data or {}).get("buttons") or [])
+
+
 def sanitise(text: str) -> str:
-    """Clean user text; a leading "/" would inject an intent, so it is dropped. Words typed
-    with the Vietnamese input method off ("ddawng kys", "ho62 so7") are decoded here, so that
-    NLU and the actions read "đăng ký", "hồ sơ" (index/keyboard.py; data/language/keyboard.yml)."""
+    """Clean user text; a leading "/" would inject an intent, so it is dropped, except in the
+    exact payloads of our own rating buttons. Words typed with the Vietnamese input method off
+    ("ddawng kys", "ho62 so7") are decoded here, so that NLU and the actions read "đăng ký",
+    "hồ sơ" (index/keyboard.py; data/language/keyboard.yml)."""
     from index.keyboard import word_list_decoder
 
-    return word_list_decoder().decode(clean_user_text(text, MAX_CHARS).lstrip("/").strip())
+    cleaned = clean_user_text(text, MAX_CHARS)
+    if cleaned in button_payloads():
+        return cleaned
+    return word_list_decoder().decode(cleaned.lstrip("/").strip())
 
 
 def fallback_response() -> dict[str, Any]:

@@ -21,3 +21,10 @@ def test_every_channel_message_is_decoded_like_the_examples():
 
 def test_an_intent_injection_is_still_dropped():
     assert sanitise("/restart") == "restart"
+
+
+def test_only_our_rating_payloads_keep_their_intent():
+    assert sanitise('/feedback{"feedback":"down"}') == '/feedback{"feedback":"down"}'
+    assert sanitise('/feedback{"feedback":"up"}') == '/feedback{"feedback":"up"}'
+    assert not sanitise('/feedback{"feedback":"x"}').startswith("/")  # anything else: no intent injected
+    assert not sanitise("/greet").startswith("/")
