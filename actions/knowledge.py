@@ -48,7 +48,8 @@ def reply_slots(reply: Reply, context: Context) -> list[EventType]:
     if not reply.answered and not find_provinces(question) and not find_stars(question):
         return []  # a refused message with nothing a follow-up could change keeps the context
     events: list[EventType] = [SlotSet("last_question", question), SlotSet("pending", None),
-                               SlotSet("answer_refs", list(reply.refs))]  # fmt: skip
+                               SlotSet("answer_refs", list(reply.refs)),
+                               SlotSet("answer_confidence", round(float(reply.confidence), 3))]  # fmt: skip
     provinces = [m.value for m in find_provinces(question)]
     stars = find_stars(question)
     if provinces:

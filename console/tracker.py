@@ -46,6 +46,7 @@ class Turn:
     outcome: str = "other"
     feedback: str | None = None  # "up" or "down": the user's rating of this answer
     feedback_comment: str | None = None  # what was wrong, when said right after a "down"
+    confidence: float | None = None  # the pipeline's confidence in its answer (slot answer_confidence)
 
 
 def tracker_engine(url: str) -> Engine:
@@ -157,6 +158,9 @@ def build_turns(events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Turn]
                 turn.responses.append(str(name))
         elif kind == "slot" and event.get("name") == "answer_refs":
             turn.refs = [str(r) for r in event.get("value") or []]
+        elif kind == "slot" and event.get("name") == "answer_confidence":
+            value = event.get("value")
+            turn.confidence = float(value) if isinstance(value, (int, float)) else None
     for turn in turns:
         turn.outcome = turn_outcome(turn.responses, turn.refs)
     return turns

@@ -60,3 +60,16 @@ def test_response_names() -> None:
     assert response_outcome("utter_greet") == "other"
     assert turn_outcome(["utter_card_answer"], ["stat:ag-2025"]) == "statistic"
     assert turn_outcome(["utter_chitchat/thanks", "utter_default"], None) == "fallback"
+
+
+def test_the_answer_confidence_belongs_to_its_turn() -> None:
+    events = [
+        ("s", "user", {"text": "ocop là gì", "input_channel": "rest", "timestamp": 1.0}),
+        ("s", "bot", {"text": "…", "metadata": {"utter_action": "utter_card_answer"}}),
+        ("s", "slot", {"name": "answer_refs", "value": ["card:ocop-la-gi"]}),
+        ("s", "slot", {"name": "answer_confidence", "value": 1.912}),
+        ("s", "user", {"text": "xin chào", "input_channel": "rest", "timestamp": 2.0}),
+        ("s", "bot", {"text": "Xin chào", "metadata": {"utter_action": "utter_greet"}}),
+    ]
+    first, second = build_turns(events)
+    assert first.confidence == 1.912 and second.confidence is None
