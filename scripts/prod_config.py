@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
@@ -170,6 +171,11 @@ class Settings:
         if len(set(ports)) != len(ports):
             raise StartupError(f"ports must be distinct: {ports}")
 
+    def redis_url(self) -> str:
+        """The profile's Redis as a URL (password quoted)."""
+        auth = f":{quote(self.redis_password, safe='')}@" if self.redis_password else ""
+        return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
     def child_env(self) -> dict[str, str]:
         """Environment of the child processes (fills the ${VAR}s of the prod YAML files)."""
         env = dict(os.environ)
@@ -193,6 +199,10 @@ class Settings:
         )
         for name in ZALO_VARS:
             env.setdefault(name, "")
+        if not env["ZALO_DEDUP_REDIS_URL"] and not env["ZALO_TOKEN_STORE"]:
+            # two Rasa processes: the Zalo token pair (single-use refresh token), the seen
+            # events and the free-reply counts must be shared, so they live in the profile's Redis
+            env["ZALO_DEDUP_REDIS_URL"] = self.redis_url()
         for name, value in (
             ("RASA_TELEMETRY_ENABLED", "false"),
             ("SQLALCHEMY_SILENCE_UBER_WARNING", "1"),

@@ -145,3 +145,12 @@ def test_corrupt_index_or_missing_contacts_stop_the_start_with_a_clear_message(p
     assert "actions exited with code 3" in message
     assert "STARTUP PROBLEM: knowledge index" in message
     assert "STARTUP PROBLEM: contacts" in message
+
+
+def test_zalo_state_is_shared_through_the_profiles_redis_unless_configured(prod, monkeypatch):
+    monkeypatch.delenv("ZALO_DEDUP_REDIS_URL", raising=False)
+    monkeypatch.delenv("ZALO_TOKEN_STORE", raising=False)
+    s = prod.Settings()
+    assert s.child_env()["ZALO_DEDUP_REDIS_URL"] == f"redis://{s.redis_host}:{s.redis_port}/{s.redis_db}"
+    monkeypatch.setenv("ZALO_TOKEN_STORE", "/srv/zalo-tokens.json")  # an operator's own choice stays
+    assert prod.Settings().child_env()["ZALO_DEDUP_REDIS_URL"] == ""
