@@ -30,6 +30,7 @@ ZALO_VARS = (
 )
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
+_UPSTREAM = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 _ADDRESS = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")
 CSP = "; ".join(
     [
@@ -81,6 +82,8 @@ class Settings:
     tls_key: str = field(default_factory=lambda: _env("NGINX_TLS_KEY", ""))
     tls_port: int = field(default_factory=lambda: int(_env("NGINX_TLS_PORT", "8443")))
     tls_listen: str = field(default_factory=lambda: _env("NGINX_TLS_LISTEN", ""))  # empty: NGINX_LISTEN
+    # The staff console (make console) behind nginx at /staff/, only when set ("127.0.0.1:5088").
+    console_upstream: str = field(default_factory=lambda: _env("NGINX_CONSOLE_UPSTREAM", ""))
     interface: str = "127.0.0.1"  # Rasa and the action server: never exposed directly
     model: Path = ROOT / "models" / "ocop.tar.gz"
     endpoints: Path = ROOT / "endpoints.prod.yml"
@@ -143,6 +146,8 @@ class Settings:
 
     def validate(self) -> None:
         """Reject settings that would fail later in a confusing way."""
+        if self.console_upstream and not _UPSTREAM.match(self.console_upstream):
+            raise StartupError(f"NGINX_CONSOLE_UPSTREAM {self.console_upstream!r} must be host:port")
         if not self.rasa_ports:
             raise StartupError("RASA_PORTS is empty: give at least one port")
         if not _DB_NAME.match(self.pg_db):
@@ -395,6 +400,21 @@ def nginx_user_directive() -> str:
     return "# no unprivileged user found"
 
 
+def console_location(s: Settings) -> str:
+    """The /staff/ location proxying to the staff console, or a comment when it is not exposed."""
+    if not s.console_upstream:
+        return '        # staff console not exposed: set NGINX_CONSOLE_UPSTREAM (README, "Staff console")'
+    return "\n".join(
+        [
+            "        location ^~ /staff/ {",
+            f"            limit_req zone=ocop_clients burst={s.rate_burst} nodelay;",
+            "            client_max_body_size 2m;  # content files edited as text",
+            f"            proxy_pass http://{s.console_upstream};",
+            "        }",
+        ]
+    )
+
+
 def tls_directives(s: Settings) -> str:
     """The TLS listener and certificate lines of the server block (a comment when TLS is off)."""
     if not s.tls:
@@ -443,6 +463,7 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
         "RASA_SERVERS": servers,
         "LISTEN": f"{s.nginx_listen}:{s.nginx_port}",
         "TLS": tls_directives(s),
+        "CONSOLE": console_location(s),
         "RATE_LIMIT": s.rate_limit,
         "RATE_BURST": str(s.rate_burst),
         "ZALO_RATE_LIMIT": s.zalo_rate_limit,

@@ -154,3 +154,18 @@ def test_zalo_state_is_shared_through_the_profiles_redis_unless_configured(prod,
     assert s.child_env()["ZALO_DEDUP_REDIS_URL"] == f"redis://{s.redis_host}:{s.redis_port}/{s.redis_db}"
     monkeypatch.setenv("ZALO_TOKEN_STORE", "/srv/zalo-tokens.json")  # an operator's own choice stays
     assert prod.Settings().child_env()["ZALO_DEDUP_REDIS_URL"] == ""
+
+
+def test_nginx_exposes_the_staff_console_only_when_enabled(prod, tmp_path):
+    if not prod.nginx_binary():
+        pytest.skip("nginx is not installed (make prod-test installs it)")
+    s = base_settings(prod, tmp_path / "var")
+    assert "location ^~ /staff/" not in prod.render_nginx(s).read_text()  # default: /staff is a 404
+    s.console_upstream = "127.0.0.1:5088"
+    conf = prod.render_nginx(s)
+    prod.nginx_test(s, conf)
+    text = conf.read_text()
+    assert "location ^~ /staff/" in text and "proxy_pass http://127.0.0.1:5088;" in text
+    s.console_upstream = "127.0.0.1:5088; evil"
+    with pytest.raises(prod.StartupError):
+        prod.render_nginx(s)
