@@ -58,3 +58,34 @@ def test_head_is_the_last_migration() -> None:
     from console.db import alembic_config
 
     assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
+
+
+def test_upgrade_on_postgresql_when_reachable() -> None:
+    """The production database: the same migrations on the PostgreSQL of this machine."""
+    import uuid
+
+    import pytest
+
+    admin = sa.create_engine(
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    try:
+        admin.connect().close()
+    except Exception:  # noqa: BLE001 - no PostgreSQL here
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    name = f"ocop_console_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    try:
+        migrate(url)
+        engine = make_engine(url)
+        assert current_revision(engine) == HEAD
+        create_user(engine, "lan", "mat-khau-dai", "editor")
+        migrate(url)  # idempotent on a populated database
+        assert check_password(engine, "lan", "mat-khau-dai")
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
