@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from index.cards import Card, _LineLoader, parse_cards
+from index.cards import Card, _LineLoader, check_links, parse_cards
 
 STAFF_FILE = "staff.yml"
 HEADER = "# Answer cards written in the staff console (schema: index/cards.py).\ncards:\n"
@@ -194,17 +194,7 @@ def _store_problems(texts: dict[str, str]) -> list[str]:
         found, problems = parse_cards(texts[name], name)
         cards.extend(found)
         errors.extend(problems)
-    seen: dict[str, Card] = {}
-    for card in cards:
-        if card.id in seen:
-            errors.append(f"{card.where}: duplicate id {card.id} (first at {seen[card.id].where})")
-        else:
-            seen[card.id] = card
-    for card in seen.values():
-        for rid in (*card.related, *filter(None, [card.superseded_by])):
-            if rid not in seen:
-                errors.append(f"{card.where}: card {card.id} refers to unknown card {rid}")
-    return errors
+    return errors + check_links(cards)[1]
 
 
 def slug(text: str) -> str:

@@ -133,6 +133,23 @@ def parse_cards(text: str, name: str) -> tuple[list[Card], list[str]]:
     return cards, errors
 
 
+def check_links(cards: Sequence[Card]) -> tuple[list[Card], list[str]]:
+    """The cards with a unique id, and the problems: duplicate ids, related or superseding ids
+    that no card has (by file and line). The store and the staff console both check with it."""
+    seen: dict[str, Card] = {}
+    errors: list[str] = []
+    for card in cards:
+        if card.id in seen:
+            errors.append(f"{card.where}: duplicate id {card.id} (first at {seen[card.id].where})")
+        else:
+            seen[card.id] = card
+    for card in seen.values():
+        for rid in (*card.related, *filter(None, [card.superseded_by])):
+            if rid not in seen:
+                errors.append(f"{card.where}: card {card.id} refers to unknown card {rid}")
+    return list(seen.values()), errors
+
+
 class CardStore:
     """Cards read from a folder of YAML files, re-read when a file changes."""
 
@@ -154,17 +171,8 @@ class CardStore:
         if stamp == self._stamp:
             return False
         cards, errors = read_files(files, parse_cards)
-        seen: dict[str, Card] = {}
-        for card in cards:
-            if card.id in seen:
-                errors.append(f"{card.where}: duplicate id {card.id} (first at {seen[card.id].where})")
-            else:
-                seen[card.id] = card
-        for card in seen.values():
-            for rid in (*card.related, *filter(None, [card.superseded_by])):
-                if rid not in seen:
-                    errors.append(f"{card.where}: card {card.id} refers to unknown card {rid}")
-        self._cards, self.errors, self._stamp = list(seen.values()), errors, stamp
+        valid, problems = check_links(cards)
+        self._cards, self.errors, self._stamp = valid, errors + problems, stamp
         return True
 
     def cards(self) -> Sequence[Card]:
