@@ -3,9 +3,9 @@
     python scripts/serve.py                 # foreground (make run)
     python scripts/serve.py -- CMD ARGS...  # start, run CMD against them, stop (tests)
 
-CMD gets RASA_URL and WEB_URL in its environment, and the OCOP_TRACKER_DB and OCOP_CARDS_DIR
-the servers use. --cards-copy serves a temporary copy of the cards folder (removed at the
-end), so a test that edits cards through the staff console never changes data/cards.
+CMD gets RASA_URL and WEB_URL in its environment, and the OCOP_TRACKER_DB, OCOP_CARDS_DIR and
+OCOP_CONTACTS_FILE the servers use. --cards-copy serves a temporary copy of the cards folder
+and of the contact table (removed at the end), so a test that edits them never changes data/.
 The web chat page (scripts/web.py) is served on --web-port (default 8080 or $WEB_PORT); its
 origin is added to the socket.io channel's allowed origins (OCOP_WEB_ORIGINS) and to
 --cors. --no-web skips it.
@@ -86,7 +86,9 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         args.cards_copy = tempfile.mkdtemp(prefix="cards-", dir=VAR)
         source = Path(os.environ.get("OCOP_CARDS_DIR") or ROOT / "data" / "cards")
         env["OCOP_CARDS_DIR"] = str(shutil.copytree(source, Path(args.cards_copy) / "cards"))
-    args.served_env = {k: env[k] for k in ("OCOP_TRACKER_DB", "OCOP_CARDS_DIR") if k in env}
+        contacts = Path(os.environ.get("OCOP_CONTACTS_FILE") or ROOT / "data" / "contacts.csv")
+        env["OCOP_CONTACTS_FILE"] = str(shutil.copy2(contacts, Path(args.cards_copy) / contacts.name))
+    args.served_env = {k: env[k] for k in ("OCOP_TRACKER_DB", "OCOP_CARDS_DIR", "OCOP_CONTACTS_FILE") if k in env}
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     # Fewer glibc malloc arenas: TensorFlow's and torch's thread pools otherwise keep
@@ -185,7 +187,7 @@ def main() -> int:
     ap.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     ap.add_argument("--no-web", action="store_true", help="do not serve the web chat page")
-    ap.add_argument("--cards-copy", action="store_true", help="serve a temporary copy of the cards")
+    ap.add_argument("--cards-copy", action="store_true", help="serve a temporary copy of the cards and the contact table")
     ap.add_argument(
         "--logging-config",
         default=str(ROOT / "deploy" / "logging.yml"),

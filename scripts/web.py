@@ -15,6 +15,7 @@ only and connections to this server and the socket URL.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 STATIC = WEB / "static"
+sys.path.insert(0, str(ROOT))  # bot.contact_values: hotline numbers from the contact table
 MIME = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -51,6 +53,14 @@ def request_hostname(host_header: str | None) -> str:
     else:
         host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     return host if _HOST.match(host) else "localhost"
+
+
+def page_html() -> str:
+    """web/index.html with its hotline placeholders filled from the contact table (HTML-escaped)."""
+    from bot.contact_values import fill_text, shared_values
+
+    values = {key: html.escape(value) for key, value in shared_values().values().items()}
+    return fill_text((WEB / "index.html").read_text(encoding="utf-8"), values)
 
 
 def origin_of(url: str) -> str:
@@ -101,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
     def resolve(self, path: str) -> tuple[bytes, str] | None:
         """(body, content type) for a URL path, or None."""
         if path in ("/", "/index.html"):
-            return (WEB / "index.html").read_bytes(), MIME[".html"]
+            return page_html().encode(), MIME[".html"]
         if path == "/config.js":
             body = f"window.OCOP_SOCKET_URL = {json.dumps(self.socket_url_for_request())};\n"
             return body.encode(), MIME[".js"]

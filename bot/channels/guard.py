@@ -8,6 +8,7 @@ general hotline) whenever a turn produced no message at all.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
@@ -57,14 +58,17 @@ def sanitise(text: str) -> str:
 
 
 def fallback_response() -> dict[str, Any]:
-    """The apology response, read from the running agent's domain."""
+    """The apology response, read from the running agent's domain, hotline from the contact table."""
     try:
+        from rasa.core.nlg import interpolator
         from sanic import Sanic
+
+        from bot.contact_values import shared_values
 
         domain = Sanic.get_app().ctx.agent.domain
         variants = domain.responses.get(FALLBACK_RESPONSE) or []
         if variants:
-            return dict(variants[0])
+            return interpolator.interpolate(copy.deepcopy(dict(variants[0])), shared_values().values())
     except Exception as exc:  # noqa: BLE001 - never fail while handling a failure
         logger.error("cannot read %s from the domain: %s", FALLBACK_RESPONSE, exc)
     return {}

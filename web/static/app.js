@@ -5,7 +5,10 @@
 
   var container = document.getElementById("webchat");
   if (!window.WebChat || !window.WebChat.default) {
-    container.textContent = "Không tải được khung trò chuyện. Anh/chị vui lòng gọi đường dây nóng 02963 957 006.";
+    // the hotline number is the page's own (filled from the contact table by scripts/web.py)
+    var hotline = document.querySelector("[data-hotline]");
+    container.textContent = "Không tải được khung trò chuyện. Anh/chị vui lòng gọi đường dây nóng " +
+      (hotline ? hotline.textContent : "") + ".";
     return;
   }
 
