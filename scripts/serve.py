@@ -88,7 +88,9 @@ def start(args: argparse.Namespace) -> list[subprocess.Popen]:
         env["OCOP_CARDS_DIR"] = str(shutil.copytree(source, Path(args.cards_copy) / "cards"))
         contacts = Path(os.environ.get("OCOP_CONTACTS_FILE") or ROOT / "data" / "contacts.csv")
         env["OCOP_CONTACTS_FILE"] = str(shutil.copy2(contacts, Path(args.cards_copy) / contacts.name))
-    args.served_env = {k: env[k] for k in ("OCOP_TRACKER_DB", "OCOP_CARDS_DIR", "OCOP_CONTACTS_FILE") if k in env}
+    args.served_env = {
+        k: env[k] for k in ("OCOP_TRACKER_DB", "OCOP_CARDS_DIR", "OCOP_CONTACTS_FILE") if k in env
+    }
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     # Fewer glibc malloc arenas: TensorFlow's and torch's thread pools otherwise keep
@@ -187,7 +189,9 @@ def main() -> int:
     ap.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     ap.add_argument("--no-web", action="store_true", help="do not serve the web chat page")
-    ap.add_argument("--cards-copy", action="store_true", help="serve a temporary copy of the cards and the contact table")
+    ap.add_argument(
+        "--cards-copy", action="store_true", help="serve a temporary copy of the cards and the contact table"
+    )
     ap.add_argument(
         "--logging-config",
         default=str(ROOT / "deploy" / "logging.yml"),
