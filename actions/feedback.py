@@ -2,6 +2,7 @@
 
     add_feedback_buttons(dispatcher)            # after uttering an answer: its last message gets them
     ActionFeedback()                            # rule: intent feedback -> action_feedback
+    ActionFeedbackReason()                      # rule: intent feedback_reason -> action_feedback_reason
 
 Pressing a button sends `/feedback{"feedback":"up"}` (or "down"); Rasa stores the user event,
 its entity and the `feedback` slot with the conversation, so the staff console attributes it to
@@ -17,17 +18,23 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 FEEDBACK_FILE = Path(__file__).resolve().parent.parent / "data" / "feedback.yml"
 
 
 @functools.lru_cache(maxsize=1)
+def feedback_data() -> dict[str, Any]:
+    """data/feedback.yml: the buttons and where a mistaken "what was wrong" goes."""
+    return yaml.safe_load(FEEDBACK_FILE.read_text(encoding="utf-8")) or {}
+
+
 def feedback_buttons() -> tuple[dict[str, str], ...]:
     """The 👍 / 👎 buttons (data/feedback.yml)."""
-    data = yaml.safe_load(FEEDBACK_FILE.read_text(encoding="utf-8")) or {}
-    return tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in data.get("buttons") or [])
+    return tuple(
+        {"title": str(b["title"]), "payload": str(b["payload"])} for b in feedback_data().get("buttons") or []
+    )
 
 
 def add_feedback_buttons(dispatcher: CollectingDispatcher) -> None:
@@ -53,3 +60,37 @@ class ActionFeedback(Action):
             response="utter_feedback_reason" if value == "down" else "utter_feedback_thanks"
         )
         return []
+
+
+def reason_was_asked(tracker: Tracker) -> bool:
+    """Was the action before the latest message the 👎's question of what was wrong?"""
+    events = list(tracker.events)
+    user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    actions = [
+        e.get("name")
+        for e in reversed(events[: max(user, 0)])
+        if e.get("event") == "action" and e.get("name") != "action_listen"
+    ]
+    return bool(actions) and actions[0] == "action_feedback" and tracker.get_slot("feedback") == "down"
+
+
+class ActionFeedbackReason(Action):
+    """After a 👎, thank for saying what was wrong; anywhere else the message is a question the NLU
+    mistook for a reason, and it goes to the action of its next most likely intent."""
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_feedback_reason"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Thank, or hand the message to the action that answers it."""
+        if reason_was_asked(tracker):
+            dispatcher.utter_message(response="utter_feedback_reason_thanks")
+            return []
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        nxt = next(
+            (i.get("name") for i in ranking if i.get("name") not in ("feedback", "feedback_reason")), None
+        )
+        return [FollowupAction((feedback_data().get("reroute") or {}).get(nxt, "action_out_of_scope"))]

@@ -102,13 +102,17 @@ class ActionLookupContact(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         pending, last = tracker.get_slot("pending"), tracker.get_slot("last_contact")
         entities = entity_values(tracker)
-        if intent == "ask_contact" and not CONTACT_REQUEST.search(fold(text).lower()):
+        if intent in ("ask_contact", "ask_person") and not CONTACT_REQUEST.search(fold(text).lower()):
             pipeline = self._knowledge()
             prepared = (
                 (await resources.in_encoder_thread(pipeline.prepare, text))[0] if pipeline is not None else ""
             )
             q = pipeline.parse(prepared) if pipeline is not None else None
-            if q is not None and (q.stars or q.figure):  # "... đạt OCOP mấy sao?": no contact asked
+            document = q is not None and bool(
+                pipeline.parser.asks_document and pipeline.parser.asks_document.search(q.folded)
+            )
+            if q is not None and (q.stars or q.figure or document):
+                # "... đạt OCOP mấy sao?", "nghị định nào quy định ...?": no contact asked
                 reply = await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
                 return reply_slots(reply, context_of(tracker)) if reply is not None else []
         if await self._checks_unlisted_person(book, text):

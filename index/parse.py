@@ -70,6 +70,7 @@ class QuestionParser:
     asks_from: re.Pattern[str] | None = None  # where a sentence turns to its question ("cho em hỏi")
     elliptical: re.Pattern[str] | None = None  # a follow-up that names only what changes ("còn X?")
     of_last: re.Pattern[str] | None = None  # a follow-up asking a part of the last answer ("trong đó …?")
+    exists: re.Pattern[str] | None = None  # whether something exists yet ("có sp nào 5 sao chưa?")
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
@@ -114,6 +115,7 @@ class QuestionParser:
             asks_from=re.compile(data["asks_from"]) if data.get("asks_from") else None,
             elliptical=re.compile(data["elliptical"]) if data.get("elliptical") else None,
             of_last=re.compile(data["of_last"]) if data.get("of_last") else None,
+            exists=re.compile(data["exists"]) if data.get("exists") else None,
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )

@@ -193,6 +193,10 @@ class AnswerPipeline:
             again = rewrite(context.last_question, variants[0], self.parser)
             if again and fold(again).lower() != fold(variants[0]).lower():
                 return self._answer(again, Context((), context.refs, context.figure_scopes))
+        place = self._place_of_last(context) if short and not (q.scopes or q.unknown_provinces) else None
+        if place and self._asks_of_a_place(q):
+            # "của bao nhiêu chủ thể?", "có sp nào 5 sao chưa?" after an answer about one place
+            return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
             short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
@@ -223,6 +227,23 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         return self._passage(q, variants, short_doc)
+
+    def _place_of_last(self, context: Context) -> str | None:
+        """The one place the last answer was about (its figures', else its question's), if any; a
+        card is about the programme, not a place ("trong đó …" after it asks a part of the card)."""
+        if not context.last_question or any(r.startswith("card:") for r in context.refs):
+            return None
+        places = context.figure_scopes or self.parse(context.last_question).scopes
+        if len(places) != 1:
+            return None
+        return places[0]  # NATIONAL ("Việt Nam") reads as the national scope
+
+    def _asks_of_a_place(self, q: Question) -> bool:
+        """A follow-up that asks a place's count of something named (a measure or a star level), or
+        whether it has some star level yet: it is about the place of the last answer."""
+        named = q.metric_named or bool(q.stars)
+        exists = bool(q.stars and self.parser.exists and self.parser.exists.search(q.folded))
+        return (q.figure and named and q.ask == Ask.OTHER) or exists
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline. A message asking

@@ -361,3 +361,16 @@ def test_reload_after_the_file_changes(tmp_path: Path) -> None:
     path.unlink()  # a vanished file keeps serving the last good rows, with an error
     assert book.reload_if_changed() is True
     assert [c.id for c in book.contacts] == ["a", "b"] and book.errors
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cán bộ một cửa đòi tiền bồi dưỡng mới nhận hồ sơ, tôi báo ai",
+        "nop giay to ma can bo hach sach, hen toi hen lui, phan anh o dau",
+        "làm giấy tờ ở xã bị gợi ý tiền trà nước thì phản ánh chỗ nào",
+    ],
+)
+def test_an_officials_misconduct_names_the_conduct_team(book: ContactBook, question: str) -> None:
+    """A complaint about an official's conduct at a counter: the conduct team is among the answers."""
+    assert KIEM_TRA in ids(book.lookup(question))

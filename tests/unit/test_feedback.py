@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.contacts import ContactBook
-from actions.feedback import ActionFeedback, feedback_buttons
+from actions.feedback import ActionFeedback, ActionFeedbackReason, feedback_buttons
 from actions.knowledge import ActionAnswerKnowledge
 from actions.lookup import ActionLookupContact
 from tests.unit.conftest import CONTACTS_FILE, FakeRetriever, make_pipeline, run_action, tracker_with
@@ -44,3 +46,63 @@ async def test_a_rating_is_thanked_and_a_down_rating_asks_what_was_wrong():
     down.latest_message["entities"] = [{"entity": "feedback", "value": "down"}]
     messages, _ = await run_action(ActionFeedback(), down)
     assert [m["response"] for m in messages] == ["utter_feedback_reason"]
+
+
+def _after(action_name: str, text: str, ranking: list[str], feedback: str | None = None):
+    """A tracker whose last action before the message `text` was `action_name`."""
+    tracker = tracker_with(text, "feedback_reason", feedback=feedback)
+    tracker.events = [
+        {"event": "action", "name": action_name},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker.latest_message["intent_ranking"] = [{"name": n, "confidence": 0.5} for n in ranking]
+    return tracker
+
+
+async def test_what_was_wrong_is_thanked_only_after_a_down_rating():
+    dispatcher = CollectingDispatcher()
+    events = await ActionFeedbackReason().run(
+        dispatcher, _after("action_feedback", "số liệu cũ rồi", ["feedback_reason"], "down"), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_feedback_reason_thanks"] and events == []
+
+
+async def test_a_question_mistaken_for_a_reason_goes_to_the_action_of_its_next_intent():
+    for last, ranking, expected in (
+        ("action_lookup_contact", ["feedback_reason", "ask_contact"], "action_lookup_contact"),
+        (
+            "action_answer_knowledge",
+            ["feedback_reason", "feedback", "ask_ocop_stats"],
+            "action_answer_knowledge",
+        ),
+        ("action_feedback", ["feedback_reason", "greet"], "action_out_of_scope"),  # a 👍 asks nothing
+    ):
+        dispatcher = CollectingDispatcher()
+        feedback = "up" if last == "action_feedback" else None
+        events = await ActionFeedbackReason().run(
+            dispatcher, _after(last, "so dien thoai ong do", ranking, feedback), {}
+        )
+        assert dispatcher.messages == [] and events == [
+            {"event": "followup", "timestamp": None, "name": expected}
+        ]
+
+
+def test_each_reroute_is_the_action_the_rules_give_its_intent():
+    from pathlib import Path
+
+    import yaml
+
+    from actions.feedback import feedback_data
+
+    pairs = set()
+    for path in (Path(__file__).resolve().parents[2] / "data" / "rules").glob("*.yml"):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules") or []:
+            steps = rule.get("steps") or []
+            pairs |= {
+                (a["intent"], b["action"])
+                for a, b in zip(steps, steps[1:])
+                if "intent" in a and "action" in b
+            }
+    reroute = feedback_data()["reroute"]
+    assert reroute and all((intent, action) in pairs for intent, action in reroute.items())

@@ -238,6 +238,8 @@ def test_cue_examples_parse_as_written():
         assert states_count_of(sentence, unit) is counts, (sentence, unit)
     for text, elliptical in data["elliptical"].items():
         assert parser.is_elliptical(parser.parse(text).folded) is elliptical, text
+    for text, exists in data["exists"].items():
+        assert bool(parser.exists.search(parser.parse(text).folded)) is exists, text
 
 
 def test_keyboard_examples_decode_as_written():
@@ -494,3 +496,23 @@ def test_a_target_asked_with_the_present_figure_gets_both():
     )
     said = " ".join(str(m[1].get("figures", "")) for m in reply.messages())
     assert "mục tiêu ít nhất 200" in said and "207 sản phẩm" in said
+
+
+def test_a_short_follow_up_without_a_place_is_asked_of_the_last_answers_place():
+    p = pipeline()
+    first = p.answer("An Giang có bao nhiêu sản phẩm OCOP?")
+    ctx = Context(first.question, first.refs, ("An Giang",))
+    owners = p.answer("của bao nhiêu chủ thể?", ctx)  # a measure named, no place
+    assert owners.kind == "statistic" and owners.refs == ("stat:a5",)
+    four = p.answer(
+        "trong đó 4 sao mấy cái?", Context("Tiền Giang có bao nhiêu sản phẩm?", ("stat:t1",), ("Tiền Giang",))
+    )
+    assert four.kind == "statistic" and four.refs == ("stat:t2",)
+    alone = p.answer("của bao nhiêu chủ thể?", Context())  # no earlier place: never An Giang's
+    assert "stat:a5" not in alone.refs
+    two = p.answer(
+        "của bao nhiêu chủ thể?", Context("so sánh", ("stat:a1", "stat:t1"), ("An Giang", "Tiền Giang"))
+    )
+    assert "stat:a5" not in two.refs  # two places before: which one is not guessed
+    after_card = p.answer("trong đó 4 sao mấy cái?", Context("Tiền Giang có mục tiêu gì?", ("card:x",), ()))
+    assert "stat:t2" not in after_card.refs  # after a card, "trong đó" asks a part of the card
