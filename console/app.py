@@ -39,13 +39,13 @@ def _date(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> Sanic:
     """The console app for a configuration (database, tracker store, cards folder)."""
-    from console import views_cards, views_data, views_files, views_users
+    from console import views_cards, views_data, views_docs, views_files, views_users
 
     cfg = cfg or ConsoleConfig.from_env()
     app = Sanic(name or f"ocop_console_{next(_names)}")
     app.config.FORWARDED_SECRET = None
     app.config.PROXIES_COUNT = cfg.proxies  # 0: the socket's address; never trust headers by default
-    app.config.REQUEST_MAX_SIZE = 2_000_000
+    app.config.REQUEST_MAX_SIZE = max(2_000_000, cfg.upload_max_bytes + 1_000_000)  # an upload and its form
     app.ctx.cfg = cfg
     app.ctx.db = make_engine(cfg.db_url)
     app.ctx.tracker = tracker_engine(cfg.tracker_url)
@@ -95,6 +95,7 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
     views_data.register(app)
     views_cards.register(app)
     views_files.register(app)
+    views_docs.register(app)
     return app
 
 
