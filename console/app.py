@@ -72,6 +72,18 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
             target = f"{PREFIX}/login" + (f"?next={path}" if request.method == "GET" else "")
             return response.redirect(target)
         request.ctx.user = user
+        if (
+            request.method == "POST"
+            and int(request.headers.get("content-length") or 0) > app.config.REQUEST_MAX_SIZE
+        ):
+            # Sanic refuses the body and runs this middleware before answering: say why, in Vietnamese
+            limit = f"{cfg.upload_max_bytes / 1e6:g}"
+            return render(
+                request,
+                "error.html",
+                status=413,
+                message=app.ctx.msg["upload"]["request_too_large"].format(limit=limit),
+            )
         if request.method == "POST" and not same_token(user.csrf, request.form.get("csrf")):
             return render(request, "error.html", status=403, message=app.ctx.msg["csrf_failed"])
         return None

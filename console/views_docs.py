@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from sanic import Request, Sanic, response
-from sanic.exceptions import NotFound, PayloadTooLarge
+from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse
 
 from console.app import render, require
@@ -139,14 +139,6 @@ def register(app: Sanic) -> None:
             )
         app.ctx.rebuilder.request()
         return response.redirect(f"{PREFIX}/documents?removed={name}")
-
-    @app.exception(PayloadTooLarge)
-    async def too_large(request: Request, exc: PayloadTooLarge) -> HTTPResponse:
-        """A request larger than Sanic accepts: the upload limit, in Vietnamese."""
-        limit = f"{cfg.upload_max_bytes / 1e6:g}"
-        return render(
-            request, "error.html", status=413, message=msg["upload"]["request_too_large"].format(limit=limit)
-        )
 
 
 def docs_changed(app: Sanic, target: str) -> None:
