@@ -153,7 +153,18 @@ def build(
 
 
 def save(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, exact_limit: int) -> None:
-    """Write the index into a fresh folder and swap it in atomically."""
+    """Write the index into a fresh folder and swap it in atomically (one writer at a time:
+    `make index` and the console's background rebuild may run together)."""
+    import fcntl
+
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.with_name(build_dir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write(build_dir, rows, matrix, manifest, exact_limit)
+
+
+def _write(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, exact_limit: int) -> None:
+    """`save` under its lock."""
     import faiss
 
     tmp = build_dir.with_name(build_dir.name + ".tmp")

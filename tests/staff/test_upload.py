@@ -141,6 +141,7 @@ async def test_an_uploaded_pdf_is_answered_without_restart_and_revert_restores_t
     )
     refused = await asyncio.to_thread(pipeline.answer, QUESTION, Context())
     assert refused.kind == "refusal", refused  # nothing about this market yet
+    pairs = pipeline.lexicon.bigrams[("bay", "nui")]  # the typo corrector's counts of "Bảy Núi"
 
     viewer, editor = Uploader(console["base"]), Uploader(console["base"])
     await viewer.login("xem", "xem-mat-khau")
@@ -162,6 +163,7 @@ async def test_an_uploaded_pdf_is_answered_without_restart_and_revert_restores_t
     assert reply.kind == "passage" and reply.refs == (f"doc:{Path(name).stem}",), reply
     assert "48 gian hàng" in reply.kwargs["answer"]
     assert reply.kwargs["source"].startswith(META["publisher"]) and reply.kwargs["date"] == "12/03/2026"
+    assert pipeline.lexicon.bigrams[("bay", "nui")] > pairs  # the reloaded index's words are known too
 
     versions = (await editor.get(f"/staff/documents/{name}"))[1]
     version_id = int(versions.split('href="/staff/versions/')[1].split('"')[0])
