@@ -3,9 +3,10 @@ progress of the background index rebuild that follows each change."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from sanic import Request, Sanic, response
@@ -83,12 +84,13 @@ def register(app: Sanic) -> None:
         user = require(request, "editor")
         form = {f: request.form.get(f) or "" for f in META_FIELDS}
         upload = request.files.get("file")
-        original = PurePath((upload.name or "") if upload else "").name
+        original = PureWindowsPath((upload.name or "") if upload else "").name  # "C:\\...\\a.pdf" or "a.pdf"
         try:
             if upload is None or not original:
                 raise UploadError("no_file")
             meta = check_meta(form)
-            _, text = extract(original, upload.body, cfg.upload_max_bytes)
+            # pypdf and python-docx work off the event loop: other staff pages stay responsive
+            _, text = await asyncio.to_thread(extract, original, upload.body, cfg.upload_max_bytes)
             name = file_name(meta)
             if (cfg.docs_dir / name).exists():
                 raise UploadError("exists", name=name)

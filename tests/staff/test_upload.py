@@ -154,6 +154,8 @@ async def test_an_uploaded_pdf_is_answered_without_restart_and_revert_restores_t
     text = (cfg.docs_dir / name).read_text("utf-8")
     assert text.startswith('---\ntitle: "Phiên chợ sản phẩm OCOP vùng Bảy Núi"\n') and "48 gian hàng" in text
 
+    status, body, _ = await editor.upload("C:\\Tai lieu\\phien-cho.pdf", PDF.read_bytes())
+    assert status == 400 and MSG["upload"]["exists"].format(name=name) in body  # the same one again
     state = await editor.rebuilt()
     assert (state["state"], state["documents"], state["error"]) == ("done", 3, None), state
     page = (await editor.get("/staff/documents"))[1]
