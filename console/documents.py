@@ -190,12 +190,19 @@ def _pdf_text(name: str, data: bytes) -> str:
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UploadError("pdf_encrypted", name=name)
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except UploadError:
-        raise
+        encrypted = reader.is_encrypted
     except Exception:  # noqa: BLE001 - pypdf raises many kinds of errors on a damaged file
+        raise UploadError("pdf_corrupt", name=name) from None
+    if encrypted:  # readable only without a password (AES would also need `cryptography`)
+        try:
+            opened = bool(reader.decrypt(""))
+        except Exception:  # noqa: BLE001
+            opened = False
+        if not opened:
+            raise UploadError("pdf_encrypted", name=name)
+    try:
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception:  # noqa: BLE001
         raise UploadError("pdf_corrupt", name=name) from None
     if sum(ch.isalpha() for page in pages for ch in page) < MIN_LETTERS:
         raise UploadError("pdf_no_text", name=name)

@@ -150,6 +150,16 @@ def test_a_pdf_without_text_is_refused() -> None:
     assert refused("scan.pdf", blank_pdf()).key == "pdf_no_text"
 
 
+def test_a_password_protected_pdf_is_refused() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(FIXTURE_PDF.read_bytes())))
+    writer.encrypt(user_password="mat-khau", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    assert refused("khoa.pdf", out.getvalue()).key == "pdf_encrypted"
+
+
 def test_wrong_extensions_and_contents_that_do_not_match_are_refused() -> None:
     assert refused("cu.doc", b"\xd0\xcf\x11\xe0 old word").key == "extension"
     assert refused("chuong-trinh.exe", b"MZ\x90\x00").key == "extension"
