@@ -39,13 +39,13 @@ def _date(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> Sanic:
     """The console app for a configuration (database, tracker store, cards folder)."""
-    from console import views_cards, views_data, views_files, views_users
+    from console import views_cards, views_data, views_docs, views_files, views_users
 
     cfg = cfg or ConsoleConfig.from_env()
     app = Sanic(name or f"ocop_console_{next(_names)}")
     app.config.FORWARDED_SECRET = None
     app.config.PROXIES_COUNT = cfg.proxies  # 0: the socket's address; never trust headers by default
-    app.config.REQUEST_MAX_SIZE = 2_000_000
+    app.config.REQUEST_MAX_SIZE = max(2_000_000, cfg.upload_max_bytes + 1_000_000)  # an upload and its form
     app.ctx.cfg = cfg
     app.ctx.db = make_engine(cfg.db_url)
     app.ctx.tracker = tracker_engine(cfg.tracker_url)
@@ -72,6 +72,18 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
             target = f"{PREFIX}/login" + (f"?next={path}" if request.method == "GET" else "")
             return response.redirect(target)
         request.ctx.user = user
+        if (
+            request.method == "POST"
+            and int(request.headers.get("content-length") or 0) > app.config.REQUEST_MAX_SIZE
+        ):
+            # Sanic refuses the body and runs this middleware before answering: say why, in Vietnamese
+            limit = f"{cfg.upload_max_bytes / 1e6:g}"
+            return render(
+                request,
+                "error.html",
+                status=413,
+                message=app.ctx.msg["upload"]["request_too_large"].format(limit=limit),
+            )
         if request.method == "POST" and not same_token(user.csrf, request.form.get("csrf")):
             return render(request, "error.html", status=403, message=app.ctx.msg["csrf_failed"])
         return None
@@ -95,6 +107,7 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
     views_data.register(app)
     views_cards.register(app)
     views_files.register(app)
+    views_docs.register(app)
     return app
 
 

@@ -30,6 +30,8 @@ class ConsoleConfig:
     stats_dir: Path = ROOT / "data" / "stats"
     contacts_file: Path = ROOT / "data" / "contacts.csv"
     docs_dir: Path = ROOT / "data" / "docs"
+    index_dir: Path = ROOT / "index" / "build"  # the knowledge index rebuilt after a document upload
+    upload_max_bytes: int = 10_000_000
     secure_cookies: bool = False
     proxies: int = 0  # reverse proxies in front (nginx: 1): the client address is read from X-Forwarded-For
     session_hours: float = 8.0
@@ -56,6 +58,8 @@ class ConsoleConfig:
             stats_dir=Path(env.get("OCOP_STATS_DIR") or ROOT / "data" / "stats"),
             contacts_file=Path(env.get("OCOP_CONTACTS_FILE") or ROOT / "data" / "contacts.csv"),
             docs_dir=Path(env.get("OCOP_DOCS_DIR") or ROOT / "data" / "docs"),
+            index_dir=Path(env.get("OCOP_INDEX_DIR") or ROOT / "index" / "build"),
+            upload_max_bytes=int(float(env.get("OCOP_CONSOLE_UPLOAD_MB", "10")) * 1_000_000),
             secure_cookies=env.get("OCOP_CONSOLE_SECURE_COOKIES", "0") == "1",
             proxies=int(env.get("OCOP_CONSOLE_PROXIES", "0")),
             session_hours=float(env.get("OCOP_CONSOLE_SESSION_HOURS", "8")),

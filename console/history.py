@@ -29,10 +29,10 @@ def recent_audit(engine: Engine, limit: int = 100) -> list[sa.Row]:
 
 
 def write_versioned(
-    engine: Engine, folder: Path, name: str, text: str, author: str, note: str, area: str = "cards"
+    engine: Engine, folder: Path, name: str, text: str | None, author: str, note: str, area: str = "cards"
 ) -> int:
     """Store the file's current content as a version ("<area>/<name>"), then replace the file
-    atomically; the version id."""
+    atomically (remove it when `text` is None); the version id."""
     path = folder / name
     previous = path.read_text(encoding="utf-8") if path.is_file() else None
     with engine.begin() as conn:
@@ -41,6 +41,9 @@ def write_versioned(
                 path=f"{area}/{name}", content=previous, author=author, note=note[:255], at=time.time()
             )
         ).inserted_primary_key[0]
+    if text is None:
+        path.unlink(missing_ok=True)
+        return int(version)
     tmp = folder / f".{name}.{os.getpid()}.tmp"  # not *.yml: the running store never reads it
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

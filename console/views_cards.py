@@ -15,6 +15,7 @@ from console.cardops import create_card, raw_from_form, update_card
 from console.config import PREFIX
 from console.content import revert_to, root_of, split_path
 from console.history import version, versions
+from console.views_docs import docs_changed
 
 
 def form_of(raw: dict) -> dict[str, str]:
@@ -123,10 +124,11 @@ def register(app: Sanic) -> None:
         """Give the file back its content before that change."""
         user = require(request, "editor")
         try:
-            revert_to(db, cfg, user.name, version_id)
+            target = revert_to(db, cfg, user.name, version_id)
         except CardError as err:
             return render(
                 request, "error.html", status=400, message=msg["card_invalid"], problems=err.problems
             )
         app.ctx.cards.reload_if_changed()
+        docs_changed(app, target)
         return response.redirect(f"{PREFIX}/versions?reverted={version_id}")

@@ -11,6 +11,7 @@ from console.cardfiles import CardError
 from console.config import PREFIX
 from console.content import AREAS, files_of, root_of, save_text
 from console.history import versions
+from console.views_docs import docs_changed
 
 
 def register(app: Sanic) -> None:
@@ -51,4 +52,5 @@ def register(app: Sanic) -> None:
                 problems=err.problems, history=versions(db, f"{area}/{name}", 50), saved=None,
             )  # fmt: skip
         app.ctx.cards.reload_if_changed()
+        docs_changed(app, f"{area}/{name}")
         return response.redirect(f"{PREFIX}/files/{area}/{name}?saved=1")

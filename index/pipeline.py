@@ -141,9 +141,16 @@ class AnswerPipeline:
         self.cards.refresh()
         self.figures.table.reload_if_changed()
         try:
-            self.retriever.reload_if_changed()
+            reloaded = self.retriever.reload_if_changed()
         except Exception as exc:  # noqa: BLE001 - keep serving the previous index
             logger.error("index reload failed, keeping the previous index: %s", exc)
+            return
+        if reloaded and self.lexicon is not None:  # new documents' words are known to the corrector
+            from index.lexicon import lexicon_for
+
+            self.lexicon = lexicon_for(self.retriever)
+            self.keyboard = KeyboardDecoder.load(self.lexicon.word_keys)
+            logger.info("knowledge index reloaded: %s passages", len(self.retriever.index.rows))
 
     # ---- answering -----------------------------------------------------------------
     def answer(self, message: str, context: Context = Context()) -> Reply:

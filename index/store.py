@@ -6,6 +6,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,28 @@ def _previous(build_dir: Path, model_id: str, max_words: int) -> dict[str, tuple
     return {k: (v[0], np.array(v[1], dtype=np.float32)) for k, v in out.items()}
 
 
-def build(settings: Settings, embedder: Embedder, progress: bool = True) -> dict[str, Any]:
+Report = Callable[[str, int, int], None]  # (stage: read | embed | save, done, total)
+
+
+def _encode(embedder: Embedder, texts: list[str], progress: bool, report: Report | None) -> list[np.ndarray]:
+    """Passage vectors, in chunks of 8 when someone follows the progress (int8: one text at a time anyway)."""
+    if report is None:
+        return list(embedder.encode_passages(texts, progress=progress))
+    out: list[np.ndarray] = []
+    for start in range(0, len(texts), 8):
+        report("embed", start, len(texts))
+        out.extend(embedder.encode_passages(texts[start : start + 8]))
+    report("embed", len(texts), len(texts))
+    return out
+
+
+def build(
+    settings: Settings, embedder: Embedder, progress: bool = True, report: Report | None = None
+) -> dict[str, Any]:
     """(Re)build the index; documents whose hash did not change reuse their vectors."""
     started = time.perf_counter()
+    if report is not None:
+        report("read", 0, 0)
     docs = load_documents(settings.docs_dir)
     if not docs:
         raise KnowledgeIndexError(f"no documents in {settings.docs_dir}")
@@ -106,7 +126,7 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True) -> dict
             vectors.append(None)  # type: ignore[arg-type]
             todo.append((len(rows) - 1, passage_embed_text(row["title"], " ".join(p.sentences))))
     if todo:
-        fresh = embedder.encode_passages([t for _, t in todo], progress=progress)
+        fresh = _encode(embedder, [t for _, t in todo], progress, report)
         for (i, _), vec in zip(todo, fresh):
             vectors[i] = vec
     matrix = np.vstack(vectors).astype(np.float32)
@@ -126,12 +146,25 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True) -> dict
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(embed_seconds, 2),
     }
+    if report is not None:
+        report("save", len(rows), len(rows))
     save(settings.build_dir, rows, matrix, manifest, settings.exact_limit)
     return manifest
 
 
 def save(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, exact_limit: int) -> None:
-    """Write the index into a fresh folder and swap it in atomically."""
+    """Write the index into a fresh folder and swap it in atomically (one writer at a time:
+    `make index` and the console's background rebuild may run together)."""
+    import fcntl
+
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.with_name(build_dir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write(build_dir, rows, matrix, manifest, exact_limit)
+
+
+def _write(build_dir: Path, rows: list[dict], matrix: np.ndarray, manifest: dict, exact_limit: int) -> None:
+    """`save` under its lock."""
     import faiss
 
     tmp = build_dir.with_name(build_dir.name + ".tmp")

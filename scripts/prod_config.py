@@ -408,7 +408,7 @@ def console_location(s: Settings) -> str:
         [
             "        location ^~ /staff/ {",
             f"            limit_req zone=ocop_clients burst={s.rate_burst} nodelay;",
-            "            client_max_body_size 2m;  # content files edited as text",
+            "            client_max_body_size 11m;  # content files edited as text, documents uploaded (10 MB)",
             f"            proxy_pass http://{s.console_upstream};",
             "        }",
         ]
