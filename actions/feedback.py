@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 FEEDBACK_FILE = Path(__file__).resolve().parent.parent / "data" / "feedback.yml"
@@ -74,9 +74,28 @@ def reason_was_asked(tracker: Tracker) -> bool:
     return bool(actions) and actions[0] == "action_feedback" and tracker.get_slot("feedback") == "down"
 
 
+def action_named(name: str) -> Action:
+    """A new instance of the action class whose name() is `name` (the server's own actions)."""
+    import importlib
+
+    for module in ("actions.followup", "actions.knowledge", "actions.lookup", "actions.out_of_scope"):
+        importlib.import_module(module)  # their classes become subclasses of Action
+    todo = list(Action.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        try:
+            action = cls()
+            if action.name() == name:
+                return action
+        except (TypeError, NotImplementedError):  # an abstract or foreign action class
+            continue
+    raise LookupError(name)
+
+
 class ActionFeedbackReason(Action):
     """After a 👎, thank for saying what was wrong; anywhere else the message is a question the NLU
-    mistook for a reason, and it goes to the action of its next most likely intent."""
+    mistook for a reason, and the action of its next most likely intent answers it."""
 
     def name(self) -> str:
         """Action name."""
@@ -85,7 +104,7 @@ class ActionFeedbackReason(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Thank, or hand the message to the action that answers it."""
+        """Thank, or answer the message with the action that answers its next intent."""
         if reason_was_asked(tracker):
             dispatcher.utter_message(response="utter_feedback_reason_thanks")
             return []
@@ -93,4 +112,5 @@ class ActionFeedbackReason(Action):
         nxt = next(
             (i.get("name") for i in ranking if i.get("name") not in ("feedback", "feedback_reason")), None
         )
-        return [FollowupAction((feedback_data().get("reroute") or {}).get(nxt, "action_out_of_scope"))]
+        target = (feedback_data().get("reroute") or {}).get(nxt, "action_out_of_scope")
+        return await action_named(target).run(dispatcher, tracker, domain)

@@ -148,9 +148,9 @@ def lookup_and_answer(
         record_answer("refusal")
         return [SlotSet("pending", None)]
     owners = reverse_lookup(book, text)
-    if owners:
+    if owners:  # "0919… là số của ai": the owner, who "ông ấy" then refers to
         utter_contacts(dispatcher, owners[:1], "utter_contact_person")
-        return [SlotSet("pending", None)]
+        return [SlotSet("pending", None), SlotSet("last_contact", owners[0].id)]
     previous = next((c for c in book.contacts if c.id == last_contact), None) if last_contact else None
     if previous is not None and ANOTHER.search(fold(text).lower()):
         # "còn số khác để phản ánh không?": a contact for the topic the message names, else the

@@ -71,6 +71,7 @@ class QuestionParser:
     elliptical: re.Pattern[str] | None = None  # a follow-up that names only what changes ("còn X?")
     of_last: re.Pattern[str] | None = None  # a follow-up asking a part of the last answer ("trong đó …?")
     exists: re.Pattern[str] | None = None  # whether something exists yet ("có sp nào 5 sao chưa?")
+    source_clause: re.Pattern[str] | None = None  # "theo bài … thì": where a figure is read, not what
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
@@ -116,6 +117,7 @@ class QuestionParser:
             elliptical=re.compile(data["elliptical"]) if data.get("elliptical") else None,
             of_last=re.compile(data["of_last"]) if data.get("of_last") else None,
             exists=re.compile(data["exists"]) if data.get("exists") else None,
+            source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )
@@ -207,7 +209,7 @@ class QuestionParser:
         for m in find_provinces(text):
             rest = rest.replace(" ".join(search_words(m.value)), " ")
             rest = rest.replace(" ".join(search_words(text[m.start : m.end])), " ")
-        for pattern in (self.figure, self.target, self.national, *(p for _, p in self.asks),
+        for pattern in (self.source_clause, self.figure, self.target, self.national, *(p for _, p in self.asks),
                         *(p for _, p in self.metrics), *(p for _, p in self.stars), self.merger):  # fmt: skip
             if pattern is not None:
                 rest = pattern.sub(" ", rest)

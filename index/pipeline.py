@@ -246,11 +246,13 @@ class AnswerPipeline:
         return places[0]  # NATIONAL ("Việt Nam") reads as the national scope
 
     def _asks_of_a_place(self, q: Question) -> bool:
-        """A follow-up that asks a place's count of something named (a measure or a star level), or
-        whether it has some star level yet: it is about the place of the last answer."""
-        named = q.metric_named or bool(q.stars)
+        """A follow-up that asks a place's count of something named (a measure, a star level, the
+        total), or whether it has some star level yet: it is about the place of the last answer."""
+        total = dict(self.parser.asks).get(Ask.SUM)  # "vậy tổng cộng bao nhiêu?": the place's total
+        only_total = bool(total and total.search(q.folded)) and not q.content  # nothing else named
+        named = q.metric_named or bool(q.stars) or only_total
         exists = bool(q.stars and self.parser.exists and self.parser.exists.search(q.folded))
-        return (q.figure and named and q.ask == Ask.OTHER) or exists
+        return ((q.figure or "count" in q.wants) and named and q.ask == Ask.OTHER) or exists
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline. A message asking

@@ -68,24 +68,16 @@ async def test_what_was_wrong_is_thanked_only_after_a_down_rating():
     assert [m["response"] for m in dispatcher.messages] == ["utter_feedback_reason_thanks"] and events == []
 
 
-async def test_a_question_mistaken_for_a_reason_goes_to_the_action_of_its_next_intent():
-    for last, ranking, expected in (
-        ("action_lookup_contact", ["feedback_reason", "ask_contact"], "action_lookup_contact"),
-        (
-            "action_answer_knowledge",
-            ["feedback_reason", "feedback", "ask_ocop_stats"],
-            "action_answer_knowledge",
-        ),
-        ("action_feedback", ["feedback_reason", "greet"], "action_out_of_scope"),  # a 👍 asks nothing
-    ):
-        dispatcher = CollectingDispatcher()
-        feedback = "up" if last == "action_feedback" else None
-        events = await ActionFeedbackReason().run(
-            dispatcher, _after(last, "so dien thoai ong do", ranking, feedback), {}
-        )
-        assert dispatcher.messages == [] and events == [
-            {"event": "followup", "timestamp": None, "name": expected}
-        ]
+async def test_a_question_mistaken_for_a_reason_is_answered_by_the_action_of_its_next_intent():
+    asked = _after("action_lookup_contact", "so dien thoai ong do", ["feedback_reason", "ask_contact"])
+    asked.slots["last_contact"] = "ag-snn-pho-chanh-van-phong"
+    messages, _ = await run_action(ActionFeedbackReason(), asked)
+    assert "0919 199 392" in str(messages) and "utter_feedback_reason_thanks" not in str(messages)
+    greeted = _after(
+        "action_feedback", "chào bạn nhé", ["feedback_reason", "greet"], "up"
+    )  # a 👍 asks nothing
+    messages, _ = await run_action(ActionFeedbackReason(), greeted)
+    assert [m["response"] for m in messages] == ["utter_out_of_scope/other"]
 
 
 def test_each_reroute_is_the_action_the_rules_give_its_intent():

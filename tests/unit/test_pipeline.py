@@ -238,6 +238,8 @@ def test_cue_examples_parse_as_written():
         assert states_count_of(sentence, unit) is counts, (sentence, unit)
     for text, elliptical in data["elliptical"].items():
         assert parser.is_elliptical(parser.parse(text).folded) is elliptical, text
+    for text, words in data["source_clause"].items():
+        assert sorted(parser.parse(text).content) == words, text
     for text, exists in data["exists"].items():
         assert bool(parser.exists.search(parser.parse(text).folded)) is exists, text
 
@@ -508,6 +510,11 @@ def test_a_short_follow_up_without_a_place_is_asked_of_the_last_answers_place():
         "trong đó 4 sao mấy cái?", Context("Tiền Giang có bao nhiêu sản phẩm?", ("stat:t1",), ("Tiền Giang",))
     )
     assert four.kind == "statistic" and four.refs == ("stat:t2",)
+    total = p.answer(
+        "vậy tổng cộng bao nhiêu?",
+        Context("Tiền Giang có mấy sản phẩm 4 sao?", ("stat:t2",), ("Tiền Giang",)),
+    )
+    assert total.kind == "statistic" and total.refs == ("stat:t1",)
     alone = p.answer("của bao nhiêu chủ thể?", Context())  # no earlier place: never An Giang's
     assert "stat:a5" not in alone.refs
     two = p.answer(
