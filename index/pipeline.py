@@ -34,11 +34,12 @@ from index.labels import Labels
 from index.lexicon import Lexicon
 from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
+from index.product_groups import ProductGroups, group_reply
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.rewrite import bare_figure, part_of_last_card, rewrite
+from index.rewrite import asks_of_a_place, bare_figure, part_of_last_card, place_of_last, rewrite
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class AnswerPipeline:
         tuning: PipelineTuning | None = None,
         merged: Sequence[dict[str, str]] = (),  # the 2025 mergers (data/language/provinces.yml)
         picker: SentencePicker | None = None,
+        product_groups: ProductGroups | None = None,
     ) -> None:
         """Take every store in the constructor (fakes in tests, real ones in the server)."""
         self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
@@ -106,6 +108,7 @@ class AnswerPipeline:
         self._tuning_stamp = _stamp(TUNING_FILE)
         self.cards.weights = self.tuning.card_weights
         self.merged = {m["province"]: m for m in merged}
+        self.product_groups = product_groups or ProductGroups.load()
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
         self.picker = picker or SentencePicker(
@@ -159,15 +162,8 @@ class AnswerPipeline:
             return self._answer(message, context)
         except Exception:  # noqa: BLE001 - a bug must not cost the user an answer
             logger.exception("pipeline failed on %r", message)
-            return Reply(
-                "refusal",
-                "utter_kb_no_answer",
-                {"contact": hotline_text(self.contacts, message)},
-                (),
-                0.0,
-                (),
-                message,
-            )
+            contact = {"contact": hotline_text(self.contacts, message)}
+            return Reply("refusal", "utter_kb_no_answer", contact, question=message)
 
     def _answer(self, message: str, context: Context) -> Reply:
         """`answer` without the safety net."""
@@ -200,8 +196,10 @@ class AnswerPipeline:
             again = rewrite(context.last_question, variants[0], self.parser)
             if again and fold(again).lower() != fold(variants[0]).lower():
                 return self._answer(again, Context((), context.refs, context.figure_scopes))
-        place = self._place_of_last(context) if short and not (q.scopes or q.unknown_provinces) else None
-        if place and self._asks_of_a_place(q):
+        place = (
+            place_of_last(context, self.parse) if short and not (q.scopes or q.unknown_provinces) else None
+        )
+        if place and asks_of_a_place(q, self.parser):
             # "của bao nhiêu chủ thể?", "có sp nào 5 sao chưa?" after an answer about one place
             return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
@@ -223,6 +221,9 @@ class AnswerPipeline:
             variants[0]
         )  # "..., và hiện nay có bao nhiêu?": the card answers the first
         first = self.parse(parts[0]) if len(parts) > 1 else q
+        grouped = group_reply(self.product_groups, self.card_answers, [message, variants[0]])
+        if grouped is not None:  # "nhà em trồng mai vàng, có tham gia OCOP được không?"
+            return grouped
         card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)
@@ -235,32 +236,20 @@ class AnswerPipeline:
             )
         return self._passage(q, variants, short_doc)
 
-    def _place_of_last(self, context: Context) -> str | None:
-        """The one place the last answer was about (its figures', else its question's), if any; a
-        card is about the programme, not a place ("trong đó …" after it asks a part of the card)."""
-        if not context.last_question or any(r.startswith("card:") for r in context.refs):
-            return None
-        places = context.figure_scopes or self.parse(context.last_question).scopes
-        if len(places) != 1:
-            return None
-        return places[0]  # NATIONAL ("Việt Nam") reads as the national scope
-
-    def _asks_of_a_place(self, q: Question) -> bool:
-        """A follow-up that asks a place's count of something named (a measure, a star level, the
-        total), or whether it has some star level yet: it is about the place of the last answer."""
-        total = dict(self.parser.asks).get(Ask.SUM)  # "vậy tổng cộng bao nhiêu?": the place's total
-        only_total = bool(total and total.search(q.folded)) and not q.content  # nothing else named
-        named = q.metric_named or bool(q.stars) or only_total
-        exists = bool(q.stars and self.parser.exists and self.parser.exists.search(q.folded))
-        return ((q.figure or "count" in q.wants) and named and q.ask == Ask.OTHER) or exists
-
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents, or a refusal with the fitting hotline. A message asking
         several things (a target, then the present figure) gets each part's answer when every
-        part has one."""
+        part has one; a count of a product named ("sản phẩm gạo") only from a sentence naming it."""
         parts = self.parser.clauses(variants[0]) if document is None else []
-        both = self.passages.answer_parts(q, parts) if len(parts) > 1 else None
-        return both or self.passages.answer(q, variants, document) or self._refuse(q, "utter_kb_no_answer")
+        found = self.passages.answer_parts(q, parts) if len(parts) > 1 else None
+        found = found or self.passages.answer(q, variants, document)
+        if (
+            found
+            and "count" in q.wants
+            and self.product_groups.unnamed(q.text, found.kwargs.get("answer", ""))
+        ):
+            found = None
+        return found or self._refuse(q, "utter_kb_no_answer")
 
     def _refuse(self, q: Question, response: str, **kwargs: str) -> Reply:
         """A refusal naming the hotline that fits the question's topic."""

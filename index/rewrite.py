@@ -1,12 +1,13 @@
 """Follow-ups read against the conversation (index/pipeline.py, actions/followup.py): the previous
-question with what a follow-up changes, a bare figure asked of another place, a part of the last card.
+question with what a follow-up changes, a bare figure asked of another place, a part of the last card,
+a count asked of the last answer's place.
 
 rewrite("Sóc Trăng được mấy sản phẩm 3 sao?", "còn Tiền Giang?")   # "Tiền Giang được mấy sản phẩm 3 sao?"
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.entities import find_provinces, find_stars, replace_span
@@ -16,6 +17,7 @@ from index.units import asked_unit
 
 if TYPE_CHECKING:
     from index.card_answers import CardAnswerer
+    from index.pipeline import Context
 
 
 def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> str | None:
@@ -62,3 +64,22 @@ def part_of_last_card(
         if card is not None and q.stars and set(q.stars) <= set(parser.stars_of(card.answer)):
             return cards.card_reply(card, 1.0, q.text)
     return None
+
+
+def place_of_last(context: Context, parse: Callable[[str], Question]) -> str | None:
+    """The one place the last answer was about (its figures', else its question's), if any; a
+    card is about the programme, not a place ("trong đó …" after it asks a part of the card)."""
+    if not context.last_question or any(r.startswith("card:") for r in context.refs):
+        return None
+    places = context.figure_scopes or parse(context.last_question).scopes
+    return places[0] if len(places) == 1 else None  # NATIONAL ("Việt Nam") reads as the national scope
+
+
+def asks_of_a_place(q: Question, parser: QuestionParser) -> bool:
+    """A follow-up that asks a place's count of something named (a measure, a star level, the
+    total), or whether it has some star level yet: it is about the place of the last answer."""
+    total = dict(parser.asks).get(Ask.SUM)  # "vậy tổng cộng bao nhiêu?": the place's total
+    only_total = bool(total and total.search(q.folded)) and not q.content  # nothing else named
+    named = q.metric_named or bool(q.stars) or only_total
+    exists = bool(q.stars and parser.exists and parser.exists.search(q.folded))
+    return ((q.figure or "count" in q.wants) and named and q.ask == Ask.OTHER) or exists

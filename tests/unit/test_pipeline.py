@@ -523,3 +523,15 @@ def test_a_short_follow_up_without_a_place_is_asked_of_the_last_answers_place():
     assert "stat:a5" not in two.refs  # two places before: which one is not guessed
     after_card = p.answer("trong đó 4 sao mấy cái?", Context("Tiền Giang có mục tiêu gì?", ("card:x",), ()))
     assert "stat:t2" not in after_card.refs  # after a card, "trong đó" asks a part of the card
+
+
+def test_a_product_in_everyday_words_gets_the_groups_card_and_its_group():
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = CardStore(ROOT / "data" / "cards")  # the shipped cards (the groups card among them)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    reply = p.answer("nhà em trồng mai vàng với bonsai bán tết, có tham gia OCOP được không?", Context())
+    assert reply.refs == ("card:nhom-san-pham",)
+    assert ("utter_product_group", {"products": "mai vàng, bonsai", "group": "sinh vật cảnh"}) in reply.notes
+    counted = p.answer("An Giang có bao nhiêu sản phẩm gạo đạt OCOP?", Context())
+    assert counted.kind == "refusal" or "gạo" in counted.kwargs.get("answer", "")
