@@ -31,6 +31,7 @@ KEY_ORDER = (
     "valid_from",
     "superseded_by",
     "related",
+    "needs",
     "contact",
 )
 SOURCE_ORDER = ("title", "number", "issuer", "date", "article")

@@ -56,12 +56,17 @@ class CardAnswerer:
             related.update(card.related if card else ())
         best = None
         terms = {w for w in search_words(q.text) if w not in FUNCTION_WORDS}
+        asked = f" {' '.join(search_words(' '.join(variants)))} "  # every reading of the message
         for text in variants:
             for m in self.cards.scored(text)[:3]:
                 if len(terms) < 2 and m.dense < tuning.card_single_word_dense:
                     continue  # "ocop ocop ocop": one word says too little
                 if m.coverage < tuning.card_min_coverage:
                     continue  # "lệ phí": a question about something the card does not speak to
+                if "money" in q.wants and not self._states_money(m.card.answer):
+                    continue  # "phí bao nhiêu tiền": only a card stating an amount answers it
+                if m.card.needs and not any(f" {' '.join(search_words(n))} " in asked for n in m.card.needs):
+                    continue  # the card's subject ("hỗ trợ") is not what is asked ("phí đăng ký")
                 if q.years and not any(y in card_years(m.card) for y in q.years):
                     older = self._older(m.card, q.years)  # "năm 2024 ai công nhận": the rule then
                     if older is None:
@@ -99,6 +104,11 @@ class CardAnswerer:
             if m.card.id in first.related and m.score >= tuning.card_second_part:
                 return m.card
         return None
+
+    def _states_money(self, text: str) -> bool:
+        """Does a text state an amount of money or a share of a cost (cues.yml `states_money`)?"""
+        money = self.parser.states_money
+        return money is None or bool(money.search(" ".join(search_words(text))))
 
     def card_reply(self, card: Card, score: float, question: str = "") -> Reply:
         """The reply for a card (its answer and legal source)."""

@@ -50,6 +50,7 @@ class Card:
     related: tuple[str, ...] = ()
     contact: str = ""
     where: str = ""
+    needs: tuple[str, ...] = ()  # words one of which a question must use ("hỗ trợ": not a fee asked)
 
 
 class CardSourceStore(Protocol):
@@ -92,6 +93,9 @@ def parse_card(raw: Any, where: str) -> Card | list[str]:
     related = raw.get("related") or []
     if not isinstance(related, list):
         problems.append(f"{where}: related must be a list of card ids")
+    needs = raw.get("needs") or []
+    if not isinstance(needs, list) or not all(isinstance(n, str) and n.strip() for n in needs):
+        problems.append(f"{where}: needs must be a list of words or phrases")
     if problems:
         return problems
     return Card(
@@ -111,6 +115,7 @@ def parse_card(raw: Any, where: str) -> Card | list[str]:
         related=tuple(str(r) for r in related),
         contact=str(raw.get("contact") or ""),
         where=where,
+        needs=tuple(n.strip() for n in needs),
     )
 
 

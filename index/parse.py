@@ -72,6 +72,7 @@ class QuestionParser:
     of_last: re.Pattern[str] | None = None  # a follow-up asking a part of the last answer ("trong đó …?")
     exists: re.Pattern[str] | None = None  # whether something exists yet ("có sp nào 5 sao chưa?")
     source_clause: re.Pattern[str] | None = None  # "theo bài … thì": where a figure is read, not what
+    states_money: re.Pattern[str] | None = None  # a text stating an amount of money ("35 triệu đồng")
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
@@ -118,6 +119,7 @@ class QuestionParser:
             of_last=re.compile(data["of_last"]) if data.get("of_last") else None,
             exists=re.compile(data["exists"]) if data.get("exists") else None,
             source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
+            states_money=re.compile(data["states_money"]) if data.get("states_money") else None,
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )

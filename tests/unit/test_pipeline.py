@@ -535,3 +535,33 @@ def test_a_product_in_everyday_words_gets_the_groups_card_and_its_group():
     assert ("utter_product_group", {"products": "mai vàng, bonsai", "group": "sinh vật cảnh"}) in reply.notes
     counted = p.answer("An Giang có bao nhiêu sản phẩm gạo đạt OCOP?", Context())
     assert counted.kind == "refusal" or "gạo" in counted.kwargs.get("answer", "")
+
+
+SUPPORT = """cards:
+- id: ho-tro
+  topic: hỗ trợ
+  questions: ["nhà nước hỗ trợ đăng ký nhãn hiệu OCOP bao nhiêu tiền", "phí đăng ký nhãn hiệu được hỗ trợ bao nhiêu"]
+  answer: "Ngân sách hỗ trợ đăng ký nhãn hiệu tối đa 35 triệu đồng."
+  source: {title: "Thông tư 53/2022/TT-BTC", number: "53/2022/TT-BTC", issuer: "Bộ Tài chính", date: "2022"}
+  needs: [hỗ trợ, ngân sách]
+- id: dang-ky
+  topic: đăng ký
+  questions: ["đăng ký OCOP ở đâu", "đăng ký OCOP thế nào, phí đăng ký"]
+  answer: "Chủ thể nộp phiếu đăng ký tại UBND xã."
+  source: {title: "Quyết định 148/QĐ-TTg", number: "148/QĐ-TTg", issuer: "Thủ tướng Chính phủ", date: "2023-02-24"}
+"""
+
+
+def test_a_card_answers_only_its_subject_and_a_money_question_only_with_an_amount(tmp_path):
+    (tmp_path / "c.yml").write_text(SUPPORT, encoding="utf-8")
+    p = make_pipeline(FakeRetriever())
+    p.cards.store = CardStore(tmp_path)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
+    assert p.answer("nhà nước hỗ trợ đăng ký nhãn hiệu bao nhiêu tiền").refs == ("card:ho-tro",)
+    fee = p.answer(
+        "phí đăng ký OCOP là bao nhiêu tiền"
+    )  # a fee: neither support nor a card without an amount
+    assert fee.refs not in (("card:ho-tro",), ("card:dang-ky",))
+    assert p.answer("đăng ký OCOP ở đâu").refs == ("card:dang-ky",)
