@@ -221,12 +221,12 @@ class AnswerPipeline:
             variants[0]
         )  # "..., và hiện nay có bao nhiêu?": the card answers the first
         first = self.parse(parts[0]) if len(parts) > 1 else q
-        grouped = group_reply(self.product_groups, self.card_answers, [message, variants[0]])
-        if grouped is not None:  # "nhà em trồng mai vàng, có tham gia OCOP được không?"
-            return grouped
         card = self.card_answers.answer(first, variants, context, self.tuning)
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)
+        grouped = group_reply(self.product_groups, self.card_answers, [message, variants[0]])
+        if grouped is not None:  # "nhà em trồng mai vàng, có tham gia OCOP được không?"
+            return grouped
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         if short and self.parser.is_elliptical(q.folded):  # "còn X?": about the last answer or nothing
             if short_doc is None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.text import fold
+from bot.text import fold, has_diacritics, nfc
 from index.reply import Reply
 
 if TYPE_CHECKING:
@@ -31,6 +31,16 @@ def _folded(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", fold(text).lower()))
 
 
+def _words(text: str) -> str:
+    """Lowercase words with their accents, joined by single spaces."""
+    return " ".join(re.findall(r"\w+", nfc(text).lower()))
+
+
+def _form(text: str, accented: bool) -> str:
+    """The text as names are matched: with accents when it has them ("năm" is not "nấm")."""
+    return _words(text) if accented else _folded(text)
+
+
 @dataclass(frozen=True)
 class ProductGroups:
     """Everyday product names -> OCOP group, and the cue of a question about taking part or group."""
@@ -38,23 +48,31 @@ class ProductGroups:
     card: str
     asks: re.Pattern[str]
     names: tuple[tuple[str, str, str], ...]  # (folded name, name, group), longest first
+    unaccented_ok: frozenset[str] = frozenset()  # folded one-word names safe in a text without accents
+    producers: re.Pattern[str] | None = None  # a form of producer named: who may take part is asked
 
     @classmethod
     def load(cls, path: Path = DATA) -> ProductGroups:
         """Read the data file."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         names = [(_folded(n), str(n), str(g)) for g, ns in data["groups"].items() for n in ns]
-        return cls(
-            str(data["card"]), re.compile(data["asks"]), tuple(sorted(names, key=lambda x: -len(x[0])))
-        )
+        ok = frozenset(_folded(n) for n in data.get("unaccented_ok") or [])
+        ordered = tuple(sorted(names, key=lambda x: -len(x[0])))
+        producers = re.compile(data["producers"]) if data.get("producers") else None
+        return cls(str(data["card"]), re.compile(data["asks"]), ordered, ok, producers)
 
     def named(self, text: str) -> list[tuple[str, str]]:
-        """(name, group) of each product the text names, in order of their groups' first mention."""
-        rest, found = f" {_folded(text)} ", []
+        """(name, group) of each product the text names, in order of mention; a text written with
+        accents is matched with them, one without by its folded form."""
+        accented = has_diacritics(text)
+        rest, found = f" {_form(text, accented)} ", []
         for folded, name, group in self.names:
-            if f" {folded} " in rest:
-                found.append((rest.index(f" {folded} "), name, group))
-                rest = rest.replace(f" {folded} ", " | ")
+            if not accented and " " not in folded and folded not in self.unaccented_ok:
+                continue  # "nam" may be năm as well as nấm
+            key = f" {_form(name, accented)} "
+            if key in rest:
+                found.append((rest.index(key), name, group))
+                rest = rest.replace(key, " | ")
         return [(name, group) for _, name, group in sorted(found)]
 
     def unnamed(self, question: str, answer: str) -> bool:
@@ -63,8 +81,12 @@ class ProductGroups:
         return bool(names) and not any(f" {n} " in f" {_folded(answer)} " for n in names)
 
     def asked(self, text: str) -> list[tuple[str, str]]:
-        """The products named, when the text asks whether they may take part or which group they are in."""
-        return self.named(text) if self.asks.search(_folded(text)) else []
+        """The products named, when the text asks whether they may take part or which group they are in
+        (and names no form of producer: "hộ gia đình như em có được tham gia không" asks who may)."""
+        folded = _folded(text)
+        if not self.asks.search(folded) or (self.producers and self.producers.search(folded)):
+            return []
+        return self.named(text)
 
     def by_group(self, text: str) -> list[tuple[str, str]]:
         """(names joined, group) for each group asked about, in order."""

@@ -31,3 +31,12 @@ def test_a_count_of_a_named_product_needs_a_sentence_naming_it() -> None:
     assert groups.unnamed("An Giang có bao nhiêu sản phẩm gạo đạt OCOP?", "An Giang có 165 sản phẩm OCOP.")
     assert not groups.unnamed("An Giang có bao nhiêu sản phẩm gạo?", "Tỉnh có 12 sản phẩm gạo đạt 3 sao.")
     assert not groups.unnamed("An Giang có bao nhiêu sản phẩm OCOP?", "An Giang có 165 sản phẩm OCOP.")
+
+
+def test_a_name_is_matched_with_its_accents_when_the_text_has_them() -> None:
+    groups = ProductGroups.load()
+    assert groups.named("Năm 2025 quy trình gồm mấy bước, có gì thay đổi không") == []  # not nấm, gốm
+    assert groups.named("nấm rơm với gốm sứ") == [("nấm", "thực phẩm"), ("gốm sứ", "hàng thủ công mỹ nghệ")]
+    assert groups.named("nam 2025 gom may buoc, cay kieng") == [
+        ("cây kiểng", "sinh vật cảnh")
+    ]  # one-word: not read
