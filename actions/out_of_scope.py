@@ -4,7 +4,8 @@
 
 The response selector sometimes files an OCOP procedure question under "thủ tục hành chính"
 (the renewal of an expired OCOP certificate). A message that uses the programme's own terms
-(cues.yml `programme_terms`) is first put to the question-answering pipeline; its answer is
+(cues.yml `programme_terms`) or names a document by its number ("QĐ 919") is first put to the
+question-answering pipeline (which refuses numbers the documents do not hold); its answer is
 given when it has one, the selector's out-of-scope reply otherwise. A message the NLU could not
 read at all (nlu_fallback: typos, odd wording) is treated the same way, with utter_default as
 the reply when the knowledge has nothing.
@@ -58,8 +59,10 @@ class ActionOutOfScope(Action):
     ) -> list[EventType]:
         """Answer from the knowledge when the message is about the programme and it can; else decline."""
         text = clean_user_text(tracker.latest_message.get("text") or "", 1000)
-        if PROGRAMME_TERMS.search(" ".join(search_words(text))):
-            pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+        words = " ".join(search_words(text))
+        pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
+        numbered = pipeline is not None and bool(pipeline.parser.document_number.search(words))
+        if PROGRAMME_TERMS.search(words) or numbered:  # "QĐ 919 nói về gì": a document the knowledge may hold
             answered = await answer_if_known(pipeline, text, tracker, dispatcher)
             if answered is not None:
                 return answered

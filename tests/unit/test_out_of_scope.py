@@ -70,3 +70,25 @@ async def test_a_message_the_nlu_could_not_read_is_answered_from_the_knowledge_o
     unknown = tracker_with("asdf qwer zxcv", "nlu_fallback")
     messages, _ = await run_action(action, unknown)
     assert [m["response"] for m in messages] == ["utter_default"]
+
+
+class AskedPipeline:
+    """The fake pipeline, recording what it was asked."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.asked = inner, []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def answer(self, text, context):  # noqa: ANN001, ANN201
+        self.asked.append(text)
+        return self.inner.answer(text, context)
+
+
+async def test_a_document_named_by_its_number_is_put_to_the_knowledge_first():
+    pipeline = AskedPipeline(make_pipeline(FakeRetriever(DOCS)))
+    action = ActionOutOfScope(pipeline)
+    await run_action(action, oos("qđ 919 nói về cái gì vậy", "other"))
+    await run_action(action, oos("cái đó nói về cái gì vậy", "other"))
+    assert pipeline.asked == ["qđ 919 nói về cái gì vậy"]  # a document number: the knowledge is asked first
