@@ -73,6 +73,7 @@ class QuestionParser:
     exists: re.Pattern[str] | None = None  # whether something exists yet ("có sp nào 5 sao chưa?")
     source_clause: re.Pattern[str] | None = None  # "theo bài … thì": where a figure is read, not what
     states_money: re.Pattern[str] | None = None  # a text stating an amount of money ("35 triệu đồng")
+    metric_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # shares by group of owners
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
 
@@ -120,6 +121,7 @@ class QuestionParser:
             exists=re.compile(data["exists"]) if data.get("exists") else None,
             source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
             states_money=re.compile(data["states_money"]) if data.get("states_money") else None,
+            metric_groups={k: tuple(v) for k, v in (data.get("metric_groups") or {}).items()},
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )

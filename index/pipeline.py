@@ -39,7 +39,14 @@ from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.rewrite import asks_of_a_place, bare_figure, part_of_last_card, place_of_last, rewrite
+from index.rewrite import (
+    asks_of_a_place,
+    bare_figure,
+    other_group,
+    part_of_last_card,
+    place_of_last,
+    rewrite,
+)
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -212,6 +219,9 @@ class AnswerPipeline:
         again = part_of_last_card(q, context.refs, self.card_answers, self.parser) if short else None
         if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
             return again
+        switched = other_group(q, context, self.parse, self.parser) if short else None
+        if switched is not None:  # "còn doanh nghiệp nhỏ và vừa?" after the cooperatives' share
+            return self.figure_stage.answer(switched, context) or self._refuse(q, "utter_kb_no_answer")
         figure = self.figure_stage.answer(q, context)
         if figure is not None and q.kind == "target":  # a target, then "and now?"
             return self.figure_stage.with_figure_part(figure, q, self.parser.clauses(variants[0]))

@@ -7,10 +7,12 @@ rewrite("Sóc Trăng được mấy sản phẩm 3 sao?", "còn Tiền Giang?") 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.entities import find_provinces, find_stars, replace_span
+from bot.text import search_words
 from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.reply import Reply
 from index.units import asked_unit
@@ -83,3 +85,22 @@ def asks_of_a_place(q: Question, parser: QuestionParser) -> bool:
     named = q.metric_named or bool(q.stars) or only_total
     exists = bool(q.stars and parser.exists and parser.exists.search(q.folded))
     return ((q.figure or "count" in q.wants) and named and q.ask == Ask.OTHER) or exists
+
+
+def other_group(
+    q: Question, context: Context, parse: Callable[[str], Question], parser: QuestionParser
+) -> Question | None:
+    """The last figure's question, for another group of the same share ("còn doanh nghiệp?" after
+    the cooperatives' share: cues.yml `metric_groups`), or None."""
+    if not (context.last_question and any(r.startswith("stat:") for r in context.refs)):
+        return None
+    if not parser.is_elliptical(q.folded):
+        return None
+    base = parse(context.last_question)
+    if base.metric not in parser.metric_groups:
+        return None
+    padded = f" {' '.join(search_words(q.text))} "
+    for metric, words in parser.metric_groups.items():
+        if metric != base.metric and any(f" {w} " in padded for w in words):
+            return dataclasses.replace(base, metric=metric, text=q.text)
+    return None

@@ -21,7 +21,7 @@ HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,s
 DOCS = {
     "ag": "Tỉnh A có 165 sản phẩm OCOP, gồm 14 sản phẩm 4 sao. Sau đó có 182 sản phẩm của 125 chủ thể.",
     "vn": "Cả nước có 2.000 sản phẩm 4 sao.",
-    "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm. Đề nghị công nhận 5 sao cho 05 sản phẩm.",
+    "tg": "Tỉnh B có 207 sản phẩm, trong đó có 95 sản phẩm 4 sao. Phấn đấu ít nhất 200 sản phẩm. Phấn đấu có thêm 170 sản phẩm. Đề nghị công nhận 5 sao cho 05 sản phẩm. Phấn đấu 40% chủ thể là hợp tác xã, 30% chủ thể là doanh nghiệp.",
 }
 ROWS = HEADER + (
     "a1,An Giang,san_pham,3+,165,,,actual,,2024-11-06,ag,,Tỉnh A có 165 sản phẩm OCOP\n"
@@ -36,6 +36,8 @@ ROWS = HEADER + (
     "a5,An Giang,chu_the,,125,,,actual,,2025-02,ag,,182 sản phẩm của 125 chủ thể\n"
     "t6,Tiền Giang,san_pham,5_de_nghi,5,,,actual,,2023-09-11,tg,,Đề nghị công nhận 5 sao cho 05 sản phẩm\n"
     "v1,Việt Nam,san_pham,4,2000,,,actual,,2025-07,vn,,Cả nước có 2.000 sản phẩm 4 sao\n"
+    "t7,Tiền Giang,ty_le_htx,,40,,,target,2025,2023-09-11,tg,,40% chủ thể là hợp tác xã\n"
+    "t8,Tiền Giang,ty_le_dn,,30,,,target,2025,2023-09-11,tg,,30% chủ thể là doanh nghiệp\n"
 )
 
 
@@ -48,7 +50,7 @@ def test_broken_rows_are_reported_by_file_and_line_and_the_rest_work():
     t, errors = table()
     assert any(e.startswith("fixture.csv:5:") and "ag-missing" in e for e in errors)
     assert any(e.startswith("fixture.csv:9:") and "not written in the quote" in e for e in errors)
-    assert {r.id for r in t.rows()} == {"a1", "a2", "a3", "a5", "t1", "t2", "t3", "t5", "t6", "v1"}
+    assert {r.id for r in t.rows()} == set("a1 a2 a3 a5 t1 t2 t3 t5 t6 t7 t8 v1".split())
 
 
 def test_committed_table_and_cards_are_valid():
@@ -565,3 +567,13 @@ def test_a_card_answers_only_its_subject_and_a_money_question_only_with_an_amoun
     )  # a fee: neither support nor a card without an amount
     assert fee.refs not in (("card:ho-tro",), ("card:dang-ky",))
     assert p.answer("đăng ký OCOP ở đâu").refs == ("card:dang-ky",)
+
+
+def test_another_group_of_the_same_share_is_asked_with_con():
+    p = pipeline()
+    first = p.answer("Tiền Giang đặt mục tiêu bao nhiêu % chủ thể là hợp tác xã?")
+    assert first.refs == ("stat:t7",)
+    after = p.answer("còn doanh nghiệp nhỏ và vừa?", Context(first.question, first.refs, ("Tiền Giang",)))
+    assert after.kind == "statistic" and after.refs == ("stat:t8",)
+    alone = p.answer("còn doanh nghiệp nhỏ và vừa?", Context())
+    assert "stat:t8" not in alone.refs
