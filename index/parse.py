@@ -162,6 +162,7 @@ class QuestionParser:
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
+        cued = cued or bool(self.exists and self.exists.search(folded))  # "có sp nào 5 sao chưa": a count
         asks_number = bool(self.asks_document and self.asks_document.search(folded))
         figure = cued and (named or bool(stars) or bool(scopes)) and not asks_number  # "quyết định số mấy"
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
@@ -213,7 +214,7 @@ class QuestionParser:
         for m in find_provinces(text):
             rest = rest.replace(" ".join(search_words(m.value)), " ")
             rest = rest.replace(" ".join(search_words(text[m.start : m.end])), " ")
-        for pattern in (self.source_clause, self.figure, self.target, self.national, *(p for _, p in self.asks),
+        for pattern in (self.source_clause, self.exists, self.figure, self.target, self.national, *(p for _, p in self.asks),
                         *(p for _, p in self.metrics), *(p for _, p in self.stars), self.merger):  # fmt: skip
             if pattern is not None:
                 rest = pattern.sub(" ", rest)
