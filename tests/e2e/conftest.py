@@ -39,7 +39,7 @@ def _running(var: str, default: str, what: str) -> str:
 
 @pytest.fixture(scope="session")
 def web_url() -> str:
-    """Base URL of the web chat page (scripts/web.py)."""
+    """Base URL of the web chat page (ops/web.py)."""
     return _running("WEB_URL", "http://localhost:8080", "the web chat page")
 
 
