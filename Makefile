@@ -157,8 +157,8 @@ calibrate: $(INDEX)  ## recalibrate only the sentence picker's answer rule (thre
 EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
 	$(wildcard tests/eval/final4.yaml tests/eval/final5.yaml tests/eval/final6.yaml) $(wildcard ../shared/eval/dev.yaml)
 REPORT_SETS := $(wildcard tests/eval/final7.yaml tests/eval/final8.yaml)
-EVAL_GATE := (set -e -o pipefail; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
-	for f in $(REPORT_SETS); do echo "== $$f (score reported; wrong answers gated)"; $(RPY) scripts/evaluate.py $$f --max-wrong 0.01 | tail -3; done)
+EVAL_GATE := (set -e -o pipefail; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) tests/eval/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
+	for f in $(REPORT_SETS); do echo "== $$f (score reported; wrong answers gated)"; $(RPY) tests/eval/evaluate.py $$f --max-wrong 0.01 | tail -3; done)
 
 e2e: $(MODEL) $(INDEX) web browser console-assets  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) -m ops.serve --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'

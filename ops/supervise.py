@@ -15,7 +15,6 @@ run_dir (mode 0700), reached here with the standard library only.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import shlex
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops import rest
 from ops.processes import Program
 from ops.prod_config import RASA_PY, ROOT, StartupError
 
@@ -85,13 +85,7 @@ def http_ok(url: str, timeout: float = 3) -> bool:
 
 def replies(url: str, sender: str, text: str = "xin chào", timeout: float = 60) -> bool:
     """True if a REST webhook answers a message with at least one reply."""
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return bool(json.loads(resp.read() or b"[]"))
-    except (OSError, ValueError):
-        return False
+    return bool(rest.send(url, sender, text, timeout).messages)
 
 
 def tail(path: Path, lines: int = 15, grep: str | None = None, offset: int = 0) -> str:

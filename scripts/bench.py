@@ -25,7 +25,6 @@ Everything talks to 127.0.0.1 only; every load loop is bounded by --max-turns an
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -42,6 +41,8 @@ import yaml
 from bench_load import BotRun, MemorySampler, run_levels
 from bench_paired import PairedRound, medians, paired_rounds, paired_section
 from bench_report import print_summary, write_report
+
+from ops import rest  # noqa: E402 - the shared REST client (bench_load put the root on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -253,14 +254,10 @@ def bench_scaled(args: argparse.Namespace) -> BotRun:
 
 def probe(url: str, text: str, timeout: float = 60.0) -> str:
     """One answer, shown in the report so a degraded bot (e.g. action server unreachable) is visible."""
-    body = json.dumps({"sender": f"bench-probe-{uuid.uuid4().hex[:8]}", "message": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            messages = json.loads(resp.read() or b"[]")
-    except (OSError, ValueError) as exc:
-        return f"(error: {exc!r})"
-    text = " / ".join(str(m.get("text", "")) for m in messages if isinstance(m, dict))
+    reply = rest.send(url, f"bench-probe-{uuid.uuid4().hex[:8]}", text, timeout)
+    if not reply.ok:
+        return f"(error: {reply.error})"
+    text = " / ".join(str(m.get("text", "")) for m in reply.messages if isinstance(m, dict))
     return " ".join(text.split())[:300] or "(empty reply)"
 
 

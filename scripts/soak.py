@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import statistics
 import sys
 import time
@@ -34,6 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ops import rest  # noqa: E402 - the shared REST client
+
 PROVINCES = ("An Giang", "Sóc Trăng", "Tiền Giang")
 STARS = ("3", "4", "5")
 APOLOGY_MARK = "tạm thời gián đoạn"  # utter_service_unavailable (domain/core.yml)
@@ -41,7 +44,6 @@ APOLOGY_MARK = "tạm thời gián đoạn"  # utter_service_unavailable (domain
 
 def load_prod():
     """ops/prod.py (the production profile)."""
-    sys.path.insert(0, str(ROOT))
     import ops.prod
 
     return ops.prod
@@ -172,28 +174,6 @@ class LoadReport:
         return sorted(r.latency for r in self.results if r.answered)
 
 
-async def send_turn(
-    session, url: str, sender: str, text: str, timeout: float
-) -> tuple[int | None, list, str | None]:
-    """POST one message; (status, replies, error)."""
-    import aiohttp
-
-    try:
-        async with session.post(
-            url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as resp:
-            body = await resp.read()
-            try:
-                replies = json.loads(body or b"[]")
-            except ValueError:
-                return resp.status, [], f"HTTP {resp.status}: not JSON"
-            if resp.status != 200:
-                return resp.status, [], f"HTTP {resp.status}: {body[:200]!r}"
-            return resp.status, replies if isinstance(replies, list) else [], None
-    except Exception as exc:  # noqa: BLE001 - counted as an error
-        return None, [], f"{type(exc).__name__}: {exc}"
-
-
 async def run_load(
     url: str,
     conversations: int | None,
@@ -230,7 +210,8 @@ async def run_load(
             report.conversations[sender] = script
             for i, turn in enumerate(script):
                 t0 = time.perf_counter()
-                status, replies, error = await send_turn(session, url, sender, turn.text, timeout)
+                reply = await rest.send_async(session, url, sender, turn.text, timeout)
+                status, replies, error = reply.status, reply.messages, reply.error
                 result = TurnResult(sender, i, turn.text, status, replies, time.perf_counter() - t0, error)
                 if (
                     check_context

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
+
+from ops import rest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,14 +35,9 @@ RUN_ID = uuid.uuid4().hex[:8]
 
 
 def post(url: str, sender: str, text: str, timeout: float = 90) -> tuple[int, list[dict]]:
-    """POST one REST message; (status, replies)."""
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"[]")
-    except urllib.error.HTTPError as exc:
-        return exc.code, []
+    """POST one REST message; (status, replies); status 0 when nothing answered."""
+    reply = rest.send(url, sender, text, timeout)
+    return reply.status or 0, reply.messages
 
 
 def base_settings(prod, var_dir: Path):
