@@ -174,7 +174,7 @@ test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install
 
 # ---- production profile: PostgreSQL + Redis, Rasa and action servers behind nginx, under supervisord
 # (README "Production"; the processes: ops/processes.py) ----
-.PHONY: nginx prod prod-status prod-stop prod-test soak backup restore backups
+.PHONY: nginx prod prod-status prod-stop prod-test multihost-test soak backup restore backups
 
 nginx:  ## install nginx when missing (Debian package; CI runs as root)
 	test -x /usr/sbin/nginx || command -v nginx || (apt-get update && (apt-get install -y nginx-light || apt-get install -y nginx))
@@ -190,6 +190,9 @@ prod-stop: $(RASA_VENV)/.installed  ## stop the production profile (every proces
 
 prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile under load, faults, kills and restarts (ports 5305/5306/5355-5357/8380)
 	$(RPY) -m pytest -q tests/prod --durations=5
+
+multihost-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## two application hosts + a front host on 127.0.0.21-23, data on this machine: a conversation survives losing a host (~4 min)
+	$(RPY) -m pytest -q tests/multihost --durations=3
 
 soak: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## 10 min, 20 concurrent conversations against the production profile (SOAK_ARGS="--minutes 1")
 	$(RPY) scripts/soak.py $(SOAK_ARGS)
