@@ -27,7 +27,8 @@ class Program:
     stopwaitsecs: int = 20  # SIGTERM, then SIGKILL after this long
     stop_signal: str = "TERM"
     environment: dict[str, str] = field(default_factory=dict)  # on top of the profile's
-    stderr_log: str | None = None  # a separate stderr log (nginx); None: stderr joins stdout
+    stdout_log: str | None = None  # log file name of stdout when it is not the program name (nginx-access)
+    stderr_log: str | None = None  # a separate stderr log (nginx-error); None: stderr joins stdout
     startup_marker: str | None = None  # a log line meaning "retrying will not help" (--strict)
 
 
@@ -48,6 +49,7 @@ class Row:
     stop_signal: str = "TERM"
     when: Callable[[Settings], bool] = lambda s: True
     environment: Callable[[Settings], dict[str, str]] = lambda s: {}
+    stdout_log: str | None = None
     stderr_log: str | None = None
     startup_marker: str | None = None
 
@@ -159,7 +161,8 @@ TABLE: tuple[Row, ...] = (
         priority=40,
         stop_signal="QUIT",  # graceful: finish the requests in flight
         stopwaitsecs=10,
-        stderr_log="nginx-error",
+        stdout_log="nginx-access",  # access_log /dev/stdout
+        stderr_log="nginx-error",  # error_log stderr
     ),
 )
 
@@ -186,6 +189,7 @@ def programs(s: Settings, table: tuple[Row, ...] = TABLE) -> list[Program]:
                     stopwaitsecs=row.stopwaitsecs,
                     stop_signal=row.stop_signal,
                     environment=row.environment(s),
+                    stdout_log=row.stdout_log,
                     stderr_log=row.stderr_log,
                     startup_marker=row.startup_marker,
                 )

@@ -138,8 +138,9 @@ class Supervisor:
         return self.run_dir / "supervisord.pid"
 
     def log(self, name: str) -> Path:
-        """The log of one program (stdout and stderr, except nginx's error log)."""
-        return self.log_dir / f"{name}.log"
+        """The log of one program (stdout and stderr; nginx: its access log)."""
+        program = next((p for p in self.programs if p.name == name), None)
+        return self.log_dir / f"{(program and program.stdout_log) or name}.log"
 
     def render(self) -> Path:
         """Write supervisord.conf for the programs; return its path."""
@@ -324,6 +325,8 @@ class Supervisor:
                 return f"{program.name} exited with code {code} while starting; see {log}:\n{problems}"
         if status.state in ("FATAL", "STOPPED") or len(pids) > 3:
             detail = tail(log, 15, offset=start) or status.spawnerr
+            if program.stderr_log:
+                detail = tail(self.log_dir / f"{program.stderr_log}.log", 15) or detail
             what = status.state if len(pids) <= 3 else f"exiting again and again ({len(pids)} starts)"
             return f"{program.name} is {what} (exit code {status.exitstatus}); see {log}:\n{detail}"
         return None
