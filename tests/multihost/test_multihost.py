@@ -25,6 +25,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -141,12 +142,21 @@ def _delete_redis_keys(s: Settings) -> None:
     client.close()
 
 
-def _served_by(front: Profile, offset: int) -> list[str]:
-    """Rasa upstream (address) of each REST request logged by the front's nginx since offset, in order."""
-    with open(front.s.log_dir / "nginx-access.log", "rb") as f:
-        f.seek(offset)
-        lines = f.read().decode("utf-8", "replace").splitlines()
-    return re.findall(r"POST /webhooks/rest/webhook\" 200 .* upstream=(\S+?):\d+", "\n".join(lines))
+def _served_by(front: Profile, offset: int, count: int) -> list[str]:
+    """Rasa host that answered each of the `count` REST requests the front's nginx logged since offset."""
+    deadline = time.monotonic() + 10  # supervisord copies nginx's stdout to the log file
+    while True:
+        with open(front.s.log_dir / "nginx-access.log", "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        # upstream=<tried>, <tried>, <answered>: the address that answered is the last one
+        found = [
+            tried.split(", ")[-1].rsplit(":", 1)[0]
+            for tried in re.findall(r"POST /webhooks/rest/webhook\" 200 .* upstream=(.+)$", text, re.M)
+        ]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def _kill_host(profile: Profile) -> None:
@@ -189,7 +199,7 @@ def test_conversations_survive_losing_an_application_host(hosts):
         reply = rest.send(url, sender, f"{province} có bao nhiêu sản phẩm OCOP 4 sao?", timeout=90)
         assert reply.ok and soak.context_ok(reply.messages, province), reply
         assert not soak.is_apology(reply.messages)
-    first = dict(zip(senders, _served_by(front, offset), strict=True))
+    first = dict(zip(senders, _served_by(front, offset, len(senders)), strict=True))
     assert set(first.values()) == {A, B}, first  # both application hosts hold conversations
 
     lost = A
@@ -208,7 +218,7 @@ def test_conversations_survive_losing_an_application_host(hosts):
                 first[sender],
                 soak.reply_text(reply.messages),
             )
-    assert set(_served_by(front, offset)) == {B}
+    assert set(_served_by(front, offset, 2 * len(senders))) == {B}
 
     # the trackers on the data host hold every turn of every conversation, in order
     import psycopg2
