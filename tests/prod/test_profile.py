@@ -202,6 +202,7 @@ def test_hung_action_servers_time_out_with_the_apology(profile, soak, rest_url):
             os.killpg(pid, signal.SIGCONT)
     for status, replies, seconds in results:
         assert status == 200 and soak.is_apology(replies)
+        assert "02963 957 006" in soak.reply_text(replies)  # ...with the general hotline
         assert seconds < profile.s.actions_timeout + 10
     status, replies = post(rest_url, "hung-after", "Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?")
     assert status == 200 and soak.context_ok(replies, "Sóc Trăng")
