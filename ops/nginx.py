@@ -142,6 +142,9 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
         "window.OCOP_SOCKET_URL = window.location.protocol + '//' + window.location.host;\n",
         encoding="utf-8",
     )
+    from ops.web import page_html  # web/index.html, hotline numbers filled from the contact table
+
+    (s.run_dir / "index.html").write_text(page_html(), encoding="utf-8")
     (s.run_dir / "security_headers.conf").write_text(
         f'add_header Content-Security-Policy "{CSP}" always;\n'
         "add_header X-Content-Type-Options nosniff always;\n"
@@ -149,7 +152,12 @@ def render_nginx(s: Settings, template: Path = NGINX_TEMPLATE) -> Path:
         "add_header Referrer-Policy no-referrer always;\n",
         encoding="utf-8",
     )
-    for path in (conf, s.run_dir / "config.js", s.run_dir / "security_headers.conf"):
+    for path in (
+        conf,
+        s.run_dir / "config.js",
+        s.run_dir / "security_headers.conf",
+        s.run_dir / "index.html",
+    ):
         path.chmod(0o644)
     return conf
 

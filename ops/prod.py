@@ -233,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             "note: ZALO_APP_ID / ZALO_OA_SECRET_KEY are not set: the Zalo webhook answers 403 until they are"
         )
     if profile.sup.alive():
-        print(f"ERROR: the profile already runs ({profile.sup.socket_path}): make prod-status, make prod-stop")
+        print(
+            f"ERROR: the profile already runs ({profile.sup.socket_path}): make prod-status, make prod-stop"
+        )
         return 2
     attached = bool(command) or args.foreground
     try:

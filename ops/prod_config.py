@@ -83,7 +83,7 @@ class Settings:
     # The staff console behind nginx at /staff/ ("127.0.0.1:5088"); the front role starts it
     console_upstream: str = field(default_factory=lambda: env("NGINX_CONSOLE_UPSTREAM", ""))
     web_port: int = field(default_factory=lambda: int(env("WEB_PORT", "8080")))  # make run's page
-    web: bool = True  # make run: serve the web chat page (scripts/web.py)
+    web: bool = True  # make run: serve the web chat page (ops/web.py)
     cors: list[str] | None = None  # make run: Rasa's --cors (default: the page's origins)
     model: Path = ROOT / "models" / "ocop.tar.gz"
     endpoints: Path = ROOT / "endpoints.prod.yml"

@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ops import rest  # noqa: E402 - the shared REST client
 
-# scripts/serve.py exports RASA_URL to the command it runs; otherwise the default port.
+# ops/serve.py (make eval, make e2e) exports RASA_URL to the command it runs; otherwise the default port.
 DEFAULT_URL = os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/") + "/webhooks/rest/webhook"
 _SEPARATORS = frozenset(".-")
 

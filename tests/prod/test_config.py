@@ -33,7 +33,7 @@ def test_variables_are_unquoted_and_all_set_by_prod_py(path, prod):
             value = code.split(":", 1)[1].strip()
             assert value[:1] not in "\"'", f"{path.name}:{number}: quoted ${{VAR}} is not expanded by Rasa"
             for name in _VAR.findall(code):
-                assert name in env, f"{path.name}:{number}: {name} is not set by scripts/prod.py"
+                assert name in env, f"{path.name}:{number}: {name} is not set by ops/prod_config.py"
 
 
 def test_rasa_reads_the_prod_files_with_the_profile_environment(prod, monkeypatch):

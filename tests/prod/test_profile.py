@@ -71,6 +71,7 @@ def test_only_the_channels_and_the_web_page_are_exposed(profile):
     base = f"http://127.0.0.1:{profile.s.nginx_port}"
     status, headers, body = _http(base + "/")
     assert status == 200 and b"webchat" in body
+    assert b"{ag-" not in body and b"02963 957 006" in body  # hotlines from the contact table
     assert "script-src 'self'" in headers.get("Content-Security-Policy", "")
     assert headers.get("X-Frame-Options") == "DENY"
     assert _http(base + "/config.js")[0] == 200
