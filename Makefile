@@ -191,7 +191,7 @@ prod-stop: $(RASA_VENV)/.installed  ## stop the production profile (every proces
 prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile under load, faults, kills and restarts (ports 5305/5306/5355-5357/8380)
 	$(RPY) -m pytest -q tests/prod --durations=5
 
-multihost-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## two application hosts + a front host on 127.0.0.21-23, data on this machine: a conversation survives losing a host (~4 min)
+multihost-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## two application hosts + a front host on 127.0.0.21-23, data on this machine: a conversation survives losing a host (~3 min)
 	$(RPY) -m pytest -q tests/multihost --durations=3
 
 soak: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## 10 min, 20 concurrent conversations against the production profile (SOAK_ARGS="--minutes 1")
