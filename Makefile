@@ -103,8 +103,8 @@ browser:  ## install Chromium for the browser test (Debian package; CI runs as r
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
 # ---- run -----------------------------------------------------------------------------
-run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web console-assets  ## install, build, start actions + Rasa (REST on :5005) + web chat (:8080)
-	$(RPY) scripts/serve.py
+run: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web console-assets  ## install, build, start actions + Rasa (REST on :5005) + web chat (:8080) under supervisord; Ctrl-C stops
+	$(RPY) -m ops.serve
 
 shell: $(MODEL)  ## talk to the assistant in the terminal (needs `make run` actions)
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
@@ -157,14 +157,14 @@ calibrate: $(INDEX)  ## recalibrate only the sentence picker's answer rule (thre
 EVAL_SETS := tests/eval/questions.yaml tests/eval/heldout.yaml tests/eval/heldout2.yaml tests/eval/heldout3.yaml \
 	$(wildcard tests/eval/final4.yaml tests/eval/final5.yaml tests/eval/final6.yaml) $(wildcard ../shared/eval/dev.yaml)
 REPORT_SETS := $(wildcard tests/eval/final7.yaml tests/eval/final8.yaml)
-EVAL_GATE := (set -e -o pipefail; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) scripts/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
-	for f in $(REPORT_SETS); do echo "== $$f (score reported; wrong answers gated)"; $(RPY) scripts/evaluate.py $$f --max-wrong 0.01 | tail -3; done)
+EVAL_GATE := (set -e -o pipefail; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY) tests/eval/evaluate.py $$f --min-score 0.95 --max-wrong 0.01; done; \
+	for f in $(REPORT_SETS); do echo "== $$f (score reported; wrong answers gated)"; $(RPY) tests/eval/evaluate.py $$f --max-wrong 0.01 | tail -3; done)
 
 e2e: $(MODEL) $(INDEX) web browser console-assets  ## start the servers; end-to-end tests, then the question sets (gate)
-	$(RPY) scripts/serve.py --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
+	$(RPY) -m ops.serve --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
 
 eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started assistant (>= 0.95, wrong <= 1%)
-	$(RPY) scripts/serve.py -- bash -c '$(EVAL_GATE)'
+	$(RPY) -m ops.serve -- bash -c '$(EVAL_GATE)'
 
 bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughput, memory: make run, make prod and a bare rasa init bot (writes docs/benchmarks.md)
 	$(RPY) scripts/bench.py --scaled $(BENCH_ARGS)
@@ -172,17 +172,27 @@ bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughpu
 test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
 
 
-# ---- production profile: PostgreSQL + Redis, 2 Rasa processes behind nginx (README "Production") ----
-.PHONY: nginx prod prod-test soak backup restore backups
+# ---- production profile: PostgreSQL + Redis, Rasa and action servers behind nginx, under supervisord
+# (README "Production"; the processes: ops/processes.py) ----
+.PHONY: nginx prod prod-status prod-stop prod-test multihost-test soak backup restore backups
 
 nginx:  ## install nginx when missing (Debian package; CI runs as root)
 	test -x /usr/sbin/nginx || command -v nginx || (apt-get update && (apt-get install -y nginx-light || apt-get install -y nginx))
 
-prod: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile on :8080 (PROD_ARGS="--rasa-ports 5005,5006 ...")
-	$(RPY) scripts/prod.py $(PROD_ARGS)
+prod: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web console-assets nginx  ## production profile on :8080, in the background (PROD_ARGS="--foreground --rasa-ports 5005,5006 ...")
+	$(RPY) -m ops.prod $(PROD_ARGS)
 
-prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile under load, faults and restarts (ports 5305/5306/5355/8380)
+prod-status: $(RASA_VENV)/.installed  ## every process of the production profile: state, pid, answers, uptime
+	$(RPY) -m ops.prod status $(PROD_ARGS)
+
+prod-stop: $(RASA_VENV)/.installed  ## stop the production profile (every process, then supervisord)
+	$(RPY) -m ops.prod stop $(PROD_ARGS)
+
+prod-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## production profile under load, faults, kills and restarts (ports 5305/5306/5355-5357/8380)
 	$(RPY) -m pytest -q tests/prod --durations=5
+
+multihost-test: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## two application hosts + a front host on 127.0.0.21-23, data on this machine: a conversation survives losing a host (~3 min)
+	$(RPY) -m pytest -q tests/multihost --durations=3
 
 soak: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## 10 min, 20 concurrent conversations against the production profile (SOAK_ARGS="--minutes 1")
 	$(RPY) scripts/soak.py $(SOAK_ARGS)

@@ -6,7 +6,7 @@ a call button), `email`, `name` and `organisation`. The table (`OCOP_CONTACTS_FI
 data/contacts.csv) is re-read when the file changes; a broken file keeps the last good
 values, and its errors are logged by file and line. Used by the Rasa server's response
 generator (bot/nlg.py), the service apology (bot/channels/guard.py) and the web page
-(scripts/web.py).
+(ops/web.py, and the page nginx serves in make prod: ops/nginx.py).
 
     values = ContactValues(Path("data/contacts.csv")).values()
     fill_text("Gọi {ag-ubnd-tong-hop.phone}", values)  # -> "Gọi 02963 957 006"

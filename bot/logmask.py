@@ -1,7 +1,7 @@
 """Mask phone and ID-card numbers typed by users in every log line of a process.
 
-Rasa process: `rasa run --logging-config-file deploy/logging.yml` (scripts/serve.py and
-scripts/prod.py pass it). The YAML declares `PiiFilter`; building it installs a log-record
+Rasa process: `rasa run --logging-config-file deploy/logging.yml` (the process table
+ops/processes.py passes it). The YAML declares `PiiFilter`; building it installs a log-record
 factory, so records of *every* logger and handler are masked - including the handlers
 Rasa adds after reading the file (coloredlogs on the console, `--log-file`, structlog's
 JSON lines, which go through the standard `logging` module).

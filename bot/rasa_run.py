@@ -1,4 +1,4 @@
-"""`rasa` with four fixes Rasa 3.6 lacks, and health routes (scripts/prod.py and serve.py use it).
+"""`rasa` with four fixes Rasa 3.6 lacks, and health routes (ops/processes.py runs it).
 
     python -m bot.rasa_run run --endpoints endpoints.prod.yml [other `rasa run` options]
 

@@ -31,131 +31,38 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.postgres import Postgres, ServiceError, env
+
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT = 1
 DUMP, ARCHIVE, MANIFEST = "tracker.dump", "content.tar.gz", "manifest.json"
-_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _STAMP = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 
 
-class BackupError(Exception):
-    """A clear, user-facing reason why a backup or a restore did not happen."""
-
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return default if value is None else value
-
-
-@dataclass
-class Postgres:
-    """Connection to the tracker store's server (the production profile's variables)."""
-
-    host: str = field(default_factory=lambda: _env("POSTGRES_HOST", "127.0.0.1"))
-    port: int = field(default_factory=lambda: int(_env("POSTGRES_PORT", "5432")))
-    user: str = field(default_factory=lambda: _env("POSTGRES_USER", "postgres"))
-    password: str = field(default_factory=lambda: _env("POSTGRES_PASSWORD", ""))
-    db: str = field(default_factory=lambda: _env("POSTGRES_DB", "ocop"))
-    login_db: str = field(default_factory=lambda: _env("POSTGRES_LOGIN_DB", "postgres"))
-
-    def check_name(self, name: str) -> str:
-        """The name if it is a plain database name, else BackupError."""
-        if not _DB_NAME.match(name):
-            raise BackupError(f"{name!r} is not a plain database name")
-        return name
-
-    def tool_args(self, db: str) -> list[str]:
-        """Connection options of pg_dump / pg_restore."""
-        return ["-h", self.host, "-p", str(self.port), "-U", self.user, "-d", self.check_name(db)]
-
-    def tool_env(self) -> dict[str, str]:
-        """Environment of pg_dump / pg_restore (password, no prompt, connect timeout)."""
-        env = dict(os.environ, PGCONNECT_TIMEOUT="10")
-        if self.password:
-            env["PGPASSWORD"] = self.password
-        return env
-
-    @contextlib.contextmanager
-    def cursor(self, db: str | None = None) -> Iterator[Any]:
-        """An autocommit cursor on db (default: the login database)."""
-        import psycopg2
-
-        try:
-            conn = psycopg2.connect(
-                host=self.host,
-                port=self.port,
-                user=self.user,
-                password=self.password or None,
-                dbname=self.check_name(db or self.login_db),
-                connect_timeout=10,
-                application_name="ocop-backup",
-            )
-        except psycopg2.OperationalError as exc:
-            detail = " ".join(str(exc).split())
-            raise BackupError(f"PostgreSQL at {self.host}:{self.port} is not reachable: {detail}") from exc
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                yield cur
-        finally:
-            conn.close()
-
-    def exists(self, db: str) -> bool:
-        """True if the database exists."""
-        with self.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.check_name(db),))
-            return cur.fetchone() is not None
-
-    def table_count(self, db: str) -> int:
-        """Tables outside PostgreSQL's own schemas."""
-        with self.cursor(db) as cur:
-            cur.execute(
-                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-            )
-            return int(cur.fetchone()[0])
-
-    def create(self, db: str) -> None:
-        """CREATE DATABASE db."""
-        from psycopg2 import sql
-
-        with self.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.check_name(db))))
-
-    def drop(self, db: str) -> None:
-        """DROP DATABASE IF EXISTS db (its connections are ended first)."""
-        from psycopg2 import sql
-
-        with self.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (self.check_name(db),),
-            )
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
+# one error type for every user-facing failure of ops/ (PostgreSQL unreachable, damaged backup, ...)
+BackupError = ServiceError
 
 
 @dataclass
 class Content:
     """The content files: name in the archive -> path on this machine."""
 
-    cards: Path = field(default_factory=lambda: Path(_env("OCOP_CARDS_DIR", str(ROOT / "data" / "cards"))))
-    stats: Path = field(default_factory=lambda: Path(_env("OCOP_STATS_DIR", str(ROOT / "data" / "stats"))))
+    cards: Path = field(default_factory=lambda: Path(env("OCOP_CARDS_DIR", str(ROOT / "data" / "cards"))))
+    stats: Path = field(default_factory=lambda: Path(env("OCOP_STATS_DIR", str(ROOT / "data" / "stats"))))
     contacts: Path = field(
-        default_factory=lambda: Path(_env("OCOP_CONTACTS_FILE", str(ROOT / "data" / "contacts.csv")))
+        default_factory=lambda: Path(env("OCOP_CONTACTS_FILE", str(ROOT / "data" / "contacts.csv")))
     )
-    docs: Path = field(default_factory=lambda: Path(_env("OCOP_DOCS_DIR", str(ROOT / "data" / "docs"))))
+    docs: Path = field(default_factory=lambda: Path(env("OCOP_DOCS_DIR", str(ROOT / "data" / "docs"))))
 
     def items(self) -> dict[str, Path]:
         """Archive name -> path (folders: cards, stats, docs; file: contacts.csv)."""
@@ -210,7 +117,7 @@ def _version(program: str) -> str:
 
 def default_dir() -> Path:
     """OCOP_BACKUP_DIR or var/backups."""
-    return Path(_env("OCOP_BACKUP_DIR", str(ROOT / "var" / "backups")))
+    return Path(env("OCOP_BACKUP_DIR", str(ROOT / "var" / "backups")))
 
 
 # ---- backup ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ memory of the Rasa server and the action server (process trees). Then paired rou
 (scripts/bench_paired.py): both bots up at once, measured one right after the other in
 alternating rounds, so each round's ratio shares the machine's load; the median is reported. The bare bot is made
 once with `rasa init --no-prompt` under var/bare-bot and reused. With --scaled, the
-production profile (scripts/prod.py: two Rasa processes behind nginx, PostgreSQL tracker
+production profile (ops/prod.py: two Rasa processes behind nginx, PostgreSQL tracker
 store, Redis lock store) is measured the same way, in the same run.
 
 Everything talks to 127.0.0.1 only; every load loop is bounded by --max-turns and
@@ -25,11 +25,10 @@ Everything talks to 127.0.0.1 only; every load loop is bounded by --max-turns an
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +41,8 @@ import yaml
 from bench_load import BotRun, MemorySampler, run_levels
 from bench_paired import PairedRound, medians, paired_rounds, paired_section
 from bench_report import print_summary, write_report
+
+from ops import rest  # noqa: E402 - the shared REST client (bench_load put the root on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -59,13 +60,48 @@ BARE_SCRIPTS = [
 ]
 
 
-def load_script(name: str):  # noqa: ANN201 - a module
-    """scripts/<name>.py as a module (serve: start/stop; prod: the production profile)."""
-    spec = importlib.util.spec_from_file_location(f"ocop_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(f"ocop_{name}", module)
-    spec.loader.exec_module(module)
-    return module
+def _ops():  # noqa: ANN202 - the ops package (make run's and make prod's profiles)
+    sys.path.insert(0, str(ROOT))
+    import ops.prod
+    import ops.serve
+
+    return ops.serve, ops.prod
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen, what: str) -> None:
+    """Poll a URL until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{what} did not answer on {url} within {timeout:.0f} s")
+
+
+def first_reply(url: str, timeout: float, message: str) -> None:
+    """Until a message gets a non-empty reply."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not probe(url, message, timeout=30).startswith("("):  # "(error ...)", "(empty reply)"
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"no reply from {url} within {timeout:.0f} s")
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Terminate a process group, then kill what is left."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class ServeArgs(argparse.Namespace):
@@ -113,9 +149,9 @@ def our_scripts(path: Path = QUESTIONS, count: int = 60, seed: int = 7) -> list[
 # --- the bots ----------------------------------------------------------------------------------
 
 
-def start_ours(args: argparse.Namespace) -> list[subprocess.Popen]:
-    """Start our assistant (make run's profile) with serve.py's start(), on a fresh SQLite store."""
-    serve = load_script("serve")
+def start_ours(args: argparse.Namespace):  # noqa: ANN201 - ops.prod.Profile
+    """Start our assistant (make run's profile) with ops/serve.py's start(), on a fresh SQLite store."""
+    serve, _ = _ops()
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     tracker = BENCH_VAR / "tracker.db"
     tracker.unlink(missing_ok=True)
@@ -144,14 +180,16 @@ def bench_ours(args: argparse.Namespace) -> BotRun:
         probe_question=PROBE_QUESTION,
     )
     t0 = time.perf_counter()
-    procs = start_ours(args)
+    profile = start_ours(args)
     run.cold_start = time.perf_counter() - t0
     print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
     url = f"http://{HOST}:{args.port}/webhooks/rest/webhook"
+    pids = profile.pids()
+    roots = {"actions": pids[f"actions-{args.actions_port}"], "rasa": pids[f"rasa-{args.port}"]}
     try:
-        measure(run, {"actions": procs[0].pid, "rasa": procs[1].pid}, url, our_scripts(), args, "ours")
+        measure(run, roots, url, our_scripts(), args, "ours")
     finally:
-        load_script("serve").stop(procs)
+        profile.stop()
     return run
 
 
@@ -180,11 +218,12 @@ OUR_CONVERSATIONS = (
 
 def bench_scaled(args: argparse.Namespace) -> BotRun:
     """The production profile (make prod): two Rasa processes behind nginx, PostgreSQL, Redis."""
-    prod = load_script("prod")
+    _, prod = _ops()
     s = prod.Settings()
     s.rasa_ports = [args.scaled_port, args.scaled_port + 1]
     s.actions_port, s.nginx_port, s.nginx_listen = args.scaled_actions_port, args.scaled_nginx_port, HOST
-    s.pg_db, s.var_dir, s.redis_key_prefix = f"ocop_bench_{int(time.time())}", BENCH_VAR / "prod", "ocopbench"
+    s.actions_ports = [args.scaled_actions_port + 1, args.scaled_actions_port + 2]
+    s.pg.db, s.var_dir, s.redis_key_prefix = f"ocop_bench_{int(time.time())}", BENCH_VAR / "prod", "ocopbench"
     run = BotRun(
         "OCOP assistant, production profile (make prod: 2 Rasa processes + nginx, PostgreSQL, Redis lock store)",
         conversations=OUR_CONVERSATIONS,
@@ -200,7 +239,7 @@ def bench_scaled(args: argparse.Namespace) -> BotRun:
         return run
     print(f"  cold start (command to first answer): {run.cold_start:.1f} s", flush=True)
     pids = profile.pids()
-    roots = {"actions": pids["actions"]} | {
+    roots = {f"actions{i + 1}": pids[prod.Profile.actions_name(p)] for i, p in enumerate(s.actions_ports)} | {
         f"rasa{i + 1}": pids[prod.Profile.rasa_name(p)] for i, p in enumerate(s.rasa_ports)
     }
     try:
@@ -209,20 +248,16 @@ def bench_scaled(args: argparse.Namespace) -> BotRun:
         )
     finally:
         profile.stop()
-        prod.drop_database(s)
+        s.pg.drop()
     return run
 
 
 def probe(url: str, text: str, timeout: float = 60.0) -> str:
     """One answer, shown in the report so a degraded bot (e.g. action server unreachable) is visible."""
-    body = json.dumps({"sender": f"bench-probe-{uuid.uuid4().hex[:8]}", "message": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            messages = json.loads(resp.read() or b"[]")
-    except (OSError, ValueError) as exc:
-        return f"(error: {exc!r})"
-    text = " / ".join(str(m.get("text", "")) for m in messages if isinstance(m, dict))
+    reply = rest.send(url, f"bench-probe-{uuid.uuid4().hex[:8]}", text, timeout)
+    if not reply.ok:
+        return f"(error: {reply.error})"
+    text = " / ".join(str(m.get("text", "")) for m in reply.messages if isinstance(m, dict))
     return " ".join(text.split())[:300] or "(empty reply)"
 
 
@@ -256,7 +291,6 @@ def ensure_bare_bot(rasa: Path) -> Path:
 
 def start_bare(args: argparse.Namespace) -> subprocess.Popen:
     """Serve the bare bot with `rasa run` (no action server); return once it answers."""
-    serve = load_script("serve")
     rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
     models = ensure_bare_bot(rasa)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1")
@@ -271,11 +305,11 @@ def start_bare(args: argparse.Namespace) -> subprocess.Popen:
         cmd, cwd=BARE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        serve.wait_http(f"http://{HOST}:{args.bare_port}/", 300, proc, "bare-bot")
+        wait_http(f"http://{HOST}:{args.bare_port}/", 300, proc, "bare-bot")
         url = f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook"
-        serve.first_reply(url, 120, "hello")  # the bare bot is `rasa init`'s English one: its own greeting
+        first_reply(url, 120, "hello")  # the bare bot is `rasa init`'s English one: its own greeting
     except BaseException:
-        serve.stop([proc])
+        stop_group(proc)
         raise
     return proc
 
@@ -296,7 +330,7 @@ def bench_bare(args: argparse.Namespace) -> BotRun:
         url = f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook"
         measure(run, {"rasa": proc.pid}, url, BARE_SCRIPTS, args, "bare")
     finally:
-        load_script("serve").stop([proc])
+        stop_group(proc)
     return run
 
 
@@ -305,8 +339,7 @@ def bench_paired(args: argparse.Namespace) -> list[PairedRound]:
     if args.paired_rounds < 1 or args.skip_bare:
         return []
     print(f"paired rounds: {args.paired_rounds} ...", flush=True)
-    serve = load_script("serve")
-    procs = start_ours(args)
+    profile = start_ours(args)
     try:
         bare = start_bare(args)
         try:
@@ -315,9 +348,9 @@ def bench_paired(args: argparse.Namespace) -> list[PairedRound]:
                 f"http://{HOST}:{args.bare_port}/webhooks/rest/webhook", BARE_SCRIPTS, args,
             )  # fmt: skip
         finally:
-            serve.stop([bare])
+            stop_group(bare)
     finally:
-        serve.stop(procs)
+        profile.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ops import rest  # noqa: E402 - the shared REST client
 
 # --- memory ---------------------------------------------------------------------------------------
 
@@ -146,28 +151,15 @@ async def run_level(
                     if sent >= max_turns or time.perf_counter() >= deadline:
                         return
                     sent += 1
-                    t0 = time.perf_counter()
-                    try:
-                        async with session.post(url, json={"sender": sender, "message": text}) as resp:
-                            body = await resp.read()
-                            status = resp.status
-                        elapsed = time.perf_counter() - t0
-                    except Exception as exc:  # noqa: BLE001 - counted, the conversation restarts
+                    reply = await rest.send_async(session, url, sender, text, timeout)
+                    if reply.status is None or reply.status != 200:
                         result.errors += 1
                         if len(result.error_samples) < 5:
-                            result.error_samples.append(repr(exc)[:200])
+                            result.error_samples.append((reply.error or "")[:200])
                         break
-                    if status != 200:
-                        result.errors += 1
-                        if len(result.error_samples) < 5:
-                            result.error_samples.append(f"HTTP {status}: {body[:200]!r}")
-                        break
+                    elapsed = reply.seconds
                     result.latencies.append(elapsed)
-                    try:
-                        messages = json.loads(body or b"[]")
-                    except ValueError:
-                        messages = []
-                    if not messages:
+                    if not reply.messages:
                         result.empty += 1
                 number += 1
 

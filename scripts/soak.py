@@ -2,16 +2,16 @@
 
     python scripts/soak.py [--minutes 10] [--concurrency 20] [--turns 6]   (make soak)
 
-Starts its own production profile (scripts/prod.py: action server, two Rasa processes,
-nginx; PostgreSQL database `ocop_soak_<time>` dropped at the end unless --keep-db) on
-ports 5305,5306 / 5355 / 8380 by default, then keeps `--concurrency` conversations
+Starts its own production profile (ops/prod.py under supervisord: two action servers behind
+nginx's balancer, two Rasa processes, nginx; PostgreSQL database `ocop_soak_<time>` dropped
+at the end unless --keep-db) on ports 5305,5306 / 5355 (balancer), 5356,5357 / 8380 by default, then keeps `--concurrency` conversations
 running against nginx (127.0.0.1 only) until the time is up. Each conversation asks
 about its own province and star level and checks that the follow-ups ("thế còn 4 sao?")
 are answered for *its* province.
 
 Prints: turns sent, replies received, errors (transport/HTTP errors, empty replies,
 service apologies, follow-ups answered for another context), conversations with a
-missing turn, latency, and the resident memory (RSS) of each process (Rasa x2, actions,
+missing turn, latency, and the resident memory (RSS) of each process (Rasa x2, actions x2,
 nginx) at launch, after the warm-up (`--warmup` seconds of load: models and caches are
 filled lazily by the first turns) and at the end, with the growth from the warm-up.
 Exit status 1 if errors > 0 or any process grew by 10 % or more.
@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import itertools
-import json
 import statistics
 import sys
 import time
@@ -35,20 +33,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ops import rest  # noqa: E402 - the shared REST client
+
 PROVINCES = ("An Giang", "Sóc Trăng", "Tiền Giang")
 STARS = ("3", "4", "5")
 APOLOGY_MARK = "tạm thời gián đoạn"  # utter_service_unavailable (domain/core.yml)
 
 
 def load_prod():
-    """scripts/prod.py as a module."""
-    if "ocop_prod" in sys.modules:
-        return sys.modules["ocop_prod"]
-    spec = importlib.util.spec_from_file_location("ocop_prod", ROOT / "scripts" / "prod.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ocop_prod"] = module
-    spec.loader.exec_module(module)
-    return module
+    """ops/prod.py (the production profile)."""
+    import ops.prod
+
+    return ops.prod
 
 
 # ---- conversations -----------------------------------------------------------------------------
@@ -176,28 +174,6 @@ class LoadReport:
         return sorted(r.latency for r in self.results if r.answered)
 
 
-async def send_turn(
-    session, url: str, sender: str, text: str, timeout: float
-) -> tuple[int | None, list, str | None]:
-    """POST one message; (status, replies, error)."""
-    import aiohttp
-
-    try:
-        async with session.post(
-            url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as resp:
-            body = await resp.read()
-            try:
-                replies = json.loads(body or b"[]")
-            except ValueError:
-                return resp.status, [], f"HTTP {resp.status}: not JSON"
-            if resp.status != 200:
-                return resp.status, [], f"HTTP {resp.status}: {body[:200]!r}"
-            return resp.status, replies if isinstance(replies, list) else [], None
-    except Exception as exc:  # noqa: BLE001 - counted as an error
-        return None, [], f"{type(exc).__name__}: {exc}"
-
-
 async def run_load(
     url: str,
     conversations: int | None,
@@ -234,7 +210,8 @@ async def run_load(
             report.conversations[sender] = script
             for i, turn in enumerate(script):
                 t0 = time.perf_counter()
-                status, replies, error = await send_turn(session, url, sender, turn.text, timeout)
+                reply = await rest.send_async(session, url, sender, turn.text, timeout)
+                status, replies, error = reply.status, reply.messages, reply.error
                 result = TurnResult(sender, i, turn.text, status, replies, time.perf_counter() - t0, error)
                 if (
                     check_context
@@ -284,7 +261,8 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=6, help="turns per conversation")
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds of load before the RSS baseline")
     ap.add_argument("--rasa-ports", default="5305,5306")
-    ap.add_argument("--actions-port", type=int, default=5355)
+    ap.add_argument("--actions-port", type=int, default=5355, help="the action servers' balancer")
+    ap.add_argument("--actions-ports", default="5356,5357", help="one per action server")
     ap.add_argument("--nginx-port", type=int, default=8380)
     ap.add_argument("--db", default=f"ocop_soak_{int(time.time())}")
     ap.add_argument("--keep-db", action="store_true")
@@ -295,11 +273,14 @@ def main() -> int:
     prod = load_prod()
     s = prod.Settings()
     s.rasa_ports = [int(p) for p in args.rasa_ports.split(",") if p]
+    s.actions_ports = [int(p) for p in args.actions_ports.split(",") if p]
     s.actions_port, s.nginx_port, s.nginx_listen = args.actions_port, args.nginx_port, "127.0.0.1"
-    s.pg_db, s.var_dir = args.db, Path(args.var_dir)
+    s.pg.db, s.var_dir = args.db, Path(args.var_dir)
     s.redis_key_prefix = "ocopsoak"
     profile = prod.Profile(s)
-    print(f"starting the production profile (database {s.pg_db}, logs in {s.log_dir})", flush=True)
+    sup_log = s.log_dir / "supervisord.log"
+    sup_offset = sup_log.stat().st_size if sup_log.exists() else 0
+    print(f"starting the production profile (database {s.pg.db}, logs in {s.log_dir})", flush=True)
     try:
         startup = profile.start(progress=False)
     except prod.StartupError as exc:
@@ -329,14 +310,15 @@ def main() -> int:
 
         report = asyncio.run(run())
         rss_end = profile.rss_mb()
-        dead = [name for name, p in profile.procs.items() if p.poll() is not None]
+        dead = [name for name, st in profile.status().items() if st.state != "RUNNING"]
+        restarts = _restarts(sup_log, sup_offset)
     finally:
         profile.stop()
         if not args.keep_db:
             try:
-                prod.drop_database(s)
+                s.pg.drop()
             except Exception as exc:  # noqa: BLE001
-                print(f"could not drop {s.pg_db}: {exc}", file=sys.stderr)
+                print(f"could not drop {s.pg.db}: {exc}", file=sys.stderr)
 
     baseline = next(
         (rss for t, rss in samples if t >= args.warmup), samples[-1][1] if samples else rss_launch
@@ -350,7 +332,7 @@ def main() -> int:
     print()
     print(
         f"Soak: {args.minutes:g} min, {args.concurrency} concurrent conversations of {args.turns} turns, "
-        f"2 Rasa processes behind nginx, PostgreSQL + Redis"
+        f"2 Rasa processes and 2 action servers behind nginx, PostgreSQL + Redis, supervisord"
     )
     for key, value in figures.items():
         print(f"  {key:<42} {value}")
@@ -374,11 +356,23 @@ def main() -> int:
         print("\nfirst failures:")
         for r in report.failed[:5]:
             print(f"  {r.sender} turn {r.index}: {r.error or 'empty reply'}")
-    if dead:
-        print(f"\nprocesses that died: {', '.join(dead)}")
-    ok = errors == 0 and worst < args.max_growth and not dead
+    if dead or restarts:
+        print(
+            f"\nprocesses not running at the end: {', '.join(dead) or 'none'}; restarted by supervisord: {restarts}"
+        )
+    ok = errors == 0 and worst < args.max_growth and not dead and not restarts
     print("\nRESULT:", "PASS" if ok else f"FAIL (errors {errors}, worst growth {worst:.1f}%)")
     return 0 if ok else 1
+
+
+def _restarts(log: Path, offset: int) -> int:
+    """Processes that exited unexpectedly (and were restarted) according to supervisord's log."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace").count("not expected)")
+    except OSError:
+        return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
    makes it a new card.
 3. The same question asked again through REST gets the card's answer (no restart).
 
-The served assistant must read a temporary copy of the cards (scripts/serve.py --cards-copy
+The served assistant must read a temporary copy of the cards (python -m ops.serve --cards-copy
 sets OCOP_CARDS_DIR and passes it, with OCOP_TRACKER_DB, to the tests): the test refuses to
 run on data/cards and puts the copy back as it found it at the end.
 """
@@ -53,7 +53,9 @@ def served_paths() -> tuple[Path, Path]:
     """The tracker store file and cards folder the servers use (a copy of the cards, never data/cards)."""
     tracker, cards = os.environ.get("OCOP_TRACKER_DB"), os.environ.get("OCOP_CARDS_DIR")
     if not tracker or not cards:
-        pytest.fail("OCOP_TRACKER_DB and OCOP_CARDS_DIR are not set: run under scripts/serve.py --cards-copy")
+        pytest.fail(
+            "OCOP_TRACKER_DB and OCOP_CARDS_DIR are not set: run under python -m ops.serve --cards-copy (make e2e)"
+        )
     if Path(cards).resolve() == (ROOT / "data" / "cards").resolve():
         pytest.fail("OCOP_CARDS_DIR is data/cards: this test writes a card, serve a copy (--cards-copy)")
     return Path(tracker), Path(cards)

@@ -110,7 +110,7 @@ def test_unknown_decision_number_is_not_answered_with_another(sender):
 def test_an_edited_card_is_live_without_restart(sender):
     from pathlib import Path
 
-    # the served folder: make e2e serves a copy (scripts/serve.py --cards-copy), never data/cards
+    # the served folder: make e2e serves a copy (python -m ops.serve --cards-copy), never data/cards
     folder = os.environ.get("OCOP_CARDS_DIR") or Path(__file__).resolve().parents[2] / "data" / "cards"
     card = Path(folder) / "zz-e2e-live.yml"
     body = """cards:

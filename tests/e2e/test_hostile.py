@@ -9,11 +9,11 @@ or through nginx (RASA_URL=http://localhost:8080 with the production profile).
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
+
+from ops import rest
 
 PROVINCES = ("An Giang", "Sóc Trăng", "Tiền Giang")
 APOLOGY_MARK = "tạm thời gián đoạn"
@@ -23,15 +23,9 @@ def send(
     rasa_url: str, body: bytes | None, content_type: str | None = "application/json", method: str = "POST"
 ):
     """(status, parsed JSON or None) of one request to the REST webhook."""
-    headers = {"Content-Type": content_type} if content_type else {}
-    req = urllib.request.Request(
-        rasa_url + "/webhooks/rest/webhook", data=body, headers=headers, method=method
+    status, raw = rest.post_raw(
+        rest.webhook(rasa_url), body, content_type=content_type, method=method, timeout=120
     )
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
     try:
         return status, json.loads(raw or b"null")
     except ValueError:

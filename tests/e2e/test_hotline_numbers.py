@@ -31,7 +31,9 @@ def _write(path: Path, text: str) -> None:
 def test_a_changed_hotline_number_is_served_without_retraining(web_url: str) -> None:
     table = os.environ.get("OCOP_CONTACTS_FILE")
     if not table:
-        pytest.skip("needs the servers' own copy of the contact table (scripts/serve.py --cards-copy)")
+        pytest.skip(
+            "needs the servers' own copy of the contact table (python -m ops.serve --cards-copy, as make e2e)"
+        )
     path = Path(table)
     original = path.read_text(encoding="utf-8")
     assert OLD in original

@@ -103,7 +103,7 @@ def test_security_headers(web_url: str, rasa_url: str, page: tuple[int, dict[str
         "/static/%2e%2e/package.json",
         "/static/..%2fpackage.json",
         "/static/nothing-here.js",
-        "/index.html/../../scripts/web.py",
+        "/index.html/../../ops/web.py",
     ],
 )
 def test_only_the_page_and_static_files_are_served(web_url: str, path: str) -> None:

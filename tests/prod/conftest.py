@@ -2,9 +2,10 @@
 
     make prod-test        # .venv-rasa/bin/python -m pytest -q tests/prod
 
-The `profile` fixture starts the profile itself (scripts/prod.py: action server, two Rasa
-processes, nginx) on PROD_TEST_RASA_PORTS [5305,5306], PROD_TEST_ACTIONS_PORT [5355] and
-PROD_TEST_NGINX_PORT [8380], with a throw-away PostgreSQL database `ocop_test_<id>` and a
+The `profile` fixture starts the profile itself (ops/prod.py under supervisord: two action
+servers behind nginx's balancer, two Rasa processes, nginx) on PROD_TEST_RASA_PORTS
+[5305,5306], PROD_TEST_ACTIONS_PORTS [5356,5357], PROD_TEST_ACTIONS_PORT [5355] (the
+balancer) and PROD_TEST_NGINX_PORT [8380], with a throw-away PostgreSQL database `ocop_test_<id>` and a
 unique Redis key prefix, and removes them at the end. PostgreSQL and Redis (POSTGRES_HOST /
 POSTGRES_PORT, REDIS_HOST / REDIS_PORT of the environment; the local servers by default)
 are reached through TCP forwarders (tcpproxy.py) so that a test can cut them off and
@@ -29,8 +30,10 @@ from tcpproxy import TcpProxy  # noqa: E402
 
 @pytest.fixture(scope="session")
 def prod():
-    """scripts/prod.py."""
-    return _load("ocop_prod", ROOT / "scripts" / "prod.py")
+    """ops/prod.py (the profile, its settings and nginx configuration)."""
+    import ops.prod
+
+    return ops.prod
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +46,7 @@ def soak():
 def proxies(prod):
     """Forwarders to the real PostgreSQL and Redis (switch them off to simulate an outage)."""
     s = prod.Settings()
-    pg = TcpProxy(s.pg_host, s.pg_port).start()
+    pg = TcpProxy(s.pg.host, s.pg.port).start()
     redis = TcpProxy(s.redis_host, s.redis_port).start()
     yield {"postgres": pg, "redis": redis}
     pg.close()
@@ -55,9 +58,9 @@ def profile(prod, proxies, request):
     """The running production profile (started once for the whole session)."""
     var_dir = ROOT / "var" / "prod-test" / RUN_ID
     s = base_settings(prod, var_dir)
-    s.pg_host, s.pg_port = "127.0.0.1", proxies["postgres"].port
+    s.pg.host, s.pg.port = "127.0.0.1", proxies["postgres"].port
     s.redis_host, s.redis_port = "127.0.0.1", proxies["redis"].port
-    s.pg_db = f"ocop_test_{RUN_ID}"
+    s.pg.db = f"ocop_test_{RUN_ID}"
     s.redis_key_prefix = f"ocoptest{RUN_ID}"
     s.log_level = "DEBUG"
     s.actions_timeout = 8
@@ -70,8 +73,7 @@ def profile(prod, proxies, request):
     yield p
     p.stop()
     direct = prod.Settings()  # the real server, whatever the proxies' state
-    direct.pg_db = s.pg_db
-    prod.drop_database(direct)
+    direct.pg.drop(s.pg.db)
     _delete_redis_keys(direct, s.redis_key_prefix)
     if request.session.testsfailed:
         print(f"\nproduction profile logs kept in {var_dir}")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
+
+from ops import rest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,25 +29,24 @@ def _ports(name: str, default: str) -> list[int]:
 
 RASA_PORTS = _ports("PROD_TEST_RASA_PORTS", "5305,5306")
 ACTIONS_PORT = _ports("PROD_TEST_ACTIONS_PORT", "5355")[0]
+ACTIONS_PORTS = _ports("PROD_TEST_ACTIONS_PORTS", "5356,5357")
 NGINX_PORT = _ports("PROD_TEST_NGINX_PORT", "8380")[0]
 RUN_ID = uuid.uuid4().hex[:8]
 
 
 def post(url: str, sender: str, text: str, timeout: float = 90) -> tuple[int, list[dict]]:
-    """POST one REST message; (status, replies)."""
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"[]")
-    except urllib.error.HTTPError as exc:
-        return exc.code, []
+    """POST one REST message; (status, replies); status 0 when nothing answered."""
+    reply = rest.send(url, sender, text, timeout)
+    return reply.status or 0, reply.messages
 
 
 def base_settings(prod, var_dir: Path):
     """Settings on the test ports (not started)."""
     s = prod.Settings()
     s.rasa_ports, s.actions_port, s.nginx_port = list(RASA_PORTS), ACTIONS_PORT, NGINX_PORT
+    s.actions_ports, s.interface, s.actions_host = list(ACTIONS_PORTS), "127.0.0.1", "127.0.0.1"
+    s.rasa_upstreams, s.actions_upstreams, s.roles, s.public_url = [], [], ["app", "front"], ""
+    s.console_upstream = ""
     s.nginx_listen = "127.0.0.1"
     s.var_dir = var_dir
     return s

@@ -33,7 +33,7 @@ def test_variables_are_unquoted_and_all_set_by_prod_py(path, prod):
             value = code.split(":", 1)[1].strip()
             assert value[:1] not in "\"'", f"{path.name}:{number}: quoted ${{VAR}} is not expanded by Rasa"
             for name in _VAR.findall(code):
-                assert name in env, f"{path.name}:{number}: {name} is not set by scripts/prod.py"
+                assert name in env, f"{path.name}:{number}: {name} is not set by ops/prod_config.py"
 
 
 def test_rasa_reads_the_prod_files_with_the_profile_environment(prod, monkeypatch):
@@ -44,7 +44,7 @@ def test_rasa_reads_the_prod_files_with_the_profile_environment(prod, monkeypatc
 
     endpoints = read_yaml_file(ROOT / "endpoints.prod.yml")
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["tracker_store"]["url"] == s.pg_host
+    assert endpoints["tracker_store"]["url"] == s.pg.host
     assert endpoints["lock_store"]["type"] == "redis"
     assert endpoints["lock_store"]["key_prefix"] == s.redis_key_prefix
     assert endpoints["action_endpoint"]["url"] == f"http://127.0.0.1:{s.actions_port}/webhook"
@@ -77,6 +77,9 @@ def test_nginx_config_is_valid_and_exposes_only_the_channels(prod, tmp_path):
     text = conf.read_text()
     locations = re.findall(r"^\s*location\s+(.+?)\s*\{", text, re.M)
     assert locations == [
+        "= /webhook",  # the action servers' balancer (internal address)
+        "= /health",
+        "/",
         "= /webhooks/rest/webhook",
         "= /webhooks/zalo/webhook",
         "/socket.io/",
@@ -91,23 +94,26 @@ def test_nginx_config_is_valid_and_exposes_only_the_channels(prod, tmp_path):
     assert "ip_hash;" in text and "hash $ocop_sender consistent;" in text
     for port in s.rasa_ports:
         assert text.count(f"server 127.0.0.1:{port} ") == 2
+    for port in s.actions_ports:
+        assert text.count(f"server 127.0.0.1:{port} ") == 1
+    assert f"listen 127.0.0.1:{s.actions_port};" in text
     assert "{{" not in re.sub(r"#.*", "", text)
 
 
 def test_clear_messages_when_postgres_or_redis_are_unreachable(prod):
     s = prod.Settings()
-    s.pg_port, s.redis_port = _closed_port(), _closed_port()
-    assert prod.check_postgres(s).startswith(f"PostgreSQL at 127.0.0.1:{s.pg_port} is not reachable: ")
+    s.pg.port, s.redis_port = _closed_port(), _closed_port()
+    assert prod.check_postgres(s).startswith(f"PostgreSQL at 127.0.0.1:{s.pg.port} is not reachable: ")
     assert prod.check_redis(s).startswith(f"Redis at 127.0.0.1:{s.redis_port} is not reachable: ")
-    env = dict(os.environ, POSTGRES_PORT=str(s.pg_port), REDIS_PORT=str(s.redis_port))
+    env = dict(os.environ, POSTGRES_PORT=str(s.pg.port), REDIS_PORT=str(s.redis_port), PYTHONPATH=str(ROOT))
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "prod.py"), "--check"],
+        [sys.executable, "-m", "ops.prod", "--check"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert result.returncode == 1
-    assert f"PostgreSQL at 127.0.0.1:{s.pg_port} is not reachable" in result.stderr
+    assert f"PostgreSQL at 127.0.0.1:{s.pg.port} is not reachable" in result.stderr
     assert f"Redis at 127.0.0.1:{s.redis_port} is not reachable" in result.stderr
 
 
@@ -119,12 +125,12 @@ def test_the_real_services_are_reachable(prod):
 
 def test_database_is_created_when_missing(prod):
     s = prod.Settings()
-    s.pg_db = f"ocop_test_create_{RUN_ID}"
+    s.pg.db = f"ocop_test_create_{RUN_ID}"
     try:
-        assert prod.ensure_database(s) is True
-        assert prod.ensure_database(s) is False
+        assert s.pg.ensure() is True
+        assert s.pg.ensure() is False
     finally:
-        prod.drop_database(s)
+        s.pg.drop()
 
 
 def test_corrupt_index_or_missing_contacts_stop_the_start_with_a_clear_message(prod, tmp_path):
@@ -134,15 +140,15 @@ def test_corrupt_index_or_missing_contacts_stop_the_start_with_a_clear_message(p
     (index / "vectors.npy").write_bytes(b"\x93NUMPY garbage")
     s = base_settings(prod, tmp_path / "var")
     s.extra_env = {"OCOP_INDEX_DIR": str(index), "OCOP_CONTACTS_FILE": str(tmp_path / "missing.csv")}
-    p = prod.Profile(s)
+    s.actions_ports = s.actions_ports[:1]
+    p = prod.Profile(s, only=("actions",))
     try:
-        p.start_actions()
         with pytest.raises(prod.StartupError) as info:
-            p.wait_actions(timeout=240)
+            p.start(check=False, progress=False)
     finally:
         p.stop()
     message = str(info.value)
-    assert "actions exited with code 3" in message
+    assert f"actions-{s.actions_ports[0]} exited with code 3" in message
     assert "STARTUP PROBLEM: knowledge index" in message
     assert "STARTUP PROBLEM: contacts" in message
 

@@ -1,40 +1,47 @@
-"""Embedded default (`make run`): conversations survive a restart of the Rasa server.
+"""Embedded default (`make run`): a killed Rasa server comes back by itself, conversations go on.
 
 endpoints.yml keeps conversations in a SQLite file (OCOP_TRACKER_DB, var/tracker.db under
-scripts/serve.py). Here: a conversation, a restart of the Rasa process in the middle of it,
-then follow-ups that only make sense with the slots set before the restart.
+`make run`). Here, `make run`'s profile (ops/serve.py's settings, supervisord): a
+conversation, the Rasa process killed in the middle of it and restarted by supervisord, then
+follow-ups that only make sense with the slots set before the restart.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import time
 import uuid
 
-from prodtools import ROOT, RUN_ID, base_settings, post
+from prodtools import ACTIONS_PORT, RASA_PORTS, ROOT, RUN_ID, post
 
 
-def test_restart_mid_conversation_keeps_the_context(prod, soak):
+def test_killed_rasa_comes_back_and_keeps_the_context(prod, soak):
     var_dir = ROOT / "var" / "prod-test" / f"embedded-{RUN_ID}"
-    s = base_settings(prod, var_dir)
-    s.endpoints, s.credentials = ROOT / "endpoints.yml", ROOT / "credentials.yml"
+    s = prod.Settings.for_run()
+    s.rasa_ports, s.actions_ports, s.var_dir, s.web = [RASA_PORTS[0]], [ACTIONS_PORT], var_dir, False
     s.extra_env = {"OCOP_TRACKER_DB": str(var_dir / "tracker.db")}
     port = s.rasa_ports[0]
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     sender = f"embedded-{uuid.uuid4().hex[:6]}"
     p = prod.Profile(s)
+    assert [x.name for x in p.programs] == [f"actions-{ACTIONS_PORT}", f"rasa-{port}"]
     try:
-        p.start_actions()
-        p.start_rasa(port)
-        p.wait_actions()
-        p.wait_rasa(port)
+        p.start(progress=False)
         status, replies = post(url, sender, "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?")
         assert status == 200 and soak.context_ok(replies, "Tiền Giang")
 
-        p.stop_process(p.rasa_name(port))  # restart mid-conversation
-        p.start_rasa(port)
-        p.wait_rasa(port)
+        name = p.rasa_name(port)
+        old = p.pid(name)
+        os.killpg(old, signal.SIGKILL)  # a crash mid-conversation: supervisord starts it again
+        deadline = time.monotonic() + 10
+        while p.pid(name) in (0, old):
+            assert time.monotonic() < deadline, f"{name} not restarted within 10 s: {p.status()[name]}"
+            time.sleep(0.2)
+        p.wait_ready([name])
 
         status, replies = post(url, sender, "còn An Giang?")
         text = soak.reply_text(replies)

@@ -1,6 +1,7 @@
 """The production profile under load and faults (tests run in this order, one profile).
 
-Two Rasa processes share PostgreSQL (tracker store) and Redis (lock store) behind nginx.
+Two Rasa processes share PostgreSQL (tracker store) and Redis (lock store) behind nginx;
+two action servers behind nginx's balancer; supervisord restarts whatever exits.
 """
 
 from __future__ import annotations
@@ -38,10 +39,8 @@ def _user_texts(prod, db: str, prefix: str) -> dict[str, list[str]]:
     """User messages stored in PostgreSQL per sender (direct connection, not the proxy)."""
     import psycopg2
 
-    s = prod.Settings()
-    conn = psycopg2.connect(
-        host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password or None, dbname=db
-    )
+    pg = prod.Settings().pg
+    conn = psycopg2.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password or None, dbname=db)
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -72,6 +71,7 @@ def test_only_the_channels_and_the_web_page_are_exposed(profile):
     base = f"http://127.0.0.1:{profile.s.nginx_port}"
     status, headers, body = _http(base + "/")
     assert status == 200 and b"webchat" in body
+    assert b"{ag-" not in body and b"02963 957 006" in body  # hotlines from the contact table
     assert "script-src 'self'" in headers.get("Content-Security-Policy", "")
     assert headers.get("X-Frame-Options") == "DENY"
     assert _http(base + "/config.js")[0] == 200
@@ -96,6 +96,9 @@ def test_only_the_channels_and_the_web_page_are_exposed(profile):
     assert _http(base + "/webhooks/rest/webhook", big)[0] == 413
     # the Rasa processes run without the HTTP API (no RASA_TOKEN)
     assert _http(f"http://127.0.0.1:{profile.s.rasa_ports[0]}/status")[0] == 404
+    # the action servers' balancer is internal: the public server has no /webhook or /health
+    assert _http(base + "/webhook", b"{}")[0] == 404 and _http(base + "/health")[0] == 404
+    assert _http(f"http://{profile.s.actions_host}:{profile.s.actions_port}/health")[0] == 200
 
 
 def test_two_processes_under_concurrent_load_lose_and_mix_nothing(profile, prod, soak, rest_url):
@@ -118,7 +121,7 @@ def test_two_processes_under_concurrent_load_lose_and_mix_nothing(profile, prod,
     used = {int(p) for p in upstreams}
     assert used == set(profile.s.rasa_ports), f"upstreams used: {sorted(used)}"
     # every conversation's tracker holds exactly its own messages, in order
-    stored = _user_texts(prod, profile.s.pg_db, prefix)
+    stored = _user_texts(prod, profile.s.pg.db, prefix)
     for sender, script in report.conversations.items():
         assert stored.get(sender) == [t.text for t in script], sender
 
@@ -141,40 +144,50 @@ def test_logs_mask_phone_and_id_card_numbers(profile, rest_url):
     assert "091*****78" in text  # the message did reach the (DEBUG) logs, masked
 
 
+def _restarted(profile, name: str, old_pid: int, timeout: float = 10) -> float:
+    """Seconds until supervisord runs the program again under a new pid (fails after timeout)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        status = profile.status()[name]
+        if status.pid and status.pid != old_pid and status.state in ("STARTING", "RUNNING"):
+            return time.monotonic() - t0
+        time.sleep(0.2)
+    raise AssertionError(f"{name} not restarted within {timeout} s: {profile.status()[name]}")
+
+
 def test_action_server_killed_mid_load_every_turn_answered(profile, soak, rest_url):
+    """One of the two action servers killed: the balancer sends its calls to the other one."""
     total = 20 * 10
+    name = profile.actions_name(profile.s.actions_ports[0])
+    old_pid = profile.pid(name)
     killed: dict[str, int] = {}
 
     def kill_halfway(result, report) -> None:
         if not killed and len(report.results) >= total // 2:
-            os.killpg(profile.procs["actions"].pid, signal.SIGKILL)
+            os.killpg(old_pid, signal.SIGKILL)
             killed["at"] = len(report.results)
 
-    try:
-        report = asyncio.run(
-            soak.run_load(
-                rest_url, conversations=20, turns=10, concurrency=20, prefix="kill", on_turn=kill_halfway
-            )
+    report = asyncio.run(
+        soak.run_load(
+            rest_url, conversations=20, turns=10, concurrency=20, prefix="kill", on_turn=kill_halfway
         )
-    finally:
-        profile.stop_process("actions")
-        profile.start_actions()
-        profile.wait_actions()
+    )
     assert killed, "the action server was not killed"
+    assert _restarted(profile, name, old_pid) < 10  # supervisord started it again (possibly already)
+    profile.wait_ready([name], timeout=240)
     assert report.sent == total
     assert not report.failed, [(r.sender, r.index, r.status, r.error) for r in report.failed[:5]]
-    assert report.apologies > 0  # turns that needed the action server got the apology...
-    apology = next(r for r in report.results if soak.is_apology(r.replies))
-    assert "02963 957 006" in soak.reply_text(apology.replies)  # ...with the general hotline
+    assert report.apologies == 0, soak.summary(report)  # the other action server answered every call
     assert not report.wrong_context
-    # back to normal with the restarted action server
     status, replies = post(rest_url, "after-kill", "Tiền Giang có bao nhiêu sản phẩm OCOP 4 sao?")
     assert status == 200 and soak.context_ok(replies, "Tiền Giang") and not soak.is_apology(replies)
 
 
-def test_hung_action_server_times_out_with_the_apology(profile, soak, rest_url):
-    pid = profile.procs["actions"].pid
-    os.killpg(pid, signal.SIGSTOP)
+def test_hung_action_servers_time_out_with_the_apology(profile, soak, rest_url):
+    """Every action server hung (SIGSTOP): each turn that needs one gets the apology with the hotline."""
+    pids = [profile.pid(profile.actions_name(p)) for p in profile.s.actions_ports]
+    for pid in pids:
+        os.killpg(pid, signal.SIGSTOP)
     try:
         questions = [f"{p} có bao nhiêu sản phẩm OCOP 4 sao?" for p in soak.PROVINCES]
 
@@ -186,9 +199,11 @@ def test_hung_action_server_times_out_with_the_apology(profile, soak, rest_url):
         with ThreadPoolExecutor(len(questions)) as pool:
             results = list(pool.map(ask, enumerate(questions)))
     finally:
-        os.killpg(pid, signal.SIGCONT)
+        for pid in pids:
+            os.killpg(pid, signal.SIGCONT)
     for status, replies, seconds in results:
         assert status == 200 and soak.is_apology(replies)
+        assert "02963 957 006" in soak.reply_text(replies)  # ...with the general hotline
         assert seconds < profile.s.actions_timeout + 10
     status, replies = post(rest_url, "hung-after", "Sóc Trăng có bao nhiêu sản phẩm OCOP 4 sao?")
     assert status == 200 and soak.context_ok(replies, "Sóc Trăng")
@@ -257,9 +272,8 @@ def test_restart_keeps_the_conversations(profile, soak, rest_url):
     # both restart: the conversations continue from PostgreSQL
     profile.stop_process(profile.rasa_name(second))
     for port in (first, second):
-        profile.start_rasa(port)
-    for port in (first, second):
-        profile.wait_rasa(port)
+        profile.sup.start_program(profile.rasa_name(port))
+    profile.wait_ready([profile.rasa_name(first), profile.rasa_name(second)])
     for sender, province in senders.items():
         status, replies = post(rest_url, sender, "còn 5 sao thì sao?")
         assert status == 200 and soak.context_ok(replies, province), replies
@@ -267,6 +281,9 @@ def test_restart_keeps_the_conversations(profile, soak, rest_url):
 
 
 def test_processes_are_still_healthy(profile):
-    assert not [n for n, p in profile.procs.items() if p.poll() is not None]
-    assert set(profile.pids()) == {"actions", "nginx", *(profile.rasa_name(p) for p in profile.s.rasa_ports)}
+    status = profile.status()
+    expected = {"nginx", *(profile.rasa_name(p) for p in profile.s.rasa_ports)}
+    expected |= {profile.actions_name(p) for p in profile.s.actions_ports}
+    assert set(status) == expected
+    assert all(st.state == "RUNNING" for st in status.values()), status
     assert all(Path(f"/proc/{pid}").exists() for pid in profile.pids().values())

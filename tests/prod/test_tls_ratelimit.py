@@ -1,7 +1,7 @@
 """nginx of the production profile: TLS server block (self-signed certificate) and per-client rate limits.
 
 The configuration tests need only nginx and openssl. The live test starts a second nginx of
-the profile (scripts/prod.py's render_nginx / Profile.start_nginx, on free ports) in front of
+the profile (ops/prod.py with PROD_ROLES=front: nginx alone under its own supervisord, on free ports) in front of
 the Rasa processes of the running test profile, with TLS on and small limits, and no exempt
 address.
 """
@@ -120,10 +120,11 @@ def tls_nginx(prod, profile, certificate):
     s.tls_cert, s.tls_key, s.tls_listen = str(cert), str(key), "127.0.0.1"
     s.rate_limit, s.rate_burst, s.zalo_rate_limit, s.zalo_rate_burst = "1r/s", 3, "1r/s", 2
     s.rate_exempt = []
+    s.roles, s.actions_port = ["front"], _free_port()  # nginx only; its own action balancer port
     nginx = prod.Profile(s)
-    nginx.start_nginx()  # renders the configuration and checks it with `nginx -t` first
+    assert [p.name for p in nginx.programs] == ["nginx"]
+    nginx.start(check=False, progress=False)  # renders the configuration and checks it with `nginx -t` first
     try:
-        nginx.wait_nginx()
         yield nginx
     finally:
         nginx.stop()

@@ -1,4 +1,4 @@
-"""Tests for scripts/evaluate.py: folding, matching, the REST loop and the project question set."""
+"""Tests for tests/eval/evaluate.py: folding, matching, the REST loop and the project question set."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "tests" / "eval" / "questions.yaml"
 DEV = Path("/work/shared/eval/dev.yaml")
 
-_spec = importlib.util.spec_from_file_location("evaluate", ROOT / "scripts" / "evaluate.py")
+_spec = importlib.util.spec_from_file_location("evaluate", ROOT / "tests" / "eval" / "evaluate.py")
 ev = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("evaluate", ev)  # dataclasses look the module up
 _spec.loader.exec_module(ev)

@@ -1,11 +1,11 @@
 /* Mount the rasa-webchat widget (served locally from /static/vendor) in the page.
-   window.OCOP_SOCKET_URL comes from /config.js (scripts/web.py). */
+   window.OCOP_SOCKET_URL comes from /config.js (ops/web.py; under make prod, nginx). */
 (function () {
   "use strict";
 
   var container = document.getElementById("webchat");
   if (!window.WebChat || !window.WebChat.default) {
-    // the hotline number is the page's own (filled from the contact table by scripts/web.py)
+    // the hotline number is the page's own (filled from the contact table by ops/web.py, or by ops/nginx.py for make prod)
     var hotline = document.querySelector("[data-hotline]");
     container.textContent = "Không tải được khung trò chuyện. Anh/chị vui lòng gọi đường dây nóng " +
       (hotline ? hotline.textContent : "") + ".";

@@ -1,6 +1,6 @@
 """Serve the web chat page (web/) with security headers; standard library only.
 
-    python scripts/web.py [--host 127.0.0.1] [--port 8080] [--rasa-port 5005] [--socket-url URL]
+    python -m ops.web [--host 127.0.0.1] [--port 8080] [--rasa-port 5005] [--socket-url URL]
 
 Routes: `/` (web/index.html), `/config.js` (the socket URL for the widget) and
 `/static/...` (web/static: page CSS/JS and the widget bundle copied by `make web`).
@@ -168,7 +168,7 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse
 
     def log_message(self, format: str, *args: object) -> None:
-        """One line per request on stderr (var/web.log under serve.py)."""
+        """One line per request on stderr (var/logs/web.log under make run)."""
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
