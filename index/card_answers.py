@@ -88,6 +88,23 @@ class CardAnswerer:
             )
         return reply
 
+    def answer_parts(self, parts: list[str], context: Context, tuning: PipelineTuning) -> Reply | None:
+        """Each part of a message asking several things ("… có được tham gia không, và bắt đầu từ
+        đâu?") answered by its own card, read after the first part's card; None unless all are."""
+        replies: list[Reply] = []
+        for part in parts:
+            after = dataclasses.replace(context, refs=replies[0].refs) if replies else context
+            reply = self.answer(self.parser.parse(part), [part], after, tuning)
+            if reply is None:
+                return None
+            replies.append(reply)
+        first, notes, refs = replies[0], list(replies[0].notes), list(replies[0].refs)
+        for reply in replies[1:]:
+            if not set(reply.refs) <= set(refs):
+                notes += reply.messages()
+                refs += [r for r in reply.refs if r not in refs]
+        return dataclasses.replace(first, refs=tuple(refs), notes=tuple(notes))
+
     def _older(self, card: Card, years: tuple[str, ...]) -> Card | None:
         """The card that `card` superseded, when every year asked is before `card` took effect."""
         start = card.valid_from[:4]

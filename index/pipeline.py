@@ -232,6 +232,8 @@ class AnswerPipeline:
         )  # "..., và hiện nay có bao nhiêu?": the card answers the first
         first = self.parse(parts[0]) if len(parts) > 1 else q
         card = self.card_answers.answer(first, variants, context, self.tuning)
+        if card is None and len(parts) > 1:  # several asks: each part's own card, or none
+            card = self.card_answers.answer_parts(parts, context, self.tuning)
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)
         grouped = group_reply(self.product_groups, self.card_answers, [message, variants[0]])

@@ -13,6 +13,7 @@ from index.keyboard import KeyboardDecoder
 from index.lexicon import Lexicon, dictionary_words
 from index.parse import Ask, QuestionParser
 from index.pipeline import Context
+from index.reply import Reply
 from index.stats import StatsTable, parse_csv
 from tests.unit.conftest import FakeRetriever, make_pipeline
 
@@ -577,3 +578,21 @@ def test_another_group_of_the_same_share_is_asked_with_con():
     assert after.kind == "statistic" and after.refs == ("stat:t8",)
     alone = p.answer("còn doanh nghiệp nhỏ và vừa?", Context())
     assert "stat:t8" not in alone.refs
+
+
+def test_each_part_of_a_message_gets_its_own_card_or_none():
+    p = pipeline()
+    answerer, seen = p.card_answers, []
+
+    def card_of(q, variants, context, tuning):  # noqa: ANN001, ANN202 - one card per part, none for "x"
+        seen.append(context.refs)
+        text = variants[0]
+        return (
+            None if text == "x" else Reply("card", "utter_card_answer", {"answer": text}, (f"card:{text}",))
+        )
+
+    answerer.answer = card_of
+    both = answerer.answer_parts(["a", "b"], Context(), p.tuning)
+    assert both.refs == ("card:a", "card:b") and ("utter_card_answer", {"answer": "b"}) in both.notes
+    assert seen == [(), ("card:a",)]  # the second part is read after the first part's card
+    assert answerer.answer_parts(["a", "x"], Context(), p.tuning) is None
