@@ -18,11 +18,14 @@ from console.auth import User, same_token, session_user
 from console.config import PREFIX, ConsoleConfig
 from console.db import make_engine
 from console.tracker import tracker_engine
+from ops.health import health
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ocop_staff"
 LOGIN_CSRF_COOKIE = "ocop_staff_login"
 PUBLIC = (f"{PREFIX}/login", f"{PREFIX}/static/")
+# probes of the process manager, Docker and Kubernetes: outside /staff, so nginx never exposes them
+PROBES = ("/health", "/ready")
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 _names = itertools.count()
 
@@ -63,6 +66,8 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
         """Every page but the login needs a session; every POST needs its CSRF token."""
         request.ctx.user = None
         path = request.path
+        if path in PROBES:
+            return None
         if not path.startswith(PREFIX):
             raise NotFound("not found")
         if path.startswith(PUBLIC):
@@ -103,12 +108,26 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
         """A role that may not do this: 403 with a page saying so."""
         return render(request, "error.html", status=403, message=app.ctx.msg["forbidden"])
 
+    app.add_route(health, "/health", methods=["GET"], name="health")
+    app.add_route(ready, "/ready", methods=["GET"], name="ready")
     views_users.register(app)
     views_data.register(app)
     views_cards.register(app)
     views_files.register(app)
     views_docs.register(app)
     return app
+
+
+async def ready(request: Request) -> HTTPResponse:
+    """Readiness: 200 when the console database and the tracker store answer SELECT 1, else 503."""
+    from ops.health import database_problem, readiness
+
+    missing = {}
+    for name, engine in (("console_db", request.app.ctx.db), ("tracker_store", request.app.ctx.tracker)):
+        problem = await database_problem(engine)
+        if problem:
+            missing[name] = problem
+    return readiness(missing)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:

@@ -358,3 +358,26 @@ async def test_behind_a_proxy_the_forwarded_address_is_limited(server: dict) -> 
     assert (await Client(server["base"], attacker).login("xem", "xem-mat-khau"))[0] == 429
     other = Client(server["base"], {"X-Forwarded-For": "198.51.100.7"})  # same proxy, another client
     assert (await other.login("xem", "xem-mat-khau"))[0] == 302
+
+
+async def test_probes_answer_without_a_login(server: dict) -> None:
+    client = Client(server["base"])
+    status, body, _ = await client.get("/health")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    status, body, _ = await client.get("/ready")
+    assert (status, json.loads(body)) == (200, {"status": "ready"})
+    assert (await client.get("/healthz"))[0] == 404
+
+
+async def test_ready_names_the_database_that_does_not_answer(config: ConsoleConfig, tmp_path: Any) -> None:
+    from types import SimpleNamespace
+
+    from console.app import ready
+    from console.tracker import tracker_engine
+
+    missing_tracker = tracker_engine(f"sqlite:///{tmp_path / 'absent' / 'tracker.db'}")
+    app = SimpleNamespace(ctx=SimpleNamespace(db=make_engine(config.db_url), tracker=missing_tracker))
+    resp = await ready(SimpleNamespace(app=app))
+    body = json.loads(resp.body)
+    assert resp.status == 503 and body["status"] == "not ready"
+    assert list(body["missing"]) == ["tracker_store"]
