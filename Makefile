@@ -169,7 +169,7 @@ eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started a
 bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughput, memory: make run, make prod and a bare rasa init bot (writes docs/benchmarks.md)
 	$(RPY) scripts/bench.py --scaled $(BENCH_ARGS)
 
-test: lint unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
+test: lint deploy-check unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
 
 
 # ---- production profile: PostgreSQL + Redis, Rasa and action servers behind nginx, under supervisord
@@ -210,6 +210,38 @@ backups: $(RASA_VENV)/.installed  ## list the backups and check their checksums
 	$(RPY) -m ops.backup list --dir $(BACKUP_DIR)
 
 test: prod-test  # after e2e: prerequisites of several rules are run in order
+
+# ---- containers and Kubernetes (deploy/, README "Containers and Kubernetes") ----------------
+.PHONY: deploy-check images
+DEPLOY_VENV := .venv-deploy
+$(DEPLOY_VENV)/.installed: requirements/deploy.lock
+	$(PY) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q --upgrade "pip<25"
+	$(DEPLOY_VENV)/bin/pip install -q --no-deps -r requirements/deploy.lock
+	touch $@
+
+# the oldest Kubernetes release still maintained by the big providers, and the newest
+K8S_VERSIONS := 1.30.0 1.37.0
+deploy-check: $(DEPLOY_VENV)/.installed  ## validate deploy/: k8s manifests (kubernetes-validate), compose file (compose-spec schema), cross-file pytest
+	set -e; for v in $(K8S_VERSIONS); do \
+	  $(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet -k $$v deploy/k8s/*.yaml deploy/k8s/examples/*.yaml; done
+	$(DEPLOY_VENV)/bin/check-jsonschema --schemafile deploy/schemas/compose-spec.json deploy/compose.yaml
+	$(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider -W ignore::pytest.PytestConfigWarning tests/deploy
+
+# Images with podman (else docker). No registry: BASE_IMAGE=localhost/ocop-base:bookworm after
+# deploy/docker/make-base.sh. IMAGE_BUILD_ARGS: e.g. PIP_FIND_LINKS / PIP_CERT for an offline
+# or proxied build (README "Containers and Kubernetes").
+CONTAINER ?= $(shell command -v podman || command -v docker)
+BASE_IMAGE ?= python:3.11-slim-bookworm
+IMAGE_TAG ?= latest
+IMAGE_BUILD_ARGS ?=
+IMAGE_BUILD = $(CONTAINER) build --build-arg BASE_IMAGE=$(BASE_IMAGE) $(IMAGE_BUILD_ARGS)
+images: web console-assets  ## build ocop-{actions,console,rasa,nginx}:$(IMAGE_TAG) (not in `make test`: large, slow)
+	@test -n "$(CONTAINER)" || (echo "install podman or docker (apt-get install -y podman)"; exit 2)
+	$(IMAGE_BUILD) -f deploy/docker/actions.Dockerfile --target actions -t ocop-actions:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) -f deploy/docker/actions.Dockerfile --target console -t ocop-console:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) -f deploy/docker/nginx.Dockerfile -t ocop-nginx:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) -f deploy/docker/rasa.Dockerfile -t ocop-rasa:$(IMAGE_TAG) .
 
 clean:
 	rm -rf models results var index/build
