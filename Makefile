@@ -235,7 +235,9 @@ CONTAINER ?= $(shell command -v podman || command -v docker)
 BASE_IMAGE ?= python:3.11-slim-bookworm
 IMAGE_TAG ?= latest
 IMAGE_BUILD_ARGS ?=
-IMAGE_BUILD = $(CONTAINER) build --build-arg BASE_IMAGE=$(BASE_IMAGE) $(IMAGE_BUILD_ARGS)
+# podman writes OCI images by default, which drop HEALTHCHECK: --format docker keeps it
+IMAGE_BUILD = $(CONTAINER) build $(if $(findstring podman,$(CONTAINER)),--format docker) \
+	--build-arg BASE_IMAGE=$(BASE_IMAGE) $(IMAGE_BUILD_ARGS)
 images: web console-assets  ## build ocop-{actions,console,rasa,nginx}:$(IMAGE_TAG) (not in `make test`: large, slow)
 	@test -n "$(CONTAINER)" || (echo "install podman or docker (apt-get install -y podman)"; exit 2)
 	$(IMAGE_BUILD) -f deploy/docker/actions.Dockerfile --target actions -t ocop-actions:$(IMAGE_TAG) .
