@@ -212,7 +212,7 @@ backups: $(RASA_VENV)/.installed  ## list the backups and check their checksums
 test: prod-test  # after e2e: prerequisites of several rules are run in order
 
 # ---- containers and Kubernetes (deploy/, README "Containers and Kubernetes") ----------------
-.PHONY: deploy-check images
+.PHONY: deploy-check images images-smoke
 DEPLOY_VENV := .venv-deploy
 $(DEPLOY_VENV)/.installed: requirements/deploy.lock
 	$(PY) -m venv $(DEPLOY_VENV)
@@ -244,6 +244,9 @@ images: web console-assets  ## build ocop-{actions,console,rasa,nginx}:$(IMAGE_T
 	$(IMAGE_BUILD) -f deploy/docker/actions.Dockerfile --target console -t ocop-console:$(IMAGE_TAG) .
 	$(IMAGE_BUILD) -f deploy/docker/nginx.Dockerfile -t ocop-nginx:$(IMAGE_TAG) .
 	$(IMAGE_BUILD) -f deploy/docker/rasa.Dockerfile -t ocop-rasa:$(IMAGE_TAG) .
+
+images-smoke: $(RASA_VENV)/.installed  ## run the built images against this machine's PostgreSQL/Redis and check them end to end (ports 5505/5555/5588/5580)
+	$(RPY) scripts/container_smoke.py --tag $(IMAGE_TAG)
 
 clean:
 	rm -rf models results var index/build
