@@ -28,8 +28,15 @@ COPY requirements/rasa.lock /tmp/rasa.lock
 RUN python3 -m venv /opt/venv \
  && pip install -q --upgrade "pip<25" \
  && pip install -q --no-deps --ignore-requires-python -r /tmp/rasa.lock
+# the model, from the Makefile's TRAIN_INPUTS only (other changes keep the cached model)
 WORKDIR /app
-COPY . /app
+COPY config.yml /app/
+COPY domain /app/domain
+COPY data/nlu /app/data/nlu
+COPY data/rules /app/data/rules
+COPY data/stories /app/data/stories
+COPY data/language /app/data/language
+COPY bot /app/bot
 RUN rasa train --fixed-model-name ocop --out models --domain domain --quiet \
  && test -s models/ocop.tar.gz
 

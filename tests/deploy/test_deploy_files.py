@@ -297,3 +297,17 @@ def test_compose_schema_rejects_an_unknown_healthcheck_key(tmp_path: Path) -> No
         [BIN / "check-jsonschema", "--schemafile", str(schema), str(bad)], capture_output=True, text=True
     )
     assert result.returncode != 0 and "start_periode" in result.stdout + result.stderr
+
+
+def test_rasa_image_trains_from_the_makefiles_inputs() -> None:
+    line = re.search(r"(?m)^TRAIN_INPUTS := (.*)$", (ROOT / "Makefile").read_text(encoding="utf-8")).group(1)
+    inputs = {
+        item.removesuffix("/*.yml") for item in re.findall(r"[\w./-]+/\*\.yml|[\w./-]+\.(?:yml|py)", line)
+    }
+    assert {"config.yml", "domain", "data/nlu", "bot/tokenizer.py"} <= inputs
+    before_training = dockerfile("rasa.Dockerfile", "build").split("rasa train")[0]
+    copied = re.findall(r"(?m)^COPY (\S+) /app/", before_training)
+    for item in inputs:
+        assert any(item == c or item.startswith(c + "/") for c in copied), (
+            f"{item} is not in the image's training"
+        )
