@@ -245,7 +245,7 @@ images: web console-assets  ## build ocop-{actions,console,rasa,nginx}:$(IMAGE_T
 	$(IMAGE_BUILD) -f deploy/docker/nginx.Dockerfile -t ocop-nginx:$(IMAGE_TAG) .
 	$(IMAGE_BUILD) -f deploy/docker/rasa.Dockerfile -t ocop-rasa:$(IMAGE_TAG) .
 
-images-smoke: $(RASA_VENV)/.installed  ## run the built images against this machine's PostgreSQL/Redis and check them end to end (ports 5505/5555/5588/5580)
+images-smoke: $(RASA_VENV)/.installed  ## play deploy/compose.yaml with the built images here (this machine's PostgreSQL/Redis; ports 5580, 5532, 5579)
 	$(RPY) scripts/container_smoke.py --tag $(IMAGE_TAG)
 
 clean:
