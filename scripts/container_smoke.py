@@ -113,8 +113,8 @@ class Stack:
         args = ["run", "-d", "--name", name, "--network", self.network, "--network-alias", service]
         args += extra + [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
         for volume in spec.get("volumes", []):
-            source, target = volume.split(":")[:2]
-            args += ["-v", f"{self.volumes[source]}:{target}"]
+            source, rest = volume.split(":", 1)
+            args += ["-v", f"{self.volumes[source]}:{rest}"]
         if spec.get("read_only"):
             args += ["--read-only", *[a for t in spec.get("tmpfs", []) for a in ("--tmpfs", t)]]
         self.podman(*args, f"ocop-{service}:{self.tag}")

@@ -200,6 +200,18 @@ def test_content_and_index_volumes() -> None:
     assert "content:/var/lib/ocop/content" in services["actions"]["volumes"]
     assert "content:/var/lib/ocop/content" in services["console"]["volumes"]
     assert "index:/var/lib/ocop/index" in services["actions"]["volumes"]
+    # Rasa fills the hotline numbers of its responses from the same contact table (bot/nlg.py)
+    assert "content:/var/lib/ocop/content:ro" in services["rasa"]["volumes"]
+    assert services["rasa"]["environment"]["OCOP_CONTACTS_FILE"] == "/var/lib/ocop/content/contacts.csv"
+    assert k8s_env("ocop-rasa")["OCOP_CONTACTS_FILE"] == "/var/lib/ocop/content/contacts.csv"
+    for deployment in ("ocop-rasa", "ocop-actions", "ocop-console"):
+        spec = resource("Deployment", deployment)["spec"]["template"]["spec"]
+        claims = [
+            v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"] if "persistentVolumeClaim" in v
+        ]
+        assert claims == ["ocop-content"], deployment
+        mounts = [m["mountPath"] for c in spec["containers"] for m in c["volumeMounts"]]
+        assert "/var/lib/ocop/content" in mounts, deployment
     assert set(compose()["volumes"]) == {"content", "index", "pgdata", "redisdata"}
     stage = dockerfile("actions.Dockerfile", "app")
     # the index lives one level below its volume: `index build` swaps the folder by renaming it
