@@ -158,8 +158,6 @@ def run(stack: Stack, db: str, console_db: str) -> None:
     stack.podman("network", "create", stack.network)
     info = json.loads(stack.podman("network", "inspect", stack.network).stdout)[0]
     gateway = info["subnets"][0]["gateway"]
-    forward((gateway, PG_PORT), ("127.0.0.1", 5432))
-    forward((gateway, REDIS_PORT), ("127.0.0.1", 6379))
     hosts = ["--add-host", f"postgres:{gateway}", "--add-host", f"redis:{gateway}"]
     # this machine's servers: their ports, no Redis password, this run's databases and keys
     overrides = {"POSTGRES_PORT": str(PG_PORT), "REDIS_PORT": str(REDIS_PORT), "REDIS_PASSWORD": ""}
@@ -180,6 +178,9 @@ def run(stack: Stack, db: str, console_db: str) -> None:
         extra = hosts + (["-p", f"127.0.0.1:{NGINX_PORT}:8080"] if service == "nginx" else [])
         name = f"ocop-smoke-{suffix}-{stack.run_id}"
         stack.start(name, service, spec, env, extra)
+        if len(stack.containers) == 1:  # the network's bridge (and its gateway address) exists now
+            forward((gateway, PG_PORT), ("127.0.0.1", 5432))
+            forward((gateway, REDIS_PORT), ("127.0.0.1", 6379))
         if service != "rasa" or suffix == "rasa-2":  # the replicas load their models together
             for other, svc in stack.containers.items():
                 stack.wait(other, compose[svc]["healthcheck"]["test"], 600)
