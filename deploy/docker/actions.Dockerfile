@@ -51,8 +51,8 @@ ENV PYTHONUNBUFFERED=1 \
     OCOP_CONTACTS_FILE=/var/lib/ocop/content/contacts.csv \
     OCOP_DOCS_DIR=/var/lib/ocop/content/docs \
     OCOP_INDEX_DIR=/var/lib/ocop/index/current
-RUN groupadd --system --gid 10001 ocop \
- && useradd --system --uid 10001 --gid ocop --home-dir /app --no-create-home --shell /usr/sbin/nologin ocop
+RUN groupadd --gid 10001 ocop \
+ && useradd --uid 10001 --gid ocop --home-dir /app --no-create-home --shell /usr/sbin/nologin ocop
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/index/models /app/index/models

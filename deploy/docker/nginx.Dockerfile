@@ -10,8 +10,8 @@ FROM ${BASE_IMAGE}
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 ocop \
- && useradd --system --uid 10001 --gid ocop --no-create-home --home-dir /app --shell /usr/sbin/nologin ocop
+ && groupadd --gid 10001 ocop \
+ && useradd --uid 10001 --gid ocop --no-create-home --home-dir /app --shell /usr/sbin/nologin ocop
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     OCOP_PROD_DIR=/tmp/ocop-nginx \

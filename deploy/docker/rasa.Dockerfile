@@ -55,8 +55,8 @@ ENV PYTHONUNBUFFERED=1 \
     SQL_MAX_OVERFLOW=10 \
     RASA_PORT=5005 \
     RASA_MODEL=/app/models/ocop.tar.gz
-RUN groupadd --system --gid 10001 ocop \
- && useradd --system --uid 10001 --gid ocop --create-home --home-dir /home/ocop --shell /usr/sbin/nologin ocop
+RUN groupadd --gid 10001 ocop \
+ && useradd --uid 10001 --gid ocop --create-home --home-dir /home/ocop --shell /usr/sbin/nologin ocop
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/models /app/models
