@@ -190,6 +190,9 @@ def run(stack: Stack, db: str, console_db: str) -> None:
         if "podman" in stack.engine:
             stack.podman("healthcheck", "run", name)
     print("ok  every container runs as uid 10001 and passes its image's HEALTHCHECK (/health)")
+    console = next(n for n, s in stack.containers.items() if s == "console")
+    for path in ("/var/lib/ocop/content/contacts.csv", "/var/lib/ocop/index/current/manifest.json"):
+        stack.podman("exec", console, "test", "-s", path)  # the volumes the console edits and rebuilds
 
     public = f"http://127.0.0.1:{NGINX_PORT}"
     for i in range(CONVERSATIONS):

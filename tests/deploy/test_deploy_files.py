@@ -200,18 +200,25 @@ def test_content_and_index_volumes() -> None:
     assert "content:/var/lib/ocop/content" in services["actions"]["volumes"]
     assert "content:/var/lib/ocop/content" in services["console"]["volumes"]
     assert "index:/var/lib/ocop/index" in services["actions"]["volumes"]
+    # the console rebuilds the assistant's index after a document upload (console/rebuild.py)
+    assert "index:/var/lib/ocop/index" in services["console"]["volumes"]
     # Rasa fills the hotline numbers of its responses from the same contact table (bot/nlg.py)
     assert "content:/var/lib/ocop/content:ro" in services["rasa"]["volumes"]
     assert services["rasa"]["environment"]["OCOP_CONTACTS_FILE"] == "/var/lib/ocop/content/contacts.csv"
     assert k8s_env("ocop-rasa")["OCOP_CONTACTS_FILE"] == "/var/lib/ocop/content/contacts.csv"
-    for deployment in ("ocop-rasa", "ocop-actions", "ocop-console"):
+    mount_paths = {"ocop-content": "/var/lib/ocop/content", "ocop-index": "/var/lib/ocop/index"}
+    for deployment, want in (
+        ("ocop-rasa", ["ocop-content"]),
+        ("ocop-actions", ["ocop-content", "ocop-index"]),
+        ("ocop-console", ["ocop-content", "ocop-index"]),
+    ):
         spec = resource("Deployment", deployment)["spec"]["template"]["spec"]
         claims = [
             v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"] if "persistentVolumeClaim" in v
         ]
-        assert claims == ["ocop-content"], deployment
-        mounts = [m["mountPath"] for c in spec["containers"] for m in c["volumeMounts"]]
-        assert "/var/lib/ocop/content" in mounts, deployment
+        assert claims == want, deployment
+        mounts = {m["mountPath"] for c in spec["containers"] for m in c["volumeMounts"]}
+        assert mounts == {mount_paths[c] for c in want}, deployment
     assert set(compose()["volumes"]) == {"content", "index", "pgdata", "redisdata"}
     stage = dockerfile("actions.Dockerfile", "app")
     # the index lives one level below its volume: `index build` swaps the folder by renaming it
@@ -219,7 +226,8 @@ def test_content_and_index_volumes() -> None:
     for var, item in (("CARDS_DIR", "cards"), ("STATS_DIR", "stats"), ("CONTACTS_FILE", "contacts.csv")):
         assert f"OCOP_{var}=/var/lib/ocop/content/{item}" in stage
         assert item in (DEPLOY / "docker" / "seed-content.sh").read_text(encoding="utf-8")
-    assert resource("PersistentVolumeClaim", "ocop-content")["spec"]["accessModes"] == ["ReadWriteMany"]
+    for claim in ("ocop-content", "ocop-index"):
+        assert resource("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteMany"], claim
 
 
 def test_postgres_init_is_the_same_in_compose_and_k8s() -> None:
@@ -323,3 +331,19 @@ def test_rasa_image_trains_from_the_makefiles_inputs() -> None:
         assert any(item == c or item.startswith(c + "/") for c in copied), (
             f"{item} is not in the image's training"
         )
+
+
+def test_console_body_limit_is_the_same_behind_nginx_and_the_ingress() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from prod_config import Settings, console_location
+
+    nginx = re.search(
+        r"client_max_body_size (\w+);", console_location(Settings(console_upstream="console:5088"))
+    )
+    annotations = resource("Ingress", "ocop-console")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == nginx.group(1)
+    chat = resource("Ingress", "ocop-chat")["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/proxy-body-size"
+    ]
+    template = (DEPLOY / "nginx.conf.template").read_text(encoding="utf-8")
+    assert f"client_max_body_size {chat};" in template
