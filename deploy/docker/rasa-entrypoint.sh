@@ -4,8 +4,8 @@
 # Every address comes from the environment; the three without a sensible default must be set:
 #   ACTIONS_HOST (action server), POSTGRES_HOST (tracker store), REDIS_HOST (lock store).
 # Rasa refuses a ${VAR} of those files that is unset, so the optional ones default here as in
-# scripts/prod.py (README "Production"). OCOP_WEB_ORIGINS: the public origin(s) of the web chat
-# page (https://chat.example.gov.vn), allowed for socket.io and CORS.
+# ops/prod_config.py (README "Production"). PUBLIC_URL (https://chat.example.gov.vn) and
+# OCOP_WEB_ORIGINS (more, comma separated): origins of the web chat page, for socket.io and CORS.
 set -eu
 : "${ACTIONS_HOST:?set ACTIONS_HOST to the action server host name}"
 : "${POSTGRES_HOST:?set POSTGRES_HOST to the PostgreSQL host name}"
@@ -16,6 +16,9 @@ export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-}" POSTGRES_DB="${POSTGRES_DB:-oc
 export REDIS_PORT="${REDIS_PORT:-6379}" REDIS_PASSWORD="${REDIS_PASSWORD:-}"
 export REDIS_DB="${REDIS_DB:-1}" REDIS_KEY_PREFIX="${REDIS_KEY_PREFIX:-ocop}"
 export OCOP_WEB_ORIGINS="${OCOP_WEB_ORIGINS:-}" LOG_LEVEL="${LOG_LEVEL:-INFO}"
+if [ -n "${PUBLIC_URL:-}" ]; then  # the public origin of the page, as in `make prod`
+  OCOP_WEB_ORIGINS="${OCOP_WEB_ORIGINS:+$OCOP_WEB_ORIGINS,}${PUBLIC_URL%/}"
+fi
 for name in ZALO_APP_ID ZALO_OA_SECRET_KEY ZALO_APP_SECRET ZALO_ACCESS_TOKEN \
             ZALO_REFRESH_TOKEN ZALO_TOKEN_STORE ZALO_DEDUP_REDIS_URL; do
   eval "export $name=\"\${$name:-}\""

@@ -124,11 +124,15 @@ def test_addresses_name_services_that_exist_on_their_ports() -> None:
             "image"
         ].startswith(("postgres:", "redis:")), host
     cm = config_map()
-    for host, port in {**ADDRESSES, "RASA_HOST": "RASA_PORT"}.items():
+    for host, port in ADDRESSES.items():
         ports = [p["port"] for p in resource("Service", cm[host])["spec"]["ports"]]
         assert int(cm[port]) in ports, f"{host}={cm[host]} does not serve port {cm[port]}"
+    rasa_service, rasa_port = k8s_env("ocop-web")["RASA_UPSTREAMS"].split(":")
+    assert int(rasa_port) in [p["port"] for p in resource("Service", rasa_service)["spec"]["ports"]]
+    assert rasa_port == cm["RASA_PORT"]
     nginx = services["nginx"]["environment"]
-    assert nginx["RASA_HOST"] in services and nginx["RASA_PORTS"] == env["RASA_PORT"]
+    rasa_host, rasa_port = nginx["RASA_UPSTREAMS"].split(":")
+    assert rasa_host in services and rasa_port == env["RASA_PORT"]
     console_host, console_port = nginx["NGINX_CONSOLE_UPSTREAM"].split(":")
     assert services[console_host]["environment"]["CONSOLE_PORT"] == console_port
 
@@ -259,16 +263,24 @@ def test_nginx_container_renders_the_profile_template(
     sys.path.insert(0, str(DEPLOY / "docker"))
     import nginx_entry
 
-    env = compose()["services"]["nginx"]["environment"]
-    for name, value in env.items():
+    for name in [n for n in os.environ if n.startswith(("RASA_", "ACTIONS_", "NGINX_", "OCOP_", "PUBLIC_"))]:
+        monkeypatch.delenv(name)
+    for name, value in compose()["services"]["nginx"]["environment"].items():
         monkeypatch.setenv(name, re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value)))
     monkeypatch.setenv("OCOP_PROD_DIR", str(tmp_path))
+    monkeypatch.setenv("OCOP_CONTACTS_FILE", str(ROOT / "data" / "contacts.csv"))
     conf = nginx_entry.render_nginx(nginx_entry.settings()).read_text(encoding="utf-8")
     assert "server rasa:5005 max_fails=1" in conf
     assert "proxy_pass http://console:5088;" in conf
     assert "listen 0.0.0.0:8080;" in conf
-    monkeypatch.delenv("RASA_HOST")
-    with pytest.raises(nginx_entry.StartupError, match="RASA_HOST"):
+    page = (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
+    assert "{ag-" not in page and re.search(r"\d{4} \d{3} \d{3}", page), "hotline numbers filled"
+    monkeypatch.setenv("ACTIONS_HOST", "actions")
+    with pytest.raises(nginx_entry.StartupError, match="ACTIONS_HOST"):
+        nginx_entry.settings()
+    monkeypatch.delenv("ACTIONS_HOST")
+    monkeypatch.delenv("RASA_UPSTREAMS")
+    with pytest.raises(nginx_entry.StartupError, match="RASA_UPSTREAMS"):
         nginx_entry.settings()
 
 
@@ -334,8 +346,9 @@ def test_rasa_image_trains_from_the_makefiles_inputs() -> None:
 
 
 def test_console_body_limit_is_the_same_behind_nginx_and_the_ingress() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from prod_config import Settings, console_location
+    sys.path.insert(0, str(ROOT))
+    from ops.nginx import console_location
+    from ops.prod_config import Settings
 
     nginx = re.search(
         r"client_max_body_size (\w+);", console_location(Settings(console_upstream="console:5088"))
