@@ -154,7 +154,7 @@ def run(stack: Stack, db: str, console_db: str) -> None:
     """Start the services in compose's order of dependencies, then check them."""
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))["services"]
     values = {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "unused", "POSTGRES_DB": db}
-    values |= {"REDIS_PASSWORD": "unused", "OCOP_PUBLIC_URL": f"http://127.0.0.1:{NGINX_PORT}"}
+    values |= {"REDIS_PASSWORD": "unused", "PUBLIC_URL": f"http://127.0.0.1:{NGINX_PORT}"}
     stack.podman("network", "create", stack.network)
     info = json.loads(stack.podman("network", "inspect", stack.network).stdout)[0]
     gateway = info["subnets"][0]["gateway"]
@@ -237,7 +237,9 @@ def run(stack: Stack, db: str, console_db: str) -> None:
         ("/ready", 404),
     ):
         assert http(public + path)[0] == want, (path, want)
-    print("ok  nginx: / and /staff/login 200; /health, /ready, /metrics 404")
+    page = http(public + "/")[1]
+    assert "{ag-" not in page and re.search(r"\d{4} \d{3} \d{3}", page), "the page's hotline numbers"
+    print("ok  nginx: / (hotline numbers filled) and /staff/login 200; /health, /ready, /metrics 404")
 
 
 def main() -> int:
