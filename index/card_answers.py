@@ -89,8 +89,8 @@ class CardAnswerer:
         return reply
 
     def answer_parts(self, parts: list[str], context: Context, tuning: PipelineTuning) -> Reply | None:
-        """Each part of a message asking several things ("… có được tham gia không, và bắt đầu từ
-        đâu?") answered by its own card, read after the first part's card; None unless all are."""
+        """Each part of a message asking several things ("… có được xét không, rồi bắt tay vào việc
+        gì trước?") answered by its own card, read after the first part's card; None unless all are."""
         replies: list[Reply] = []
         for part in parts:
             after = dataclasses.replace(context, refs=replies[0].refs) if replies else context

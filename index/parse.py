@@ -70,7 +70,7 @@ class QuestionParser:
     asks_from: re.Pattern[str] | None = None  # where a sentence turns to its question ("cho em hỏi")
     elliptical: re.Pattern[str] | None = None  # a follow-up that names only what changes ("còn X?")
     of_last: re.Pattern[str] | None = None  # a follow-up asking a part of the last answer ("trong đó …?")
-    exists: re.Pattern[str] | None = None  # whether something exists yet ("có sp nào 5 sao chưa?")
+    exists: re.Pattern[str] | None = None  # whether something exists yet ("đã có hàng 4 sao chưa?")
     source_clause: re.Pattern[str] | None = None  # "theo bài … thì": where a figure is read, not what
     states_money: re.Pattern[str] | None = None  # a text stating an amount of money ("35 triệu đồng")
     metric_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # shares by group of owners
@@ -162,7 +162,7 @@ class QuestionParser:
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
-        cued = cued or bool(self.exists and self.exists.search(folded))  # "có sp nào 5 sao chưa": a count
+        cued = cued or bool(self.exists and self.exists.search(folded))  # "đã có hàng 4 sao chưa": a count
         asks_number = bool(self.asks_document and self.asks_document.search(folded))
         figure = cued and (named or bool(stars) or bool(scopes)) and not asks_number  # "quyết định số mấy"
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))

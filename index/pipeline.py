@@ -207,7 +207,7 @@ class AnswerPipeline:
             place_of_last(context, self.parse) if short and not (q.scopes or q.unknown_provinces) else None
         )
         if place and asks_of_a_place(q, self.parser):
-            # "của bao nhiêu chủ thể?", "có sp nào 5 sao chưa?" after an answer about one place
+            # "thế có mấy chủ thể?", "đã có hàng 4 sao chưa?" after an answer about one place
             return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
@@ -220,7 +220,7 @@ class AnswerPipeline:
         if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
             return again
         switched = other_group(q, context, self.parse, self.parser) if short else None
-        if switched is not None:  # "còn doanh nghiệp nhỏ và vừa?" after the cooperatives' share
+        if switched is not None:  # "thế còn doanh nghiệp?" after the cooperatives' share
             return self.figure_stage.answer(switched, context) or self._refuse(q, "utter_kb_no_answer")
         figure = self.figure_stage.answer(q, context)
         if figure is not None and q.kind == "target":  # a target, then "and now?"
@@ -237,7 +237,7 @@ class AnswerPipeline:
         if card is not None:
             return self.figure_stage.with_figure_part(card, q, parts)
         grouped = group_reply(self.product_groups, self.card_answers, [message, variants[0]])
-        if grouped is not None:  # "nhà em trồng mai vàng, có tham gia OCOP được không?"
+        if grouped is not None:  # "mai vàng với cây thế thuộc nhóm nào?"
             return grouped
         short_doc = next((r[4:] for r in context.refs if r.startswith("doc:")), None) if short else None
         if short and self.parser.is_elliptical(q.folded):  # "còn X?": about the last answer or nothing

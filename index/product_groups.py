@@ -1,7 +1,7 @@
 """The OCOP product group of a product named in everyday words, for "may my product take part?".
 
     groups = ProductGroups.load()
-    groups.asked("nhà em trồng mai vàng, có tham gia OCOP được không")  # [("mai vàng", "sinh vật cảnh")]
+    groups.asked("mai vàng với cây thế thuộc nhóm nào")  # [("mai vàng", "sinh vật cảnh"), ("cây thế", …)]
     group_reply(groups, card_answers, [message])  # the groups card + "mai vàng: sinh vật cảnh", or None
 
 Language data: data/language/product_groups.yml (names per group, the question cue, the card).
@@ -82,7 +82,7 @@ class ProductGroups:
 
     def asked(self, text: str) -> list[tuple[str, str]]:
         """The products named, when the text asks whether they may take part or which group they are in
-        (and names no form of producer: "hộ gia đình như em có được tham gia không" asks who may)."""
+        (and names no form of producer: "tổ hợp tác của tôi có được xét không" asks who may)."""
         folded = _folded(text)
         if not self.asks.search(folded) or (self.producers and self.producers.search(folded)):
             return []

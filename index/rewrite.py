@@ -2,7 +2,7 @@
 question with what a follow-up changes, a bare figure asked of another place, a part of the last card,
 a count asked of the last answer's place.
 
-rewrite("Sóc Trăng được mấy sản phẩm 3 sao?", "còn Tiền Giang?")   # "Tiền Giang được mấy sản phẩm 3 sao?"
+rewrite("Sóc Trăng: hàng 3 sao là mấy?", "còn Tiền Giang?")   # "Tiền Giang: hàng 3 sao là mấy?"
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def place_of_last(context: Context, parse: Callable[[str], Question]) -> str | N
 def asks_of_a_place(q: Question, parser: QuestionParser) -> bool:
     """A follow-up that asks a place's count of something named (a measure, a star level, the
     total), or whether it has some star level yet: it is about the place of the last answer."""
-    total = dict(parser.asks).get(Ask.SUM)  # "vậy tổng cộng bao nhiêu?": the place's total
+    total = dict(parser.asks).get(Ask.SUM)  # "tất cả là mấy?": the place's total
     only_total = bool(total and total.search(q.folded)) and not q.content  # nothing else named
     named = q.metric_named or bool(q.stars) or only_total
     exists = bool(q.stars and parser.exists and parser.exists.search(q.folded))

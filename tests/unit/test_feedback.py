@@ -69,7 +69,7 @@ async def test_what_was_wrong_is_thanked_only_after_a_down_rating():
 
 
 async def test_a_question_mistaken_for_a_reason_is_answered_by_the_action_of_its_next_intent():
-    asked = _after("action_lookup_contact", "so dien thoai ong do", ["feedback_reason", "ask_contact"])
+    asked = _after("action_lookup_contact", "cho xin số máy của ông ấy", ["feedback_reason", "ask_contact"])
     asked.slots["last_contact"] = "ag-snn-pho-chanh-van-phong"
     messages, _ = await run_action(ActionFeedbackReason(), asked)
     assert "0919 199 392" in str(messages) and "utter_feedback_reason_thanks" not in str(messages)
