@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ def stack() -> Iterator[Stack]:
         yield s
     finally:
         s.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture
