@@ -22,7 +22,7 @@ import os
 import time
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
+from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -95,7 +95,7 @@ def socket_connected(output: OutputChannel, sender: str) -> bool:
 
 async def deliver(output: OutputChannel | None, sender: str, message: dict[str, Any]) -> tuple[bool, str]:
     """Send one message; (delivered, reason when not: no_push, not_connected, send_failed)."""
-    if output is None or isinstance(output, CollectingOutputChannel):
+    if output is None:  # the channel cannot reach the user outside a turn (REST)
         return False, "no_push"
     failed_before = getattr(output, "failed", 0)
     try:

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.engine import Engine
 
+from console.config import ROOT
 from console.tracker import EVENTS
+
+DATA = ROOT / "data"
 
 SLOTS = ("handoff", "handoff_staff", "handoff_after_hours")
 ZALO_WINDOW_HOURS = 168.0  # as bot/handoff.py: ZALO_REPLY_WINDOW_HOURS
@@ -159,6 +163,15 @@ class Line:
     delivered: bool | None = None
 
 
+def button_titles() -> dict[str, str]:
+    """Payload -> title of our own buttons (👍 / 👎, the handoff offer), to show what was pressed."""
+    titles: dict[str, str] = {}
+    for path in (DATA / "feedback.yml", DATA / "handoff" / "office_hours.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        titles.update({str(b["payload"]): f"[{b['title']}]" for b in (data or {}).get("buttons") or []})
+    return titles
+
+
 def transcript(engine: Engine, sender: str) -> list[Line]:
     """The whole conversation in order, with the assistant's answers and the staff's messages."""
     c = EVENTS.c
@@ -168,6 +181,7 @@ def transcript(engine: Engine, sender: str) -> list[Line]:
         .order_by(c.id)
     )
     lines: list[Line] = []
+    titles = button_titles()
     try:
         with engine.connect() as conn:
             rows = list(conn.execute(query))
@@ -182,7 +196,7 @@ def transcript(engine: Engine, sender: str) -> list[Line]:
         text = str(event.get("text") or "")
         meta = event.get("metadata") or {}
         if row.type_name == "user":
-            lines.append(Line(at, "user", text))
+            lines.append(Line(at, "user", titles.get(text, text)))
         elif meta.get("handoff_staff") and not meta.get("utter_action"):
             lines.append(Line(at, "staff", text, str(meta["handoff_staff"]), meta.get("delivered")))
         else:
