@@ -89,6 +89,8 @@ def output_for(input_channels: list[Any], channel: str | None) -> OutputChannel 
 def socket_connected(output: OutputChannel, sender: str) -> bool:
     """A web chat page of this conversation is connected now (its socket joined the session's room)."""
     manager = getattr(getattr(output, "sio", None), "manager", None)
+    if hasattr(manager, "_publish"):  # a Redis manager: another Rasa process may hold the socket
+        return True
     rooms = getattr(manager, "rooms", {}) or {}
     return any(rooms.get(ns, {}).get(sender) for ns in rooms)
 

@@ -76,9 +76,9 @@ async function ask(page, text) {
 }
 
 const botTexts = async (page) => (await conversation(page)).filter((m) => m.who === "bot").map((m) => m.text);
-const shot = async (page, name) => {
+const shot = async (page, name, fullPage = false) => {
   const path = resolve(args.screenshots, name);
-  await page.screenshot({ path, fullPage: false });
+  await page.screenshot({ path, fullPage });
   report.screenshots.push(path);
 };
 
@@ -147,8 +147,7 @@ try {
   await citizen.waitForTimeout(3000);
   report.silentAfterSecond = botAfter(await conversation(citizen), SECOND);
   await shot(citizen, "handoff-webchat.png");
-  await staff.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-  await shot(staff, "handoff-console.png");
+  await shot(staff, "handoff-console.png", true);
   report.steps.push("reply seen, silence kept");
 
   // 4. Staff close; the assistant is back.
