@@ -184,14 +184,7 @@ class Stack:
 
     def start_web_and_console(self, users: dict[str, tuple[str, str]]) -> None:
         """The web chat page and the console, with the given users {name: (password, role)}."""
-        web = [
-            str(RPY),
-            str(ROOT / "scripts" / "web.py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.web_port),
-        ]
+        web = [str(RPY), "-m", "ops.web", "--host", "127.0.0.1", "--port", str(self.web_port)]
         self._spawn("web", web + ["--rasa-port", str(self.rasa_port)])
         for name, (password, role) in users.items():
             done = subprocess.run(
