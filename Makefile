@@ -21,7 +21,7 @@ WEB_BUNDLE := web/static/vendor/rasa-webchat.js
 TRAIN_INPUTS := $(wildcard data/language/*.yml) config.yml $(wildcard domain/*.yml) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) bot/tokenizer.py bot/segment.py
 
 .PHONY: help install run test lint format unit validate train nlu-test core-test retrieval-eval \
-        e2e eval index stats shell model clean bench web browser console-assets console console-user
+        e2e eval index stats shell model clean bench web browser console-assets console console-user handoff-test
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -163,13 +163,18 @@ EVAL_GATE := (set -e -o pipefail; for f in $(EVAL_SETS); do echo "== $$f"; $(RPY
 e2e: $(MODEL) $(INDEX) web browser console-assets  ## start the servers; end-to-end tests, then the question sets (gate)
 	$(RPY) -m ops.serve --cards-copy -- bash -c '$(RPY) -m pytest -q tests/e2e && $(EVAL_GATE)'
 
+# Own servers on free ports (HANDOFF_RASA_PORT, HANDOFF_ACTIONS_PORT, HANDOFF_WEB_PORT, HANDOFF_CONSOLE_PORT to fix them):
+# actions with a fixed clock, Rasa (REST, web chat, Zalo against a fake OpenAPI, handoff), web page, console.
+handoff-test: $(MODEL) $(INDEX) web browser console-assets  ## talk to a person: two browser pages (web chat + console), Zalo, outside hours, Rasa restart
+	$(RPY) -m pytest -q tests/handoff
+
 eval: $(MODEL) $(INDEX)  ## score every question set against a freshly started assistant (>= 0.95, wrong <= 1%)
 	$(RPY) -m ops.serve -- bash -c '$(EVAL_GATE)'
 
 bench: $(MODEL) $(INDEX) $(ACT_VENV)/.installed web nginx  ## latency, throughput, memory: make run, make prod and a bare rasa init bot (writes docs/benchmarks.md)
 	$(RPY) scripts/bench.py --scaled $(BENCH_ARGS)
 
-test: lint deploy-check unit validate train nlu-test core-test retrieval-eval e2e  ## install what is missing and run every test
+test: lint deploy-check unit validate train nlu-test core-test retrieval-eval e2e handoff-test  ## install what is missing and run every test
 
 
 # ---- production profile: PostgreSQL + Redis, Rasa and action servers behind nginx, under supervisord

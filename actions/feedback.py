@@ -21,6 +21,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import offers_handoff
+
 FEEDBACK_FILE = Path(__file__).resolve().parent.parent / "data" / "feedback.yml"
 
 
@@ -44,6 +46,7 @@ def add_feedback_buttons(dispatcher: CollectingDispatcher) -> None:
         last["buttons"] = [*(last.get("buttons") or []), *feedback_buttons()]
 
 
+@offers_handoff
 class ActionFeedback(Action):
     """Thank for a 👍; after a 👎, ask once what was wrong (optional)."""
 

@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.handoff import offers_handoff
 from actions.hotline import entity_values, lookup_and_answer
 from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.entities import find_provinces
@@ -23,6 +24,7 @@ def _names_contact(entities: dict[str, list[str]]) -> bool:
     return any(entities.get(kind) for kind in ("agency", "topic", "person"))
 
 
+@offers_handoff
 class ActionFollowup(Action):
     """Route a short follow-up to the pending contact request or the last answer."""
 

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.feedback import add_feedback_buttons
+from actions.handoff import offers_handoff
 from actions.hotline import CONTACT_FIELD, entity_values, lookup_and_answer, reverse_lookup
 from bot.entities import find_provinces, find_stars
 from bot.text import clean_user_text, search_words
@@ -100,6 +101,7 @@ async def answer_if_known(
     return reply_slots(reply, context)
 
 
+@offers_handoff
 class ActionAnswerKnowledge(Action):
     """Answer figures, plans and programme questions."""
 

@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.handoff import offers_handoff
 from actions.hotline import (
     CONTACT_REQUEST,
     PRONOUN,
@@ -45,6 +46,7 @@ def person_in(text: str) -> str:
     return ""
 
 
+@offers_handoff
 class ActionLookupContact(Action):
     """Answer hotline, phone, e-mail and person questions from the contact table."""
 

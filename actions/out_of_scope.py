@@ -23,6 +23,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.handoff import offers_handoff
 from actions.knowledge import answer_if_known
 from bot.text import clean_user_text, search_words
 from ops.metrics import record_answer
@@ -43,6 +44,7 @@ def selected_response(tracker: Tracker) -> str:
     return f"utter_{key}" if key.startswith("out_of_scope/") else DEFAULT_RESPONSE
 
 
+@offers_handoff
 class ActionOutOfScope(Action):
     """Reply to an out-of-scope message; programme questions filed there go to the pipeline."""
 

@@ -42,7 +42,7 @@ def _date(ts: float | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> Sanic:
     """The console app for a configuration (database, tracker store, cards folder)."""
-    from console import views_cards, views_data, views_docs, views_files, views_users
+    from console import views_cards, views_data, views_docs, views_files, views_handoff, views_users
 
     cfg = cfg or ConsoleConfig.from_env()
     app = Sanic(name or f"ocop_console_{next(_names)}")
@@ -115,6 +115,7 @@ def create_app(cfg: ConsoleConfig | None = None, name: str | None = None) -> San
     views_cards.register(app)
     views_files.register(app)
     views_docs.register(app)
+    views_handoff.register(app)
     return app
 
 

@@ -42,6 +42,8 @@ class ConsoleConfig:
     window_s: float = 900.0
     delay_s: float = 1.0
     max_delay_s: float = 8.0
+    # The Rasa server staff replies go through (bot/channels/handoff.py); OCOP_RASA_URL.
+    rasa_url: str = "http://127.0.0.1:5005"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -64,4 +66,5 @@ class ConsoleConfig:
             proxies=int(env.get("OCOP_CONSOLE_PROXIES", "0")),
             session_hours=float(env.get("OCOP_CONSOLE_SESSION_HOURS", "8")),
             delay_s=float(env.get("OCOP_CONSOLE_LOGIN_DELAY", "1.0")),
+            rasa_url=env.get("OCOP_RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
         )

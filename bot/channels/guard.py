@@ -3,7 +3,8 @@
 Rasa 3.6 stays silent when a custom action fails (action server down or timing out):
 the processor logs the error and listens again. Channels wrap their `on_new_message`
 with `guarded`, which sends the domain's `utter_service_unavailable` apology (with the
-general hotline) whenever a turn produced no message at all.
+general hotline) whenever a turn produced no message at all, except in a conversation handed
+off to staff (paused: silence is intended; bot/handoff.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from ops.turns import record_turn
 logger = logging.getLogger(__name__)
 FALLBACK_RESPONSE = "utter_service_unavailable"
 MAX_CHARS = 2000
-FEEDBACK_FILE = Path(__file__).resolve().parents[2] / "data" / "feedback.yml"
+DATA = Path(__file__).resolve().parents[2] / "data"
+# Files whose `buttons:` payloads may name an intent: 👍 / 👎, and the handoff offer's confirm / decline.
+BUTTON_FILES = (DATA / "feedback.yml", DATA / "handoff" / "office_hours.yml")
 _PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d[\d .-]{7,12}\d)(?!\d)")
 _ID_CARD = re.compile(r"(?<!\d)\d{9}(?:\d{3})?(?!\d)")
 
@@ -39,14 +42,17 @@ def mask_pii(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def button_payloads() -> frozenset[str]:
-    """The payloads of our own quick replies that name an intent (the 👍 / 👎 of data/feedback.yml)."""
-    data = yaml.safe_load(FEEDBACK_FILE.read_text(encoding="utf-8")) if FEEDBACK_FILE.is_file() else {}
-    return frozenset(str(b["payload"]) for b in (data or {}).get("buttons") or [])
+    """The payloads of our own quick replies that name an intent (BUTTON_FILES)."""
+    payloads: set[str] = set()
+    for path in BUTTON_FILES:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        payloads.update(str(b["payload"]) for b in (data or {}).get("buttons") or [])
+    return frozenset(payloads)
 
 
 def sanitise(text: str) -> str:
     """Clean user text; a leading "/" would inject an intent, so it is dropped, except in the
-    exact payloads of our own rating buttons. Words typed with the Vietnamese input method off
+    exact payloads of our own buttons (rating, handoff offer). Words typed with the Vietnamese input method off
     ("ddawng kys", "ho62 so7") are decoded here, so that NLU and the actions read "đăng ký",
     "hồ sơ" (index/keyboard.py; data/language/keyboard.yml)."""
     from index.keyboard import word_list_decoder
@@ -104,6 +110,17 @@ async def send_fallback(output: OutputChannel, recipient_id: str) -> None:
         await output.send_response(recipient_id, response)
 
 
+async def _handed_off(message: UserMessage, output: OutputChannel) -> bool:
+    """The turn is silent because staff have the conversation (bot/handoff.py)."""
+    from bot.handoff import after_silent_turn
+
+    try:
+        return await after_silent_turn(message.sender_id, output)
+    except Exception:  # noqa: BLE001 - then the apology, as for any silent turn
+        logger.exception("cannot check the handoff state of %s", message.sender_id)
+        return False
+
+
 def guarded(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[None]]:
@@ -119,7 +136,9 @@ def guarded(
         except Exception:  # noqa: BLE001 - the user still gets an answer
             logger.exception("turn failed for sender %s", message.sender_id)
             outcome = "error"
-        if counting.sent == 0:
+        if counting.sent == 0 and outcome == "answered" and await _handed_off(message, counting):
+            outcome = "handoff"  # staff answer this conversation: the assistant stays silent
+        elif counting.sent == 0:
             logger.warning("no reply for sender %s: sending the service apology", message.sender_id)
             await send_fallback(counting.inner, message.sender_id)
             outcome = "apology" if outcome == "answered" else outcome

@@ -45,7 +45,7 @@ from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.guard import guarded, mask_pii, sanitise
 
@@ -57,6 +57,7 @@ except ImportError:  # pragma: no cover - Sanic-CORS is a Rasa dependency
 logger = logging.getLogger(__name__)
 
 ORIGINS_ENV = "OCOP_WEB_ORIGINS"
+REDIS_ENV = "OCOP_SOCKETIO_REDIS_URL"
 DEFAULT_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
 EMPTY_INTENT = "/message_empty"
 LINK_PREFIXES = ("tel:", "mailto:", "http://", "https://")
@@ -155,6 +156,7 @@ class SocketIOInput(RasaSocketIOInput):
             credentials.get("jwt_method", "HS256"),
             credentials.get("metadata_key", "metadata"),
             allowed_origins=credentials.get("allowed_origins"),
+            redis_url=credentials.get("redis_url"),
         )
 
     def __init__(
@@ -168,8 +170,11 @@ class SocketIOInput(RasaSocketIOInput):
         jwt_method: str | None = "HS256",
         metadata_key: str | None = "metadata",
         allowed_origins: Any = None,
+        redis_url: str | None = None,
     ) -> None:
-        """Rasa's options plus `allowed_origins` (list or comma separated string)."""
+        """Rasa's options plus `allowed_origins` (list or comma separated string) and `redis_url`
+        (OCOP_SOCKETIO_REDIS_URL): with several Rasa processes, a message emitted by one (a staff
+        reply) reaches a web chat connected to another through Redis (python-socketio's manager)."""
         super().__init__(
             user_message_evt,
             bot_message_evt,
@@ -181,6 +186,7 @@ class SocketIOInput(RasaSocketIOInput):
             metadata_key,
         )
         self.allowed_origins = resolve_origins(allowed_origins)
+        self.redis_url = redis_url or os.environ.get(REDIS_ENV) or None
 
     def get_output_channel(self) -> OutputChannel | None:
         """Output channel for messages pushed from outside a turn (reminders...)."""
@@ -226,8 +232,10 @@ class SocketIOInput(RasaSocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.IO server (origin-checked) attached at `socketio_path`, plus a health route."""
+        manager = AsyncRedisManager(self.redis_url, channel="ocop-socketio") if self.redis_url else None
         sio = AsyncServer(
             async_mode="sanic",
+            client_manager=manager,
             cors_allowed_origins=self.allowed_origins,
             transports=TRANSPORTS,
             allow_upgrades="websocket" in TRANSPORTS,

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 from bot.channels.dedup import Deduplicator, InMemoryDeduplicator, RedisDeduplicator
 from bot.channels.forget import forget_sender
 from bot.channels.guard import guarded, sanitise
+from bot.channels.zalo_agent import ECHO_GRACE_SECONDS, OA_EVENT_PREFIX, handle_oa_message, remember_sent
 from bot.channels.zalo_api import DEFAULT_API_BASE, DEFAULT_OAUTH_BASE, ZaloApiClient
 from bot.channels.zalo_events import (
     FOLLOW_INTENT,
@@ -128,6 +129,8 @@ class ZaloInput(InputChannel):
             redis_prefix=redis_prefix,
             reply_link=reply_link,
         )
+        self.client.on_sent = lambda message_id: remember_sent(self.dedup, message_id)
+        self.oa_echo_grace = ECHO_GRACE_SECONDS
         self.forget: Callable[[Any, str], Awaitable[Any]] = forget_sender
         self._tasks: set[asyncio.Task[None]] = set()
         if not (self.app_id and self.oa_secret_key):
@@ -254,11 +257,14 @@ class ZaloInput(InputChannel):
             logger.warning("Rejected Zalo webhook: %s", reason)
             return response.json({"status": "forbidden"}, status=403)
         name = str(event.get("event_name", ""))
-        if name in IGNORED_EVENTS or name.startswith("oa_send_"):
+        if name in IGNORED_EVENTS:
             return response.json({"status": "ignored"})
         if not await self.dedup.first_seen(self.dedup_key(event)):
             return response.json({"status": "duplicate"})
         agent = getattr(request.app.ctx, "agent", None)
+        if name.startswith(OA_EVENT_PREFIX):  # the OA wrote: staff in Zalo's inbox, or our own echo
+            self._spawn(handle_oa_message(event, self.dedup, agent, self.oa_echo_grace))
+            return response.json({"status": "accepted"})
         self._spawn(self.handle_event(event, on_new_message, agent))
         return response.json({"status": "accepted"})
 

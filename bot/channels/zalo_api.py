@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.zalo_refresh import TokenManager
@@ -86,6 +87,8 @@ class ZaloApiClient:
             post_form=self._post_form,
         )
         self._session: aiohttp.ClientSession | None = None
+        # Called with the id Zalo gives each message we send (its echo is then not taken for staff's).
+        self.on_sent: Callable[[str], Awaitable[None]] | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         """Create the shared aiohttp session lazily inside the running loop."""
@@ -206,4 +209,7 @@ class ZaloApiClient:
                 body,
             )
         self.stats["sent_linked" if linked else "sent_unlinked"] += 1
+        sent_id = (body.get("data") or {}).get("message_id") if isinstance(body.get("data"), dict) else None
+        if sent_id and self.on_sent is not None:
+            await self.on_sent(str(sent_id))
         return body
