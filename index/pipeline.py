@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.segment import GAZETTEER
 from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS, fold
+from index import rewrite as followups
 from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
 from index.card_match import CardMatcher, CardWeights
@@ -39,14 +40,6 @@ from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.rewrite import (
-    asks_of_a_place,
-    bare_figure,
-    other_group,
-    part_of_last_card,
-    place_of_last,
-    rewrite,
-)
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -198,15 +191,21 @@ class AnswerPipeline:
         elsewhere = self.documents.elsewhere(q)
         if elsewhere is not None:  # "Quyết định 1397 của An Giang?": the documents say whose it is
             return elsewhere
-        if short and context.last_question and bare_figure(q):
+        if (
+            short
+            and context.last_question
+            and (followups.bare_figure(q) or followups.star_follow_up(q, context.refs))
+        ):
             # "<place> thì mấy?" after another question: that question, for this place
-            again = rewrite(context.last_question, variants[0], self.parser)
+            again = followups.rewrite(context.last_question, variants[0], self.parser)
             if again and fold(again).lower() != fold(variants[0]).lower():
                 return self._answer(again, Context((), context.refs, context.figure_scopes))
         place = (
-            place_of_last(context, self.parse) if short and not (q.scopes or q.unknown_provinces) else None
+            followups.place_of_last(context, self.parse)
+            if short and not (q.scopes or q.unknown_provinces)
+            else None
         )
-        if place and asks_of_a_place(q, self.parser):
+        if place and followups.asks_of_a_place(q, self.parser):
             # "thế có mấy chủ thể?", "đã có hàng 4 sao chưa?" after an answer about one place
             return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
@@ -216,10 +215,12 @@ class AnswerPipeline:
         )  # fmt: skip
         if reasoning and (not q.scopes or adds_place):
             q = self.figure_stage.with_context(q, context)
-        again = part_of_last_card(q, context.refs, self.card_answers, self.parser) if short else None
+        again = (
+            followups.part_of_last_card(q, context.refs, self.card_answers, self.parser) if short else None
+        )
         if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
             return again
-        switched = other_group(q, context, self.parse, self.parser) if short else None
+        switched = followups.other_group(q, context, self.parse, self.parser) if short else None
         if switched is not None:  # "thế còn doanh nghiệp?" after the cooperatives' share
             return self.figure_stage.answer(switched, context) or self._refuse(q, "utter_kb_no_answer")
         figure = self.figure_stage.answer(q, context)
@@ -249,9 +250,8 @@ class AnswerPipeline:
         return self._passage(q, variants, short_doc)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
-        """An answer from the documents, or a refusal with the fitting hotline. A message asking
-        several things (a target, then the present figure) gets each part's answer when every
-        part has one; a count of a product named ("sản phẩm gạo") only from a sentence naming it."""
+        """An answer from the documents (each part's when a message asks several things; a count of a
+        product named only from a sentence naming it), or a refusal with the fitting hotline."""
         parts = self.parser.clauses(variants[0]) if document is None else []
         found = self.passages.answer_parts(q, parts) if len(parts) > 1 else None
         found = found or self.passages.answer(q, variants, document)

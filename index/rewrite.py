@@ -46,6 +46,12 @@ def rewrite(previous: str, text: str, parser: QuestionParser | None = None) -> s
     return question
 
 
+def star_follow_up(q: Question, refs: Sequence[str]) -> bool:
+    """A star level asked after a figure, with nothing else named ("thế loại 4 sao thì sao?")."""
+    stat = any(r.startswith("stat:") for r in refs)
+    return bool(q.stars and q.ask == Ask.OTHER and not q.scopes and not q.content and stat)
+
+
 def bare_figure(q: Question) -> bool:
     """A figure asked of a place without saying of what ("<place> thì mấy?"): no measure, unit,
     star level or reasoning named."""
