@@ -54,6 +54,7 @@ def test_rasa_reads_the_prod_files_with_the_profile_environment(prod, monkeypatc
         "bot.channels.rest.RestInput",
         "bot.channels.socketio.SocketIOInput",
         "bot.channels.zalo.ZaloInput",
+        "bot.channels.handoff.HandoffInput",  # staff replies from the console (token shared by file or env)
     }
     assert credentials["bot.channels.socketio.SocketIOInput"]["allowed_origins"] == ",".join(s.web_origins())
 
