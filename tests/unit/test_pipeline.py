@@ -63,6 +63,14 @@ def test_committed_table_and_cards_are_valid():
     assert cards.errors == [] and len(cards.cards()) >= 20
 
 
+def with_cards(p, store):  # noqa: ANN001, ANN201 - a pipeline and a CardStore (or its folder)
+    """The pipeline answering from these cards (rebuilt at once)."""
+    p.cards.store = store if isinstance(store, CardStore) else CardStore(store)
+    p.cards.refresh()
+    p.cards._built = p.cards._build()
+    return p
+
+
 def pipeline():
     t, _ = table()
     return make_pipeline(FakeRetriever(), t.rows())
@@ -181,10 +189,7 @@ def test_a_broken_card_is_reported_by_file_and_line_and_the_others_work():
 def test_an_edited_card_is_live_without_restart(tmp_path):
     (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
     store = CardStore(tmp_path)
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = store
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever()), store)
     assert p.answer("nộp hồ sơ OCOP ở đâu").kwargs["answer"] == "Nộp tại UBND xã."
     (tmp_path / "c.yml").write_text(
         CARDS.replace("Nộp tại UBND xã.", "Nộp tại bộ phận một cửa của xã."), encoding="utf-8"
@@ -194,10 +199,7 @@ def test_an_edited_card_is_live_without_restart(tmp_path):
 
 def test_a_card_does_not_answer_for_a_year_it_does_not_speak_to(tmp_path):
     (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = CardStore(tmp_path)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
     p.tuning = dataclasses.replace(
         p.tuning, card_min_coverage=0.0, card_threshold=0.5
     )  # only the year decides
@@ -208,10 +210,7 @@ def test_a_card_does_not_answer_for_a_year_it_does_not_speak_to(tmp_path):
 def test_a_later_part_asking_for_a_figure_adds_the_tables_figure_to_the_card(tmp_path):
     (tmp_path / "c.yml").write_text(CARDS, encoding="utf-8")
     t, _ = table()
-    p = make_pipeline(FakeRetriever(), t.rows())
-    p.cards.store = CardStore(tmp_path)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever(), t.rows()), CardStore(tmp_path))
     p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
     reply = p.answer("nộp hồ sơ OCOP ở đâu, và hiện nay cả nước có bao nhiêu sản phẩm 4 sao?")
     assert reply.refs == ("card:noi-nop", "stat:v1")
@@ -473,10 +472,7 @@ SUPERSEDED = """cards:
 
 def test_a_year_before_a_card_took_effect_gets_the_card_it_superseded(tmp_path):
     (tmp_path / "c.yml").write_text(SUPERSEDED, encoding="utf-8")
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = CardStore(tmp_path)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
     p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
     assert p.answer("ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-nay",)
     assert p.answer("năm 2024 ai công nhận sản phẩm OCOP 3 sao").refs == ("card:cong-nhan-truoc",)
@@ -486,10 +482,7 @@ def test_a_part_of_the_last_card_asked_with_trong_do_is_that_card_again(tmp_path
     (tmp_path / "c.yml").write_text(
         SUPERSEDED.replace("3 sao.", "3 sao, trong đó có sản phẩm 5 sao do Bộ công nhận."), encoding="utf-8"
     )
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = CardStore(tmp_path)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
     after = p.answer("trong đó bao nhiêu sản phẩm 5 sao?", Context("ai công nhận", ("card:cong-nhan-nay",)))
     assert after.refs == ("card:cong-nhan-nay",)
     alone = p.answer("trong đó bao nhiêu sản phẩm 5 sao?", Context())
@@ -533,10 +526,9 @@ def test_a_short_follow_up_without_a_place_is_asked_of_the_last_answers_place():
 
 
 def test_a_product_in_everyday_words_gets_the_groups_card_and_its_group():
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = CardStore(ROOT / "data" / "cards")  # the shipped cards (the groups card among them)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(
+        make_pipeline(FakeRetriever()), CardStore(ROOT / "data" / "cards")
+    )  # the shipped cards (the groups card among them)
     reply = p.answer("chậu mai vàng với bonsai của tôi thuộc nhóm nào của OCOP?", Context())
     assert reply.refs == ("card:nhom-san-pham",)
     assert ("utter_product_group", {"products": "mai vàng, bonsai", "group": "sinh vật cảnh"}) in reply.notes
@@ -561,10 +553,7 @@ SUPPORT = """cards:
 
 def test_a_card_answers_only_its_subject_and_a_money_question_only_with_an_amount(tmp_path):
     (tmp_path / "c.yml").write_text(SUPPORT, encoding="utf-8")
-    p = make_pipeline(FakeRetriever())
-    p.cards.store = CardStore(tmp_path)
-    p.cards.refresh()
-    p.cards._built = p.cards._build()
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
     p.tuning = dataclasses.replace(p.tuning, card_min_coverage=0.0, card_threshold=0.5)
     assert p.answer("nhà nước hỗ trợ đăng ký nhãn hiệu bao nhiêu tiền").refs == ("card:ho-tro",)
     fee = p.answer(
