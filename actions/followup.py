@@ -10,13 +10,26 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.handoff import offers_handoff
-from actions.hotline import entity_values, lookup_and_answer
+from actions.hotline import earlier_message, entity_values, lookup_and_answer
 from actions.knowledge import answer_with_pipeline, context_of, reply_slots
 from bot.entities import find_provinces
 from bot.text import clean_user_text
 from index.pipeline import AnswerPipeline
 from index.rewrite import rewrite
 from ops.metrics import record_answer
+
+
+def _after_contact(tracker: Tracker) -> bool:
+    """Was the answer to the user's previous message a contact (it set `last_contact`)?"""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == "last_contact":
+            return bool(event.get("value"))
+    return False
 
 
 def _names_contact(entities: dict[str, list[str]]) -> bool:
@@ -46,6 +59,15 @@ class ActionFollowup(Action):
         entities = entity_values(tracker)
         if pending == "contact":
             return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", pending)
+        if _after_contact(tracker) and (find_provinces(text) or _names_contact(entities)):
+            # "còn Sóc Trăng thì số nào?" after a hotline: the same kind of contact, elsewhere
+            last = tracker.get_slot("last_contact")
+            entities = {
+                **entities,
+                "province": [m.value for m in find_provinces(text)] or entities.get("province", []),
+            }
+            return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", None, last,
+                                     earlier_message(tracker))  # fmt: skip
         pipeline = self._pipeline if self._pipeline is not None else resources.load_knowledge().value
         context = context_of(tracker)
         previous = context.last_question

@@ -187,7 +187,10 @@ def lookup_and_answer(
             dispatcher.utter_message(response="utter_ask_contact_topic")
             record_answer("fallback")
             return [SlotSet("pending", "contact")]
-        dispatcher.utter_message(response="utter_contact_none")
+        if match.unknown_province:  # "Sóc Trăng thì số nào?": the directory has no contact there
+            dispatcher.utter_message(response="utter_contact_other_province", province=match.unknown_province)
+        else:
+            dispatcher.utter_message(response="utter_contact_none")
         utter_contacts(dispatcher, book.general(), "utter_contact")
         return [SlotSet("pending", None)]
     if match.kind in ("person", "title") or intent == "ask_person":

@@ -122,6 +122,11 @@ class SentencePicker:
                 frozenset(YEAR.findall(fold(f"{hit.row.get('title', '')} {hit.meta.get('date') or ''}"))),
             )
             place = provinces_in(around.title)
+            own = provinces_in(str(hit.meta.get("province") or ""))
+            if (
+                len(place) > 1 and own & place
+            ):  # "An Giang và Sóc Trăng trao đổi…": "toàn tỉnh" is the publisher's
+                place = own
             for si, sentence in enumerate(sentences):
                 previous = sentences[si - 1] if si else ""
                 here = provinces_in(sentence)

@@ -42,11 +42,13 @@ class CardAnswerer:
         self, q: Question, variants: list[str], context: Context, tuning: PipelineTuning
     ) -> Reply | None:
         """The best card, unless the question asks for a province's own figures or plans."""
-        provincial = any(s != NATIONAL for s in q.scopes)
-        if provincial and (q.figure or q.kind == "target" or q.ask != Ask.OTHER):
-            return None
-        if q.scopes and q.figure and q.kind == "actual":
+        own = q.figure or q.kind == "target" or q.ask != Ask.OTHER  # a place's own figures or plans
+        if own and any(s != NATIONAL and s not in q.unknown_provinces for s in q.scopes):
+            return None  # the table's provinces: their figures are the table's, not a card's
+        if q.scopes and q.figure and q.kind == "actual" and not q.unknown_provinces:
             return None  # a national count: a figure, not how the programme works
+        places = [" ".join(search_words(s)) for s in q.unknown_provinces]
+        provincial = own and bool(places)  # another province's: only a card naming it ("Bắc Giang thưởng")
         if PERSON.search(q.folded):
             return None  # "ông X là ai": people are in the contact table and the documents
         last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
@@ -59,6 +61,10 @@ class CardAnswerer:
         asked = f" {' '.join(search_words(' '.join(variants)))} "  # every reading of the message
         for text in variants:
             for m in self.cards.scored(text)[:3]:
+                if provincial and not all(
+                    f" {p} " in f" {' '.join(search_words(m.card.answer))} " for p in places
+                ):
+                    continue  # "Bắc Giang thưởng bao nhiêu": only a card naming Bắc Giang answers
                 if len(terms) < 2 and m.dense < tuning.card_single_word_dense:
                     continue  # "ocop ocop ocop": one word says too little
                 if m.coverage < tuning.card_min_coverage:

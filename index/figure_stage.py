@@ -15,11 +15,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.text import search_words
 from index.figures import FigureAnswerer
 from index.parse import Ask, Question, QuestionParser
 from index.provenance import Provenance
 from index.reply import Reply
 from index.stats import known_scopes
+from index.units import asked_unit
 
 if TYPE_CHECKING:
     from index.pipeline import Context
@@ -101,6 +103,12 @@ class FigureStage:
             return None
         if not self.figures.covers(q):
             return None  # it asks about something the table does not count ("phần trăm lao động")
+        if q.locality:
+            return None  # "huyện Cai Lậy có mấy sản phẩm": the table counts provinces, not districts
+        unit = asked_unit(q.folded)
+        measure = search_words(self.figures.labels.unit(q.metric, q.star))
+        if not q.metric_named and unit not in (None, "%") and unit.split()[0] not in measure:
+            return None  # "phấn đấu bao nhiêu điểm": a count of something the measure is not
         if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
             if q.ask not in (Ask.PROGRESS, Ask.SHARE):
                 return None  # a share is asked, the measure is a count

@@ -192,16 +192,17 @@ class FigureAnswerer:
                 return None
             unit = self.labels.unit(q.metric, q.star)
         else:
-            rows = [
-                r for s in q.stars if (r := latest(self.table, named[0], q.metric, s, q.kind)) is not None
-            ]
-            if len(rows) < len(q.stars):
-                return None
+            levels = [matching(self.table, named[0], q.metric, s, q.kind) for s in q.stars]
+            dates = set.intersection(*({r.as_of for r in rows} for rows in levels)) if levels else set()
+            if not dates:
+                return None  # the levels are not all counted at one date
+            when = max(dates)
+            rows = [next(r for r in reversed(rows) if r.as_of == when) for rows in levels]
             unit = self.labels.unit(q.metric, "")
         value = sum(r.value for r in rows)
         approx = any(r.qualifier for r in rows)
         return self._reply("utter_stat_sum_approx" if approx else "utter_stat_sum", rows, q,
-                           total=number(value) + unit, parts=self.labels.and_.join(dict.fromkeys(r.scope for r in rows)))  # fmt: skip
+                           total=number(value) + unit, parts=self.labels.listing(list(dict.fromkeys(r.scope for r in rows))))  # fmt: skip
 
     def share(self, q: Question, scope: str) -> Reply | None:
         """What share of all certified products (3 stars and up) one star level is, at one date."""

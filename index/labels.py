@@ -36,6 +36,10 @@ class Labels:
             units, d["figure"], d["figure_undated"], d["target"], d["rank_item"], d["joiner"], d["and"]
         )
 
+    def listing(self, names: list[str]) -> str:
+        """Names as a list is written ("An Giang, Sóc Trăng và Tiền Giang")."""
+        return ", ".join(names[:-1]) + self.and_ + names[-1] if len(names) > 2 else self.and_.join(names)
+
     def unit(self, metric: str, star: str) -> str:
         """The unit words of a measure (" sản phẩm OCOP 4 sao")."""
         by_star = self.units.get(metric, {})

@@ -10,6 +10,7 @@ tests/unit/test_parse.py.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,12 @@ class QuestionParser:
     metric_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # shares by group of owners
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
+    achieved: re.Pattern[str] | None = None  # a count said to be reached ("đã hỗ trợ", "đến nay")
+    tail_fillers: re.Pattern[str] | None = None  # chat words closing a message ("… luôn nha")
+    locality_levels: tuple[str, ...] = ()  # words before a district's or commune's name ("huyen")
+    event_person: re.Pattern[str] | None = None  # who did something at an event ("ai … chủ trì")
+    star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "từ 4 sao trở lên": levels 4 and 5
+    sums_several: re.Pattern[str] | None = None  # a sum over places said before ("cộng cả 3 tỉnh lại")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -122,6 +129,12 @@ class QuestionParser:
             source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
             states_money=re.compile(data["states_money"]) if data.get("states_money") else None,
             metric_groups={k: tuple(v) for k, v in (data.get("metric_groups") or {}).items()},
+            achieved=re.compile(data["achieved"]) if data.get("achieved") else None,
+            tail_fillers=re.compile(data["tail_fillers"]) if data.get("tail_fillers") else None,
+            locality_levels=tuple(data.get("locality_levels") or ()),
+            event_person=re.compile(data["event_person"]) if data.get("event_person") else None,
+            star_ranges=tuple((int(k), _phrase_re(v)) for k, v in (data.get("star_ranges") or {}).items()),
+            sums_several=re.compile(data["sums_several"]) if data.get("sums_several") else None,
             fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
             task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
         )
@@ -154,11 +167,14 @@ class QuestionParser:
         if (
             ask == Ask.SUM
             and len(scopes) + len(stars) < 2
-            and not re.search(r"cong lai|tong lai|gop lai|ca hai|ca ba|cong voi|cong them", folded)
+            and not (self.sums_several and self.sums_several.search(folded))
         ):
             ask = Ask.OTHER  # a "tổng số" of one place is one figure
         if ask == Ask.PROGRESS:
             kind = "actual"
+        ranged = any(p.search(folded) for _, p in self.star_ranges)
+        if ranged and ask == Ask.OTHER and len(scopes) <= 1 and len(stars) > 1:
+            ask = Ask.SUM  # "từ 4 sao trở lên": the levels it spans, added up
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
@@ -182,8 +198,31 @@ class QuestionParser:
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
             ask, figure, numbers, unknown, as_of if kind == "actual" else "", content, tuple(years), values,
-            wants, bool(self.rank_low and self.rank_low.search(folded)),
+            wants, bool(self.rank_low and self.rank_low.search(folded)), self.locality(text),
         )  # fmt: skip
+
+    def locality(self, text: str) -> str:
+        """A district, town or commune the text names ("huyện Cai Lậy" -> "cai lay"), folded; "" if none.
+
+        Its name is the capitalised words after a level word (`locality_levels`); a province's
+        name there ("thành phố Cần Thơ") is a province, not a locality."""
+        words = re.findall(r"[^\W\d_]+", text)
+        if sum(w[:1].islower() for w in words) * 2 < len(words):
+            return ""  # ALL CAPS or Title Case: capitals do not mark names
+        for part in re.split(r"[^\w\s]+", text):  # a name does not run on past punctuation
+            words = re.findall(r"[^\W\d_]+", part)
+            folded = [" ".join(search_words(w)) for w in words]
+            for i in range(len(words)):
+                for level in self.locality_levels:
+                    size = len(level.split())
+                    if " ".join(folded[i : i + size]) != level:
+                        continue
+                    name = list(
+                        itertools.takewhile(lambda w: w[:1].isupper(), words[i + size : i + size + 3])
+                    )
+                    if name and not find_provinces(" ".join(name)):
+                        return " ".join(search_words(" ".join(name)))
+        return ""
 
     def _with_figure_asked(self, ask: Ask, folded: str, folded_q: str) -> Ask:
         """The kind of a two-part question that asks for figures and for their date or source.
@@ -210,7 +249,7 @@ class QuestionParser:
 
     def _unexplained(self, folded: str, text: str) -> set[str]:
         """Words of the question that no cue, place, star level or number explains."""
-        rest = folded
+        rest = self.tail_fillers.sub(" ", folded) if self.tail_fillers else folded
         for m in find_provinces(text):
             rest = rest.replace(" ".join(search_words(m.value)), " ")
             rest = rest.replace(" ".join(search_words(text[m.start : m.end])), " ")
@@ -281,4 +320,8 @@ class QuestionParser:
             plain = [s for s in plain if s != "5"]
         if "3+" in special:
             plain = [s for s in plain if s != "3"]
+        for low, pattern in self.star_ranges:  # "từ 4 sao trở lên" spans levels 4 and 5
+            if pattern.search(folded):
+                plain = [s for s in plain if not s.isdigit() or int(s) < low]
+                plain += [str(n) for n in range(low, 6)]
         return tuple(dict.fromkeys(special + plain))

@@ -31,7 +31,7 @@ from index.figure_stage import FigureStage
 from index.figures import FigureAnswerer
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
-from index.labels import Labels
+from index.labels import Labels, number
 from index.lexicon import Lexicon
 from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
@@ -40,6 +40,7 @@ from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
+from index.star_scale import StarScale
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class AnswerPipeline:
         merged: Sequence[dict[str, str]] = (),  # the 2025 mergers (data/language/provinces.yml)
         picker: SentencePicker | None = None,
         product_groups: ProductGroups | None = None,
+        star_scale: StarScale | None = None,
     ) -> None:
         """Take every store in the constructor (fakes in tests, real ones in the server)."""
         self.retriever, self.cards, self.figures, self.parser = retriever, cards, figures, parser
@@ -109,6 +111,7 @@ class AnswerPipeline:
         self.cards.weights = self.tuning.card_weights
         self.merged = {m["province"]: m for m in merged}
         self.product_groups = product_groups or ProductGroups.load()
+        self.star_scale = star_scale or StarScale.load()
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
         self.picker = picker or SentencePicker(
@@ -183,6 +186,9 @@ class AnswerPipeline:
             return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
                 q, "utter_kb_no_answer"
             )
+        scored = self._score_level(q, context, short)
+        if scored is not None:  # "chấm được 65 điểm thì mấy sao?"
+            return scored
         article = self.documents.article(q, variants[0])  # "bài viết về … ai viết, đăng ngày nào?"
         if article is not None:
             return article
@@ -194,7 +200,7 @@ class AnswerPipeline:
         if (
             short
             and context.last_question
-            and (followups.bare_figure(q) or followups.star_follow_up(q, context.refs))
+            and (followups.bare_figure(q, context.last_question) or followups.star_follow_up(q, context.refs))
         ):
             # "<place> thì mấy?" after another question: that question, for this place
             again = followups.rewrite(context.last_question, variants[0], self.parser)
@@ -209,8 +215,8 @@ class AnswerPipeline:
             # "thế có mấy chủ thể?", "đã có hàng 4 sao chưa?" after an answer about one place
             return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
-        adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place
-            short and len(q.scopes) == 1 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
+        adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place (one place alone has no sum)
+            len(q.scopes) == 1 and len(q.stars) < 2 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)
             and bool(context.figure_scopes) and q.scopes[0] not in context.figure_scopes
         )  # fmt: skip
         if reasoning and (not q.scopes or adds_place):
@@ -248,6 +254,33 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         return self._passage(q, variants, short_doc)
+
+    def _score_level(self, q: Question, context: Context, short: bool) -> Reply | None:
+        """A score's star level and whether it is certified, with the scale's card (and "còn 92 điểm?"
+        after it); None when no score is asked about."""
+        scale = self.star_scale
+        score = scale.asked(q.folded)
+        if score is None and short and f"card:{scale.card}" in context.refs:
+            score = scale.named(q.folded)
+        card = self.cards.get(scale.card) if score is not None else None
+        if card is None or score is None:
+            return None
+        base = self.card_answers.card_reply(card, 1.0, q.text)
+        level = scale.level(score.point)
+        notes = [(base.response, base.kwargs), *base.notes]
+        shown = f"{score.bound} {number(score.value)}".strip()
+        if level is None:
+            first = ("utter_star_score_out_of_range", {"score": shown, "maximum": str(scale.maximum)})
+        else:
+            first = ("utter_star_for_score", {"score": shown, "stars": str(level.stars),
+                                              "low": str(level.low), "high": str(level.high)})  # fmt: skip
+            certified = (
+                "utter_star_certified" if level.stars >= scale.certified_from else "utter_star_not_certified"
+            )
+            notes.insert(0, (certified, {"stars": str(level.stars), "least": str(scale.certified_from)}))
+            if level.note:  # "từ 90 điểm": proposed to the Ministry, which recognises 5 stars
+                notes.insert(1, (level.note, {"low": str(level.low)}))
+        return Reply("card", first[0], first[1], base.refs, 1.0, tuple(notes), q.text)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents (each part's when a message asks several things; a count of a

@@ -56,6 +56,7 @@ class Question:
     values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
     wants: tuple[str, ...] = ()  # what kind of sentence answers: "count", "date", "person", "list"...
     lowest: bool = False  # a ranking asked from the bottom ("tỉnh nào ít nhất")
+    locality: str = ""  # a district, town or commune named ("huyện Cai Lậy" -> "cai lay"), folded
 
     @property
     def star(self) -> str:

@@ -52,13 +52,15 @@ def star_follow_up(q: Question, refs: Sequence[str]) -> bool:
     return bool(q.stars and q.ask == Ask.OTHER and not q.scopes and not q.content and stat)
 
 
-def bare_figure(q: Question) -> bool:
-    """A figure asked of a place without saying of what ("<place> thì mấy?"): no measure, unit,
-    star level or reasoning named."""
-    return bool(
-        q.scopes and q.figure and not q.metric_named and not q.stars and q.ask == Ask.OTHER
-        and asked_unit(q.folded) is None
-    )  # fmt: skip
+def bare_figure(q: Question, last: str = "") -> bool:
+    """A figure asked of a place without saying of what ("<place> thì mấy?"): no measure, star level
+    or reasoning named, and no unit but the one the last question counted ("thì bao nhiêu điểm?")."""
+    unit = asked_unit(q.folded)
+    if unit is not None:
+        before = asked_unit(" ".join(search_words(last))) if last else None
+        if before is None or before.split()[0] != unit.split()[0]:
+            return False
+    return bool(q.scopes and q.figure and not q.metric_named and not q.stars and q.ask == Ask.OTHER)
 
 
 def part_of_last_card(

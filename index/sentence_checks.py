@@ -78,6 +78,11 @@ class Asked:
     weight: Callable[[str], float]
 
     @property
+    def target_count(self) -> bool:
+        """Does the question ask a count aimed at ("phấn đấu bao nhiêu")? Then a sentence states an aim."""
+        return self.question.kind == "target" and "count" in self.question.wants
+
+    @property
     def typed(self) -> bool:
         """Does the question fix what is counted or which agency is tasked (every candidate states it)?"""
         return bool(self.unit or self.agencies)
@@ -155,6 +160,8 @@ class SentenceChecks:
             near += " " + fold(following)
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
+        if q.locality and f" {q.locality} " not in f" {' '.join(folded_tokens(near))} ":
+            return False  # "huyện Cai Lậy …": only a sentence naming that district answers
         if q.years and not set(q.years) & (
             around.years if PERIOD.search(q.folded) else around.dated | set(YEAR.findall(near))
         ):
@@ -164,6 +171,8 @@ class SentenceChecks:
             return False  # another star level (a special level counts as its number of stars)
         if view.unit and not states_count_of(sentence, view.unit):
             return False  # "bao nhiêu chủ thể": a count of something else
+        if view.target_count and not self._aims(sentence, previous):
+            return False  # "phấn đấu bao nhiêu": a count achieved is not the count aimed at
         if any(not self.states(k, sentence, folded) for k in view.kinds):
             return False
         words = " ".join(folded_tokens(sentence))
@@ -182,6 +191,16 @@ class SentenceChecks:
         if q.document_numbers and not any(n in around.numbers for n in q.document_numbers):
             return False  # "Quyết định số N ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
+
+    def _aims(self, sentence: str, previous: str) -> bool:
+        """Could the sentence's first figure be a count aimed at? Not when the sentence says it was
+        reached before any aim is named ("Tỉnh đã hỗ trợ 08 điểm …, sắp tới sẽ phát triển thêm")."""
+        words = " ".join(folded_tokens(sentence))
+        first = re.search(r"\d", words)
+        if first is None or self.parser.achieved is None:
+            return True
+        before = words[: first.start()]
+        return not self.parser.achieved.search(before) or bool(self.parser.target.search(before))
 
     def features(
         self,

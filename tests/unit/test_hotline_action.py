@@ -276,3 +276,24 @@ def test_person_names_are_read_as_the_examples_say():
     path = Path(__file__).resolve().parents[2] / "data" / "language" / "names_examples.yml"
     for text, name in yaml.safe_load(path.read_text(encoding="utf-8")).items():
         assert person_in(text) == name, text
+
+
+async def test_another_province_after_a_hotline_says_the_directory_has_none_there():
+    follow = tracker_with("còn bên Sóc Trăng thì gọi số nào ạ", "inform", last_contact="ag-snn-giam-doc")
+    follow.events = [
+        *follow.events,
+        {"event": "user", "text": "số đường dây nóng ngành nông nghiệp"},
+        {"event": "slot", "name": "last_contact", "value": "ag-snn-giam-doc"},
+        {"event": "user", "text": "còn bên Sóc Trăng thì gọi số nào ạ"},
+    ]
+    messages, _ = await run(ActionFollowup(None, CONTACTS), follow)
+    assert messages[0]["response"] == "utter_contact_other_province"
+    assert messages[0]["province"] == "Sóc Trăng"
+    assert all(m["response"] == "utter_contact" for m in messages[1:]) and len(messages) >= 2
+
+
+async def test_who_chaired_a_meeting_is_asked_of_the_documents_not_the_directory():
+    pipeline = make_pipeline(FakeRetriever(), contacts=CONTACTS)
+    text = "buổi làm việc với Sở NN&PTNT hôm đó do ai bên tỉnh bạn chủ trì tiếp đoàn"
+    messages, _ = await run(ActionLookupContact(CONTACTS, pipeline), tracker_with(text, "ask_contact"))
+    assert messages and not any(m.get("response", "").startswith("utter_contact") for m in messages)

@@ -1,0 +1,65 @@
+"""Kinds of figure questions read by the table stage: level ranges, sums over places said before,
+districts, units the measure does not count (in-memory table, the real cue files)."""
+
+from __future__ import annotations
+
+from index.parse import Ask, QuestionParser
+from index.pipeline import Context
+from index.stats import StatsTable, parse_csv
+from tests.unit.conftest import FakeRetriever, make_pipeline
+
+HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,source,quote\n"
+DOCS = {
+    "ag": "Năm trước tỉnh có 2 sản phẩm 5 sao. Nay có 14 sản phẩm 4 sao và 5 sản phẩm 5 sao, tổng 182 sản phẩm.",
+    "tg": "Tỉnh B có 207 sản phẩm. Tỉnh đã hỗ trợ 08 điểm giới thiệu và bán sản phẩm.",
+}
+ROWS = HEADER + (
+    "a1,An Giang,san_pham,5,2,,,actual,,2024-11-06,ag,,có 2 sản phẩm 5 sao\n"
+    "a2,An Giang,san_pham,4,14,,,actual,,2025-02,ag,,có 14 sản phẩm 4 sao\n"
+    "a3,An Giang,san_pham,5,5,,,actual,,2025-02,ag,,5 sản phẩm 5 sao\n"
+    "a4,An Giang,san_pham,3+,182,,,actual,,2025-02,ag,,tổng 182 sản phẩm\n"
+    "t1,Tiền Giang,san_pham,3+,207,,,actual,,2023-09-11,tg,,Tỉnh B có 207 sản phẩm\n"
+    "t2,Tiền Giang,diem_ban,,8,,,actual,,2023-09-11,tg,,hỗ trợ 08 điểm giới thiệu và bán sản phẩm\n"
+)
+
+
+def pipeline():  # noqa: ANN201
+    rows, errors = parse_csv(ROWS, "fixture.csv", DOCS)
+    assert errors == []
+    return make_pipeline(FakeRetriever(), StatsTable(None, DOCS, rows).rows())
+
+
+def test_from_four_stars_up_adds_the_levels_counted_at_one_date():
+    reply = pipeline().answer("bên An Giang hiện có bao nhiêu sản phẩm đạt từ 4 sao trở lên vậy")
+    assert reply.response == "utter_stat_sum" and reply.kwargs["total"].startswith("19 ")
+    assert reply.refs == ("stat:a2", "stat:a3")  # the 5-star row of the same date, not the older one
+
+
+def test_a_sum_over_the_places_said_before_adds_the_new_place():
+    ctx = Context("An Giang có bao nhiêu sản phẩm OCOP?", ("stat:a4",), ("An Giang",))
+    reply = pipeline().answer("vậy thêm Tiền Giang vô, gộp cả hai tỉnh lại thì được bao nhiêu sản phẩm", ctx)
+    assert reply.response == "utter_stat_sum" and reply.kwargs["total"].startswith("389 ")
+    assert reply.kwargs["parts"] == "An Giang và Tiền Giang"
+
+
+def test_a_district_named_is_not_answered_with_its_province_figure():
+    reply = pipeline().answer("Thị xã Gò Công ở Tiền Giang được mấy sản phẩm OCOP rồi")
+    assert reply.kind != "statistic" and "207" not in str(reply.kwargs)
+
+
+def test_a_count_of_something_the_measure_does_not_count_is_not_listed_from_the_table():
+    reply = pipeline().answer("Tiền Giang phấn đấu có bao nhiêu điểm")
+    assert reply.kind != "statistic"
+
+
+def test_the_parser_reads_districts_sums_rankings_and_level_ranges():
+    parser = QuestionParser.load()
+    assert parser.parse("huyện Chợ Mới có mấy sản phẩm").locality == "cho moi"
+    assert parser.parse("CHUONG TRINH MOI XA MOT SAN PHAM LA GI").locality == ""
+    assert parser.parse("Thành phố Cần Thơ có bao nhiêu sản phẩm").locality == ""
+    assert parser.parse("tổng ba tỉnh gộp lại được mấy sản phẩm 3 sao").ask == Ask.SUM
+    ranked = parser.parse(
+        "số sản phẩm 4 sao của An Giang, Sóc Trăng, Tiền Giang, sắp từ nhiều đến ít giúp em"
+    )
+    assert ranked.ask == Ask.RANK
+    assert parser.parse("Tiền Giang có mấy sản phẩm 4 sao trở lên").stars == ("4", "5")
