@@ -12,6 +12,7 @@ and question words are language data, injected.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class CardMatch:
     paraphrase: str
 
 
+YEAR_WORD = re.compile(r"(19|20)\d\d")
 UNSEEN_IDF = 2.0  # a question word no card uses weighs like a rare one
 
 
@@ -139,7 +141,7 @@ class CardMatcher:
             return []
         vec = self.embedder.encode_queries([question]) if vector is None else vector
         sims = b.vectors @ vec[0]
-        terms = set(self._terms(question))
+        terms = {t for t in self._terms(question) if not YEAR_WORD.fullmatch(t)}  # years: CardAnswerer checks them
         weight = {t: b.idf.get(t, UNSEEN_IDF) for t in terms}
         total = sum(weight.values()) or 1.0
 
