@@ -141,7 +141,8 @@ class CardMatcher:
             return []
         vec = self.embedder.encode_queries([question]) if vector is None else vector
         sims = b.vectors @ vec[0]
-        terms = {t for t in self._terms(question) if not YEAR_WORD.fullmatch(t)}  # years: CardAnswerer checks them
+        # years named are checked against the card's own years (CardAnswerer), not topic words
+        terms = {t for t in self._terms(question) if not YEAR_WORD.fullmatch(t)}
         weight = {t: b.idf.get(t, UNSEEN_IDF) for t in terms}
         total = sum(weight.values()) or 1.0
 
