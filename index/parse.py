@@ -23,6 +23,7 @@ from index.question_types import FIGURE_ASKS, NATIONAL, REASONING_ASKS, Ask, Que
 
 __all__ = ["FIGURE_ASKS", "NATIONAL", "REASONING_ASKS", "Ask", "Question", "QuestionParser"]
 
+DATE_IN_TEXT = re.compile(r"\b\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}\b|\b\d{1,2}\s*[/-]\s*(?:19|20)\d\d\b")
 CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
 
 
@@ -77,6 +78,10 @@ class QuestionParser:
     metric_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # shares by group of owners
     fillers: re.Pattern[str] | None = None  # words of how a question is put ("nghe nói", "cụ thể")
     task_words: re.Pattern[str] | None = None  # words asking an agency's tasks ("phụ trách việc gì")
+    as_of_phrase: re.Pattern[str] | None = None  # "tính đến cuối năm 2025": a date of a count
+    target_strong: re.Pattern[str] | None = None  # words that make a question a target whatever its date
+    reached_words: re.Pattern[str] | None = None  # "thực tế đã đạt": a count reached is asked
+    inclusion: re.Pattern[str] | None = None  # "có gồm cả … không": what a figure covers
     achieved: re.Pattern[str] | None = None  # a count said to be reached ("đã hỗ trợ", "đến nay")
     tail_fillers: re.Pattern[str] | None = None  # chat words closing a message ("… luôn nha")
     locality_levels: tuple[str, ...] = ()  # words before a district's or commune's name ("huyen")
@@ -129,6 +134,10 @@ class QuestionParser:
             source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
             states_money=re.compile(data["states_money"]) if data.get("states_money") else None,
             metric_groups={k: tuple(v) for k, v in (data.get("metric_groups") or {}).items()},
+            as_of_phrase=re.compile(data["as_of_phrase"]) if data.get("as_of_phrase") else None,
+            target_strong=re.compile(data["target_strong"]) if data.get("target_strong") else None,
+            reached_words=re.compile(data["reached_words"]) if data.get("reached_words") else None,
+            inclusion=re.compile(data["inclusion"]) if data.get("inclusion") else None,
             achieved=re.compile(data["achieved"]) if data.get("achieved") else None,
             tail_fillers=re.compile(data["tail_fillers"]) if data.get("tail_fillers") else None,
             locality_levels=tuple(data.get("locality_levels") or ()),
@@ -170,8 +179,14 @@ class QuestionParser:
             and not (self.sums_several and self.sums_several.search(folded))
         ):
             ask = Ask.OTHER  # a "tổng số" of one place is one figure
+        if kind == "target" and self.as_of_phrase and self.as_of_phrase.search(folded):
+            if not (self.target_strong and self.target_strong.search(folded)):
+                kind = "actual"  # "tính đến cuối năm 2025 có bao nhiêu": a count at a date, not an aim
         if ask == Ask.PROGRESS:
             kind = "actual"
+        reached = bool(self.reached_words and self.reached_words.search(folded)) or bool(
+            self.as_of_phrase and self.as_of_phrase.search(folded)
+        )
         ranged = any(p.search(folded) for _, p in self.star_ranges)
         if ranged and ask == Ask.OTHER and len(scopes) <= 1 and len(stars) > 1:
             ask = Ask.SUM  # "từ 4 sao trở lên": the levels it spans, added up
@@ -179,6 +194,8 @@ class QuestionParser:
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
         cued = cued or bool(self.exists and self.exists.search(folded))  # "đã có hàng 4 sao chưa": a count
+        if self.inclusion and self.inclusion.search(folded):
+            cued = False  # "số liệu đó có gồm cả Kiên Giang không": what a figure covers, not a figure
         asks_number = bool(self.asks_document and self.asks_document.search(folded))
         figure = cued and (named or bool(stars) or bool(scopes)) and not asks_number  # "quyết định số mấy"
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
@@ -189,16 +206,17 @@ class QuestionParser:
             as_of = ""
         content = frozenset(self._unexplained(folded, text))
         star_spans = " ".join(m.value for m in find_stars(text))
+        undated = " ".join(search_words(DATE_IN_TEXT.sub(" ", text)))  # "(11/2024)" names a date, not a count
         values = tuple(
             float(n)
-            for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", folded))
+            for n in re.findall(r"(?<![/\d])\d+(?![/\d])", re.sub(r"\d+\s*sao", " ", undated))
             if n not in years and n not in numbers and n not in star_spans.split()
         )
         wants = tuple(name for name, p in self.answer_types if p.search(folded))
         return Question(
             text, folded, scopes, stars, metric, named, kind, years[-1] if years and kind == "target" else "",
             ask, figure, numbers, unknown, as_of if kind == "actual" else "", content, tuple(years), values,
-            wants, bool(self.rank_low and self.rank_low.search(folded)), self.locality(text),
+            wants, bool(self.rank_low and self.rank_low.search(folded)), reached, self.locality(text),
         )  # fmt: skip
 
     def locality(self, text: str) -> str:
@@ -207,7 +225,7 @@ class QuestionParser:
         Its name is the capitalised words after a level word (`locality_levels`); a province's
         name there ("thành phố Cần Thơ") is a province, not a locality."""
         words = re.findall(r"[^\W\d_]+", text)
-        if sum(w[:1].islower() for w in words) * 2 < len(words):
+        if sum(w[:1].islower() for w in words) * 3 < len(words):
             return ""  # ALL CAPS or Title Case: capitals do not mark names
         for part in re.split(r"[^\w\s]+", text):  # a name does not run on past punctuation
             words = re.findall(r"[^\W\d_]+", part)

@@ -56,6 +56,7 @@ class Question:
     values: tuple[float, ...] = ()  # other numbers named ("165 sản phẩm", "thêm 170")
     wants: tuple[str, ...] = ()  # what kind of sentence answers: "count", "date", "person", "list"...
     lowest: bool = False  # a ranking asked from the bottom ("tỉnh nào ít nhất")
+    reached: bool = False  # asks what was reached, not aimed at ("thực tế đã đạt", "đến nay")
     locality: str = ""  # a district, town or commune named ("huyện Cai Lậy" -> "cai lay"), folded
 
     @property

@@ -83,6 +83,12 @@ class Asked:
         return self.question.kind == "target" and "count" in self.question.wants
 
     @property
+    def reached_count(self) -> bool:
+        """Does the question ask a count reached ("thực tế đã đạt", "tính đến cuối năm")? Then no aim answers."""
+        q = self.question
+        return q.kind == "actual" and "count" in q.wants and q.reached
+
+    @property
     def typed(self) -> bool:
         """Does the question fix what is counted or which agency is tasked (every candidate states it)?"""
         return bool(self.unit or self.agencies)
@@ -160,8 +166,6 @@ class SentenceChecks:
             near += " " + fold(following)
         if view.asked and not view.asked & places:
             return False  # about another province, or about none we can tell
-        if q.locality and f" {q.locality} " not in f" {' '.join(folded_tokens(near))} ":
-            return False  # "huyện Cai Lậy …": only a sentence naming that district answers
         if q.years and not set(q.years) & (
             around.years if PERIOD.search(q.folded) else around.dated | set(YEAR.findall(near))
         ):
@@ -171,8 +175,12 @@ class SentenceChecks:
             return False  # another star level (a special level counts as its number of stars)
         if view.unit and not states_count_of(sentence, view.unit):
             return False  # "bao nhiêu chủ thể": a count of something else
-        if view.target_count and not self._aims(sentence, previous):
+        if view.target_count and self.first_figure(sentence) == "reached":
             return False  # "phấn đấu bao nhiêu": a count achieved is not the count aimed at
+        if view.reached_count and self.first_figure(sentence) == "aimed":
+            return False  # "thực tế đã đạt bao nhiêu": a count aimed at is not one achieved
+        if q.locality and f" {q.locality} " not in f" {' '.join(folded_tokens(sentence))} ":
+            return False  # "huyện Cai Lậy …": only a sentence naming that district answers
         if any(not self.states(k, sentence, folded) for k in view.kinds):
             return False
         words = " ".join(folded_tokens(sentence))
@@ -192,15 +200,16 @@ class SentenceChecks:
             return False  # "Quyết định số N ...": only the document that states that number answers
         return not (around.publisher and around.publisher in folded and is_heading(sentence))  # a byline
 
-    def _aims(self, sentence: str, previous: str) -> bool:
-        """Could the sentence's first figure be a count aimed at? Not when the sentence says it was
-        reached before any aim is named ("Tỉnh đã hỗ trợ 08 điểm …, sắp tới sẽ phát triển thêm")."""
+    def first_figure(self, sentence: str) -> str:
+        """What the words before a sentence's first figure say of it: "aimed" ("phấn đấu 10 điểm"),
+        "reached" ("Tỉnh đã hỗ trợ 08 điểm"), or "" (neither, or both)."""
         words = " ".join(folded_tokens(sentence))
-        first = re.search(r"\d", words)
+        first = re.search(r"\b(?!(?:19|20)\d\d\b)\d", words)  # a year is when, not what is counted
         if first is None or self.parser.achieved is None:
-            return True
+            return ""
         before = words[: first.start()]
-        return not self.parser.achieved.search(before) or bool(self.parser.target.search(before))
+        aimed, reached = bool(self.parser.target.search(before)), bool(self.parser.achieved.search(before))
+        return "aimed" if aimed and not reached else "reached" if reached and not aimed else ""
 
     def features(
         self,

@@ -63,3 +63,27 @@ def test_the_parser_reads_districts_sums_rankings_and_level_ranges():
     )
     assert ranked.ask == Ask.RANK
     assert parser.parse("Tiền Giang có mấy sản phẩm 4 sao trở lên").stars == ("4", "5")
+
+
+def test_what_a_figure_covers_a_date_of_a_count_and_a_date_in_brackets_are_read_as_such():
+    parser = QuestionParser.load()
+    assert not parser.parse("số liệu tháng 2/2025 của An Giang có tính luôn bên Kiên Giang không").figure
+    as_of = parser.parse("Tiền Giang tính tới hết năm 2025 được bao nhiêu sản phẩm OCOP")
+    assert as_of.kind == "actual" and as_of.reached
+    assert parser.parse("Tiền Giang phấn đấu đến năm 2025 có bao nhiêu sản phẩm").kind == "target"
+    assert parser.parse("bài ngày 6/11/2024 nói chủ thể OCOP có vai trò gì").values == ()
+
+
+def test_a_price_is_not_answered_with_a_count():
+    reply = pipeline().answer("sản phẩm 5 sao của An Giang giá bán bao nhiêu một chai")
+    assert reply.kind != "statistic"
+
+
+def test_a_count_reached_is_not_answered_by_an_aim_nor_an_aim_by_a_count_reached():
+    from index.sentence_checks import SentenceChecks
+
+    parser = QuestionParser.load()
+    checks = SentenceChecks(parser)
+    assert checks.first_figure("Đến năm 2025, phấn đấu ít nhất 200 sản phẩm đạt 3 sao") == "aimed"
+    assert checks.first_figure("Tỉnh đã hỗ trợ 08 điểm, sắp tới sẽ phát triển thêm nhiều điểm") == "reached"
+    assert checks.first_figure("Toàn tỉnh có 207 sản phẩm") == ""
