@@ -204,7 +204,9 @@ class QuestionParser:
         as_of = f"{month.group(2)}-{int(month.group(1)):02d}" if month else (years[-1] if years else "")
         if ask == Ask.TREND:
             as_of = ""
-        content = frozenset(self._unexplained(folded, text))
+        # words before "cho em hỏi" / "đề nghị cho biết" introduce the asker, they ask nothing
+        opened = list(self.asks_from.finditer(folded)) if self.asks_from else []
+        content = frozenset(self._unexplained(folded[opened[-1].end() :] if opened else folded, text))
         star_spans = " ".join(m.value for m in find_stars(text))
         undated = " ".join(search_words(DATE_IN_TEXT.sub(" ", text)))  # "(11/2024)" names a date, not a count
         values = tuple(
