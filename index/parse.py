@@ -81,7 +81,6 @@ class QuestionParser:
     as_of_phrase: re.Pattern[str] | None = None  # "tính đến cuối năm 2025": a date of a count
     target_strong: re.Pattern[str] | None = None  # words that make a question a target whatever its date
     reached_words: re.Pattern[str] | None = None  # "thực tế đã đạt": a count reached is asked
-    inclusion: re.Pattern[str] | None = None  # "có gồm cả … không": what a figure covers
     achieved: re.Pattern[str] | None = None  # a count said to be reached ("đã hỗ trợ", "đến nay")
     tail_fillers: re.Pattern[str] | None = None  # chat words closing a message ("… luôn nha")
     locality_levels: tuple[str, ...] = ()  # words before a district's or commune's name ("huyen")
@@ -137,7 +136,6 @@ class QuestionParser:
             as_of_phrase=re.compile(data["as_of_phrase"]) if data.get("as_of_phrase") else None,
             target_strong=re.compile(data["target_strong"]) if data.get("target_strong") else None,
             reached_words=re.compile(data["reached_words"]) if data.get("reached_words") else None,
-            inclusion=re.compile(data["inclusion"]) if data.get("inclusion") else None,
             achieved=re.compile(data["achieved"]) if data.get("achieved") else None,
             tail_fillers=re.compile(data["tail_fillers"]) if data.get("tail_fillers") else None,
             locality_levels=tuple(data.get("locality_levels") or ()),
@@ -194,8 +192,6 @@ class QuestionParser:
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
         cued = cued or bool(self.exists and self.exists.search(folded))  # "đã có hàng 4 sao chưa": a count
-        if self.inclusion and self.inclusion.search(folded):
-            cued = False  # "số liệu đó có gồm cả Kiên Giang không": what a figure covers, not a figure
         asks_number = bool(self.asks_document and self.asks_document.search(folded))
         figure = cued and (named or bool(stars) or bool(scopes)) and not asks_number  # "quyết định số mấy"
         numbers = tuple(a or b for a, b in self.document_number.findall(folded))
