@@ -60,7 +60,7 @@ class ActionFollowup(Action):
         if pending == "contact":
             return lookup_and_answer(contacts, text, entities, dispatcher, "ask_contact", pending)
         if _after_contact(tracker) and (find_provinces(text) or _names_contact(entities)):
-            # "còn Sóc Trăng thì số nào?" after a hotline: the same kind of contact, elsewhere
+            # "bên Tiền Giang gọi đâu?" after a hotline: the same kind of contact, elsewhere
             last = tracker.get_slot("last_contact")
             entities = {
                 **entities,

@@ -187,7 +187,7 @@ def lookup_and_answer(
             dispatcher.utter_message(response="utter_ask_contact_topic")
             record_answer("fallback")
             return [SlotSet("pending", "contact")]
-        if match.unknown_province:  # "Sóc Trăng thì số nào?": the directory has no contact there
+        if match.unknown_province:  # a province the table lacks: the directory has no contact there
             dispatcher.utter_message(response="utter_contact_other_province", province=match.unknown_province)
         else:
             dispatcher.utter_message(response="utter_contact_none")

@@ -18,7 +18,8 @@ from index.reply import Reply
 from index.source import format_date
 
 if TYPE_CHECKING:
-    from index.pipeline import Context, PipelineTuning
+    from index.pipeline import Context
+    from index.pipeline_tuning import PipelineTuning
 
 FOLLOWUP_WORDS = 10  # a message this short may lean on the previous answer
 PERSON = re.compile(r"\b(ong|ba|anh|chi) [a-z]+ [a-z]+\b.*\b(la ai|chuc vu|giu chuc|lam gi|o dau)\b")
@@ -48,7 +49,9 @@ class CardAnswerer:
         if q.scopes and q.figure and q.kind == "actual" and not q.unknown_provinces:
             return None  # a national count: a figure, not how the programme works
         places = [" ".join(search_words(s)) for s in q.unknown_provinces]
-        provincial = own and bool(places)  # another province's: only a card naming it ("Bắc Giang thưởng")
+        provincial = own and bool(
+            places
+        )  # another province's: only a card naming it ("Bắc Giang: mức thưởng")
         if PERSON.search(q.folded):
             return None  # "ông X là ai": people are in the contact table and the documents
         last = {r.split(":", 1)[1] for r in context.refs if r.startswith("card:")}
@@ -64,7 +67,7 @@ class CardAnswerer:
                 if provincial and not all(
                     f" {p} " in f" {' '.join(search_words(m.card.answer))} " for p in places
                 ):
-                    continue  # "Bắc Giang thưởng bao nhiêu": only a card naming Bắc Giang answers
+                    continue  # a reward in a province outside the table: only a card naming Bắc Giang answers
                 if len(terms) < 2 and m.dense < tuning.card_single_word_dense:
                     continue  # "ocop ocop ocop": one word says too little
                 if m.coverage < tuning.card_min_coverage:

@@ -108,11 +108,9 @@ class FigureStage:
         unit = asked_unit(q.folded)
         measure = search_words(self.figures.labels.unit(q.metric, q.star))
         if not q.metric_named and unit not in (None, "%") and unit.split()[0] not in measure:
-            return None  # "phấn đấu bao nhiêu điểm": a count of something the measure is not
+            return None  # "bao nhiêu điểm" of a product count: something the measure does not count
         if "money" in q.wants and (unit is None or unit.split()[0] not in measure):
-            return (
-                None  # "giá bao nhiêu một hộp": the table counts no money ("hỗ trợ bao nhiêu điểm" it does)
-            )
+            return None  # "giá bao nhiêu một hộp": the table counts no money (points supported it does)
         if self.parser.percent and self.parser.percent.search(q.folded) and not q.metric.startswith("ty_le"):
             if q.ask not in (Ask.PROGRESS, Ask.SHARE):
                 return None  # a share is asked, the measure is a count

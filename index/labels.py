@@ -37,7 +37,7 @@ class Labels:
         )
 
     def listing(self, names: list[str]) -> str:
-        """Names as a list is written ("An Giang, Sóc Trăng và Tiền Giang")."""
+        """Names as a list is written ("A, B và C")."""
         return ", ".join(names[:-1]) + self.and_ + names[-1] if len(names) > 2 else self.and_.join(names)
 
     def unit(self, metric: str, star: str) -> str:

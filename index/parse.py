@@ -18,19 +18,13 @@ from pathlib import Path
 import yaml
 
 from bot.entities import find_provinces, find_stars
-from bot.text import CHAT_WORDS, FUNCTION_WORDS, search_words
+from bot.text import search_words
+from index.cue_file import CUES_FILE, compile_cues
 from index.question_types import FIGURE_ASKS, NATIONAL, REASONING_ASKS, Ask, Question
 
 __all__ = ["FIGURE_ASKS", "NATIONAL", "REASONING_ASKS", "Ask", "Question", "QuestionParser"]
 
 DATE_IN_TEXT = re.compile(r"\b\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}\b|\b\d{1,2}\s*[/-]\s*(?:19|20)\d\d\b")
-CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues.yml"
-
-
-def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
-    """One regex matching any of the folded phrases as whole words."""
-    alts = sorted((re.escape(p.strip()) for p in phrases), key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])")
 
 
 @dataclass(frozen=True)
@@ -85,66 +79,13 @@ class QuestionParser:
     tail_fillers: re.Pattern[str] | None = None  # chat words closing a message ("… luôn nha")
     locality_levels: tuple[str, ...] = ()  # words before a district's or commune's name ("huyen")
     event_person: re.Pattern[str] | None = None  # who did something at an event ("ai … chủ trì")
-    star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "từ 4 sao trở lên": levels 4 and 5
-    sums_several: re.Pattern[str] | None = None  # a sum over places said before ("cộng cả 3 tỉnh lại")
+    star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "4 sao trở lên": levels 4 and 5
+    sums_several: re.Pattern[str] | None = None  # a sum over places said before ("gộp hết lại")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
-        """Compile the cue file."""
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        only = data.get("ask_only") or {}
-        return cls(
-            asks=tuple((Ask(k), _phrase_re(v)) for k, v in data["asks"].items()),
-            ask_patterns=tuple((Ask(k), re.compile("|".join(v))) for k, v in data["ask_patterns"].items()),
-            figure=_phrase_re(data["figure"]),
-            target=_phrase_re(data["target"]),
-            metrics=tuple((k, _phrase_re(v)) for k, v in data["metrics"].items()),
-            stars=tuple((str(k), _phrase_re(v)) for k, v in data["stars"].items()),
-            national=_phrase_re(data["national"]),
-            document_number=re.compile(data["document_number"]),
-            neutral=FUNCTION_WORDS | CHAT_WORDS | frozenset(" ".join(data["neutral"]).split()),
-            chat=CHAT_WORDS,
-            question_words=tuple(data["question_words"]),
-            asks_document=re.compile(data["asks_document"]),
-            asks_article=re.compile(data["asks_article"]) if data.get("asks_article") else None,
-            article_words=frozenset(str(data.get("article_words") or "").split()),
-            percent=_phrase_re(data["percent"]),
-            rank_scope=re.compile(data["rank_scope"]),
-            answer_types=tuple((k, _phrase_re(v)) for k, v in data["answer_types"].items()),
-            address=re.compile(data["address"]),
-            rank_low=re.compile(data["rank_low"]),
-            figure_patterns=tuple(re.compile(x) for x in data["figure_patterns"]),
-            continues=re.compile(r"^(?:" + "|".join(map(re.escape, data["continues"])) + r")\b"),
-            details=re.compile(r"^(?:" + "|".join(map(re.escape, data["details"])) + r")\b"),
-            star_names={str(k): v for k, v in (data.get("star_names") or {}).items()},
-            posts=_phrase_re(data["posts"]) if data.get("posts") else None,
-            deputy=data.get("deputy", ""),
-            asks_post=re.compile(data["asks_post"]) if data.get("asks_post") else None,
-            verifies_post=re.compile(data["verifies_post"]) if data.get("verifies_post") else None,
-            post_words=re.compile(data["post_words"]) if data.get("post_words") else None,
-            agencies=tuple((k, _phrase_re(v)) for k, v in (data.get("agencies") or {}).items()),
-            clause_break=re.compile(data["clause_break"]) if data.get("clause_break") else None,
-            merger=_phrase_re(data["merger"]) if data.get("merger") else None,
-            not_asks=_phrase_re(data["not_asks"]) if data.get("not_asks") else None,
-            asks_from=re.compile(data["asks_from"]) if data.get("asks_from") else None,
-            elliptical=re.compile(data["elliptical"]) if data.get("elliptical") else None,
-            of_last=re.compile(data["of_last"]) if data.get("of_last") else None,
-            exists=re.compile(data["exists"]) if data.get("exists") else None,
-            source_clause=re.compile(data["source_clause"]) if data.get("source_clause") else None,
-            states_money=re.compile(data["states_money"]) if data.get("states_money") else None,
-            metric_groups={k: tuple(v) for k, v in (data.get("metric_groups") or {}).items()},
-            as_of_phrase=re.compile(data["as_of_phrase"]) if data.get("as_of_phrase") else None,
-            target_strong=re.compile(data["target_strong"]) if data.get("target_strong") else None,
-            reached_words=re.compile(data["reached_words"]) if data.get("reached_words") else None,
-            achieved=re.compile(data["achieved"]) if data.get("achieved") else None,
-            tail_fillers=re.compile(data["tail_fillers"]) if data.get("tail_fillers") else None,
-            locality_levels=tuple(data.get("locality_levels") or ()),
-            event_person=re.compile(data["event_person"]) if data.get("event_person") else None,
-            star_ranges=tuple((int(k), _phrase_re(v)) for k, v in (data.get("star_ranges") or {}).items()),
-            sums_several=re.compile(data["sums_several"]) if data.get("sums_several") else None,
-            fillers=_phrase_re(only["fillers"]) if only.get("fillers") else None,
-            task_words=_phrase_re(only["tasks"]) if only.get("tasks") else None,
-        )
+        """Compile the cue file (index/cue_file.py)."""
+        return cls(**compile_cues(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     def parse(self, text: str, known_scopes: frozenset[str] = frozenset()) -> Question:
         """The typed question of a (prepared) message."""
@@ -179,7 +120,7 @@ class QuestionParser:
             ask = Ask.OTHER  # a "tổng số" of one place is one figure
         if kind == "target" and self.as_of_phrase and self.as_of_phrase.search(folded):
             if not (self.target_strong and self.target_strong.search(folded)):
-                kind = "actual"  # "tính đến cuối năm 2025 có bao nhiêu": a count at a date, not an aim
+                kind = "actual"  # "tính tới hết năm X": the date of a count, not the year of an aim
         if ask == Ask.PROGRESS:
             kind = "actual"
         reached = bool(self.reached_words and self.reached_words.search(folded)) or bool(
@@ -187,7 +128,7 @@ class QuestionParser:
         )
         ranged = any(p.search(folded) for _, p in self.star_ranges)
         if ranged and ask == Ask.OTHER and len(scopes) <= 1 and len(stars) > 1:
-            ask = Ask.SUM  # "từ 4 sao trở lên": the levels it spans, added up
+            ask = Ask.SUM  # a range of levels: the levels it spans, added up
         if ask == Ask.RANK and len(scopes) < 2 and not (self.rank_scope and self.rank_scope.search(folded)):
             ask = Ask.OTHER  # "xếp hạng sao" is about the star scale, not a ranking of places
         cued = bool(self.figure.search(folded)) or any(p.search(folded) for p in self.figure_patterns)
@@ -336,7 +277,7 @@ class QuestionParser:
             plain = [s for s in plain if s != "5"]
         if "3+" in special:
             plain = [s for s in plain if s != "3"]
-        for low, pattern in self.star_ranges:  # "từ 4 sao trở lên" spans levels 4 and 5
+        for low, pattern in self.star_ranges:  # "4 sao trở lên" spans levels 4 and 5
             if pattern.search(folded):
                 plain = [s for s in plain if not s.isdigit() or int(s) < low]
                 plain += [str(n) for n in range(low, 6)]

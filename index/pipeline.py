@@ -12,7 +12,6 @@ The action server, `make tune`, `python -m index eval` and the profiler call thi
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,56 +23,28 @@ from bot.text import CHAT_WORDS, FUNCTION_WORDS, PROGRAMME_WORDS, fold
 from index import rewrite as followups
 from index.answer import SentencePicker
 from index.card_answers import FOLLOWUP_WORDS, CardAnswerer
-from index.card_match import CardMatcher, CardWeights
+from index.card_match import CardMatcher
 from index.cards import CardStore
 from index.document_questions import DocumentQuestions
 from index.figure_stage import FigureStage
 from index.figures import FigureAnswerer
 from index.hotline_hint import ContactDirectory, hotline_text
 from index.keyboard import KeyboardDecoder
-from index.labels import Labels, number
+from index.labels import Labels
 from index.lexicon import Lexicon
 from index.parse import REASONING_ASKS, Ask, Question, QuestionParser
 from index.passages import PassageAnswerer
+from index.pipeline_tuning import TUNING_FILE, PipelineTuning, stamp
 from index.product_groups import ProductGroups, group_reply
 from index.provenance import Provenance, stats_cite
 from index.query import prepare_variants
 from index.reply import Reply
 from index.retrieve import HybridRetriever
-from index.star_scale import StarScale
+from index.star_scale import ScoreStage, StarScale
 from index.stats import StatsTable, document_texts
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-TUNING_FILE = Path(__file__).with_name("pipeline.json")
-
-
-@dataclass(frozen=True)
-class PipelineTuning:
-    """Thresholds of the pipeline (fitted by `make tune`, saved in index/pipeline.json)."""
-
-    card_threshold: float = 1.3
-    card_followup_threshold: float = 1.05
-    card_single_word_dense: float = 0.93
-    card_min_coverage: float = 0.5  # a card must speak to this share of the question's words
-    card_second_part: float = 1.55  # a related card answers the other part of a two-part question
-    card_weights: CardWeights = CardWeights()  # how the card score adds lexical overlap to similarity
-
-    @classmethod
-    def load(cls, path: Path = TUNING_FILE) -> PipelineTuning:
-        """Read tuned values if the file exists."""
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            kept = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-            if isinstance(kept.get("card_weights"), dict):
-                kept["card_weights"] = CardWeights(**kept["card_weights"])
-            return cls(**kept)
-        return cls()
-
-
-def _stamp(path: Path) -> float:
-    """A file's modification time (0 when missing)."""
-    return path.stat().st_mtime if path.is_file() else 0.0
 
 
 @dataclass(frozen=True)
@@ -107,13 +78,14 @@ class AnswerPipeline:
         self.contacts, self.lexicon = contacts, lexicon
         self.tuning = tuning or PipelineTuning.load()
         self._follow_tuning = tuning is None  # explicit tuning (tests) is kept; else index/pipeline.json
-        self._tuning_stamp = _stamp(TUNING_FILE)
+        self._tuning_stamp = stamp(TUNING_FILE)
         self.cards.weights = self.tuning.card_weights
         self.merged = {m["province"]: m for m in merged}
         self.product_groups = product_groups or ProductGroups.load()
         self.star_scale = star_scale or StarScale.load()
         self.keyboard = KeyboardDecoder.load(lexicon.word_keys) if lexicon is not None else None
         self.card_answers = CardAnswerer(cards, parser)
+        self.score_stage = ScoreStage(self.star_scale, self.card_answers)
         self.picker = picker or SentencePicker(
             retriever.embedder, parser, None, FUNCTION_WORDS | CHAT_WORDS | PROGRAMME_WORDS
         )
@@ -140,8 +112,8 @@ class AnswerPipeline:
 
     def refresh(self) -> None:
         """Pick up edited cards, statistics rows, retuned thresholds and a rebuilt index (no restart)."""
-        if self._follow_tuning and _stamp(TUNING_FILE) != self._tuning_stamp:
-            self._tuning_stamp = _stamp(TUNING_FILE)
+        if self._follow_tuning and stamp(TUNING_FILE) != self._tuning_stamp:
+            self._tuning_stamp = stamp(TUNING_FILE)
             self.tuning = PipelineTuning.load()
         self.cards.weights = self.tuning.card_weights
         self.cards.refresh()
@@ -186,8 +158,8 @@ class AnswerPipeline:
             return self.provenance.about(context.refs, q.ask == Ask.WHEN) or self._refuse(
                 q, "utter_kb_no_answer"
             )
-        scored = self._score_level(q, context, short)
-        if scored is not None:  # "chấm được 65 điểm thì mấy sao?"
+        scored = self.score_stage.answer(q, context.refs, short)
+        if scored is not None:  # "hội đồng chấm 72 điểm là hạng mấy?"
             return scored
         article = self.documents.article(q, variants[0])  # "bài viết về … ai viết, đăng ngày nào?"
         if article is not None:
@@ -254,33 +226,6 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         return self._passage(q, variants, short_doc)
-
-    def _score_level(self, q: Question, context: Context, short: bool) -> Reply | None:
-        """A score's star level and whether it is certified, with the scale's card (and "còn 92 điểm?"
-        after it); None when no score is asked about."""
-        scale = self.star_scale
-        score = scale.asked(q.folded)
-        if score is None and short and f"card:{scale.card}" in context.refs:
-            score = scale.named(q.folded)
-        card = self.cards.get(scale.card) if score is not None else None
-        if card is None or score is None:
-            return None
-        base = self.card_answers.card_reply(card, 1.0, q.text)
-        level = scale.level(score.point)
-        notes = [(base.response, base.kwargs), *base.notes]
-        shown = f"{score.bound} {number(score.value)}".strip()
-        if level is None:
-            first = ("utter_star_score_out_of_range", {"score": shown, "maximum": str(scale.maximum)})
-        else:
-            first = ("utter_star_for_score", {"score": shown, "stars": str(level.stars),
-                                              "low": str(level.low), "high": str(level.high)})  # fmt: skip
-            certified = (
-                "utter_star_certified" if level.stars >= scale.certified_from else "utter_star_not_certified"
-            )
-            notes.insert(0, (certified, {"stars": str(level.stars), "least": str(scale.certified_from)}))
-            if level.note:  # "từ 90 điểm": proposed to the Ministry, which recognises 5 stars
-                notes.insert(1, (level.note, {"low": str(level.low)}))
-        return Reply("card", first[0], first[1], base.refs, 1.0, tuple(notes), q.text)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:
         """An answer from the documents (each part's when a message asks several things; a count of a

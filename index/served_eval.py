@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.text import fold
 from index.card_match import CardWeights
-from index.pipeline import TUNING_FILE as PIPELINE_TUNING
-from index.pipeline import AnswerPipeline, Context, PipelineTuning
+from index.pipeline import AnswerPipeline, Context
+from index.pipeline_tuning import TUNING_FILE as PIPELINE_TUNING
+from index.pipeline_tuning import PipelineTuning
 
 
 def answers(item: dict[str, Any], text: str) -> bool:

@@ -170,7 +170,8 @@ def make_pipeline(retriever: Any, rows: Any = (), cards: Any = (), contacts: Any
     from index.figures import FigureAnswerer
     from index.labels import Labels
     from index.parse import QuestionParser
-    from index.pipeline import AnswerPipeline, PipelineTuning
+    from index.pipeline import AnswerPipeline
+    from index.pipeline_tuning import PipelineTuning
     from index.stats import StatsTable
 
     table = StatsTable(None, {}, rows)
