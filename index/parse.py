@@ -78,6 +78,7 @@ class QuestionParser:
     achieved: re.Pattern[str] | None = None  # a count said to be reached ("đã hỗ trợ", "đến nay")
     tail_fillers: re.Pattern[str] | None = None  # chat words closing a message ("… luôn nha")
     locality_levels: tuple[str, ...] = ()  # words before a district's or commune's name ("huyen")
+    person_pronoun: re.Pattern[str] | None = None  # someone named before ("ông ấy", "bà đó")
     event_person: re.Pattern[str] | None = None  # who did something at an event ("ai … chủ trì")
     star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "4 sao trở lên": levels 4 and 5
     sums_several: re.Pattern[str] | None = None  # a sum over places said before ("gộp hết lại")
@@ -215,6 +216,13 @@ class QuestionParser:
             if pattern is not None:
                 rest = pattern.sub(" ", rest)
         return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
+
+    def refers_to_person(self, q: Question) -> bool:
+        """Does a question ask about someone named before ("ông ấy giữ chức gì?", "bà đó là ai")?"""
+        pronoun = self.person_pronoun and self.person_pronoun.search(q.folded)
+        return bool(pronoun) and (
+            "person" in q.wants or bool(self.asks_post and self.asks_post.search(q.folded))
+        )
 
     def posts_asked(self, folded: str) -> frozenset[str]:
         """Posts a folded text names without the deputy prefix ("giám đốc sở", not "phó giám đốc")."""

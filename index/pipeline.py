@@ -225,6 +225,12 @@ class AnswerPipeline:
             return self.passages.answer(q, variants, short_doc, first=True) or self._refuse(
                 q, "utter_kb_no_answer"
             )
+        if short_doc and context.last_question and self.parser.refers_to_person(q):
+            # "ông ấy giữ chức gì?" after a passage naming someone: that sentence states the post
+            last = self.prepare(context.last_question)
+            found = self.passages.answer(self.parse(last[0]), last, short_doc)
+            if found is not None:
+                return found
         return self._passage(q, variants, short_doc)
 
     def _passage(self, q: Question, variants: list[str], document: str | None = None) -> Reply:

@@ -86,3 +86,25 @@ def test_a_count_reached_is_not_answered_by_an_aim_nor_an_aim_by_a_count_reached
     assert checks.first_figure("Đến năm 2025, phấn đấu ít nhất 200 sản phẩm đạt 3 sao") == "aimed"
     assert checks.first_figure("Tỉnh đã hỗ trợ 08 điểm, sắp tới sẽ phát triển thêm nhiều điểm") == "reached"
     assert checks.first_figure("Toàn tỉnh có 207 sản phẩm") == ""
+
+
+def test_someone_named_in_the_last_passage_is_asked_of_that_passage():
+    docs = {
+        "visit": {
+            "meta": {"title": "Đoàn công tác tỉnh bạn đến thăm", "publisher": "Văn phòng điều phối", "date": "2023-04-28"},
+            "passages": [
+                [
+                    "Buổi sáng, Bà Trần Thị Hoa – Phó Giám đốc Sở Nông nghiệp chủ trì tiếp đoàn công tác của tỉnh bạn.",
+                    "Đoàn đã tham quan ba cơ sở sản xuất sản phẩm OCOP.",
+                ]
+            ],
+        }
+    }
+    p = make_pipeline(FakeRetriever(docs, threshold=0.0))
+    first = p.answer("ai chủ trì tiếp đoàn công tác của tỉnh bạn")
+    assert first.kind == "passage" and "Trần Thị Hoa" in first.kwargs["answer"]
+    again = p.answer("bà ấy giữ chức gì", Context(first.question, first.refs))
+    assert again.kind == "passage" and "Phó Giám đốc" in again.kwargs["answer"]
+    parser = QuestionParser.load()
+    assert parser.refers_to_person(parser.parse("ông đó là ai vậy"))
+    assert not parser.refers_to_person(parser.parse("ông bà mình làm mắm có được tham gia không"))
