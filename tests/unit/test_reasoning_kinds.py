@@ -91,7 +91,11 @@ def test_a_count_reached_is_not_answered_by_an_aim_nor_an_aim_by_a_count_reached
 def test_someone_named_in_the_last_passage_is_asked_of_that_passage():
     docs = {
         "visit": {
-            "meta": {"title": "Đoàn công tác tỉnh bạn đến thăm", "publisher": "Văn phòng điều phối", "date": "2023-04-28"},
+            "meta": {
+                "title": "Đoàn công tác tỉnh bạn đến thăm",
+                "publisher": "Văn phòng điều phối",
+                "date": "2023-04-28",
+            },
             "passages": [
                 [
                     "Buổi sáng, Bà Trần Thị Hoa – Phó Giám đốc Sở Nông nghiệp chủ trì tiếp đoàn công tác của tỉnh bạn.",
