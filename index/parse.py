@@ -218,7 +218,7 @@ class QuestionParser:
         return {w for w in rest.split() if not w.isdigit() and w not in self.neutral}
 
     def refers_to_person(self, q: Question) -> bool:
-        """Does a question ask about someone named before ("ông ấy giữ chức gì?", "bà đó là ai")?"""
+        """Does a question ask about someone named before ("bà đó làm chức vụ gì", "người ấy là ai")?"""
         pronoun = self.person_pronoun and self.person_pronoun.search(q.folded)
         return bool(pronoun) and (
             "person" in q.wants or bool(self.asks_post and self.asks_post.search(q.folded))

@@ -226,7 +226,7 @@ class AnswerPipeline:
                 q, "utter_kb_no_answer"
             )
         if short_doc and context.last_question and self.parser.refers_to_person(q):
-            # "ông ấy giữ chức gì?" after a passage naming someone: that sentence states the post
+            # "bà đó làm chức vụ gì" after a passage naming someone: that sentence states the post
             last = self.prepare(context.last_question)
             found = self.passages.answer(self.parse(last[0]), last, short_doc)
             if found is not None:
