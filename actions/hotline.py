@@ -120,7 +120,9 @@ def related_contacts(contacts: list[Any], previous: Any) -> list[Any]:
     return [contacts[i] for n, i in sorted(shared, key=lambda x: (-x[0], x[1])) if n]
 
 
-PRONOUN = re.compile(r"\b(ong|ba|anh|chi|nguoi|co|chu) (ay|do|nay)\b|\bho\b")
+PRONOUN = re.compile(
+    _CUES["person_pronoun"]
+)  # "ông ấy", "họ": someone named before (one cue with the pipeline's)
 
 
 def lookup_and_answer(
