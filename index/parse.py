@@ -82,6 +82,7 @@ class QuestionParser:
     event_person: re.Pattern[str] | None = None  # who did something at an event ("ai … chủ trì")
     star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "4 sao trở lên": levels 4 and 5
     sums_several: re.Pattern[str] | None = None  # a sum over places said before ("gộp hết lại")
+    second_ask: re.Pattern[str] | None = None  # ", ai …" after words that ask already: a second ask
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -238,7 +239,23 @@ class QuestionParser:
         """The parts of a message that asks several things ("…? …?", "…, và hiện nay …")."""
         if self.clause_break is None:
             return [text]
-        return [p for p in self.clause_break.split(text) if p.strip()] or [text]
+        parts = [p for p in self.clause_break.split(text) if p.strip()] or [text]
+        return [piece for p in parts for piece in self._second_asks(p)]
+
+    def _second_asks(self, part: str) -> list[str]:
+        """A part divided where a comma opens a second ask ("… mấy sản phẩm, ai chủ trì?"), when the
+        words before it ask something themselves (a greeting before "ai …" is no ask)."""
+        if self.second_ask is None:
+            return [part]
+        pieces = [p for p in self.second_ask.split(part) if p.strip()]
+        out = [pieces[0]] if pieces else [part]
+        for piece in pieces[1:]:
+            padded = f" {' '.join(search_words(out[-1]))} "
+            if any(f" {w} " in padded for w in self.question_words):
+                out.append(piece)
+            else:
+                out[-1] = f"{out[-1]}, {piece}"
+        return out
 
     def is_elliptical(self, folded: str) -> bool:
         """Does a (short) message name only what changes from the last question ("còn X?"), asking

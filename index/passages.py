@@ -119,14 +119,17 @@ class PassageAnswerer:
         return Reply("passage", response, kwargs, (f"doc:{answer.doc_id}",), conf, (), q.text)
 
     def answer_parts(self, q: Question, parts: list[str]) -> Reply | None:
-        """Each part of a message asking several things answered, with the places and stars of
-        the whole for a part that names none (unless that repeats another part's answer); the
-        first part's reply with the others as notes, or None when a part has no answer."""
+        """Each part of a message asking several things answered: a later part that names no place
+        from the first part's document first, else with the places and stars of the whole (unless
+        that repeats another part's answer); the first part's reply with the others as notes, or
+        None when a part has no answer."""
         replies: list[Reply] = []
         places = ", ".join(s for s in q.scopes if s != NATIONAL)
         for text in parts:
             part, reply = self.parser.parse(text), None
-            if not part.scopes and places:
+            if replies and not part.scopes:  # "…, ai chủ trì?": about what the first part's answer is
+                reply = self.answer(part, [text], replies[0].refs[0][4:], first=True)
+            if reply is None and not part.scopes and places:
                 placed = f"{places} {text}"
                 reply = self.answer(
                     dataclasses.replace(self.parser.parse(placed), stars=part.stars or q.stars), [placed]

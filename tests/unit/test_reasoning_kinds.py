@@ -112,3 +112,23 @@ def test_someone_named_in_the_last_passage_is_asked_of_that_passage():
     parser = QuestionParser.load()
     assert parser.refers_to_person(parser.parse("ông đó là ai vậy"))
     assert not parser.refers_to_person(parser.parse("ông bà mình làm mắm có được tham gia không"))
+
+
+def test_a_second_ask_after_a_comma_is_answered_from_the_first_answers_document():
+    docs = {
+        "fair": {
+            "meta": {"title": "Huyện Phú Lộc công bố sản phẩm mới", "publisher": "Báo tỉnh", "date": "2024-05-02"},
+            "passages": [
+                ["Huyện Phú Lộc vừa công bố thêm 6 sản phẩm đạt chuẩn 3 sao."],
+                ["Bà Lê Thị Mai – Chủ tịch UBND huyện chủ trì."],
+            ],
+        },
+        "other": {
+            "meta": {"title": "Lễ công bố của ngành", "publisher": "Báo khác", "date": "2023-01-01"},
+            "passages": [["Ông Trần Văn Bảy chủ trì buổi lễ công bố của ngành."]],
+        },
+    }
+    p = make_pipeline(FakeRetriever(docs, threshold=0.0))
+    reply = p.answer("huyện Phú Lộc công bố thêm mấy sản phẩm 3 sao, ai chủ trì buổi lễ công bố")
+    said = " ".join(str(kw.get("answer", "")) for _, kw in reply.messages())
+    assert "6 sản phẩm" in said and "Lê Thị Mai" in said and "Trần Văn Bảy" not in said
