@@ -70,7 +70,7 @@ def compile_cues(data: dict[str, Any]) -> dict[str, Any]:
         "metric_groups": {k: tuple(v) for k, v in (data.get("metric_groups") or {}).items()},
         "locality_levels": tuple(data.get("locality_levels") or ()),
         "star_ranges": tuple((int(k), phrase_re(v)) for k, v in (data.get("star_ranges") or {}).items()),
-        "fillers": phrase_re(only["fillers"]) if only.get("fillers") else None,
+        "fillers": phrase_re(only["fillers"] + (only.get("types") or [])) if only.get("fillers") else None,
         "task_words": phrase_re(only["tasks"]) if only.get("tasks") else None,
     }
     fields.update({k: re.compile(data[k]) if data.get(k) else None for k in REGEXES})
