@@ -279,6 +279,13 @@ class QuestionParser:
             w for p in patterns if p is not None for m in p.finditer(folded) for w in m.group().split()
         )
 
+    def asked_agencies(self, q: Question) -> frozenset[str]:
+        """The agencies named by the sentences of a message that ask something: one that only says
+        where the asker read about it ("Tôi đọc Báo X thấy …. Ai ký …?") names no agency asked."""
+        sentences = (" ".join(search_words(s)) for s in re.split(r"(?<=[.!?])\s+", q.text))
+        asking = [s for s in sentences if any(f" {w} " in f" {s} " for w in self.question_words)]
+        return self.agencies_in(" ".join(asking) or q.folded)
+
     def agencies_in(self, folded: str) -> frozenset[str]:
         """The agencies a folded text names ("so cong thuong" -> "so_cong_thuong")."""
         return frozenset(name for name, p in self.agencies if p.search(folded))

@@ -48,7 +48,7 @@ class PassageAnswerer:
         """
         vector = self.retriever.dense_query(text) if vector is None else vector
         person = self.picker.checks.checked_person(q)  # "ông X là giám đốc phải không?"
-        agencies = frozenset() if person else self.parser.agencies_in(q.folded)
+        agencies = frozenset() if person else self.parser.asked_agencies(q)
         deep = document is not None or bool(agencies) or bool(person)
         hits = self.retriever.search(text, 30 if deep else 5, vector=vector)
         if document is not None:

@@ -119,7 +119,7 @@ class SentenceChecks:
         tokens = folded_tokens(query)
         asked = frozenset((set(q.scopes) & provinces_in(query) or set(q.scopes)) - {NATIONAL})  # no country
         place_words = {w for name in asked for w in folded_tokens(name)}
-        agencies = self.parser.agencies_in(q.folded)
+        agencies = self.parser.asked_agencies(q)
         posts = self.parser.posts_asked(q.folded)
         asks_post = not posts and bool(self.parser.asks_post and self.parser.asks_post.search(q.folded))
         person = self.checked_person(q) if posts else ""

@@ -232,6 +232,8 @@ def test_cue_examples_parse_as_written():
         assert parser.star_phrase(text) == phrase, text
     for text, parts in data["clauses"].items():
         assert parser.clauses(text) == parts, text
+    for text, agencies in data["asked_agencies"].items():
+        assert sorted(parser.asked_agencies(parser.parse(text))) == agencies, text
     from index.units import states_count_of
 
     for text, about in data["articles"].items():
