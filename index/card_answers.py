@@ -76,7 +76,7 @@ class CardAnswerer:
                     continue  # "phí bao nhiêu tiền": only a card stating an amount answers it
                 if m.card.needs and not any(f" {' '.join(search_words(n))} " in asked for n in m.card.needs):
                     continue  # the card's subject ("hỗ trợ") is not what is asked ("phí đăng ký")
-                if q.years and not any(y in card_years(m.card) for y in q.years):
+                if q.years and not any(self.speaks_to(m.card, y) for y in q.years):
                     older = self._older(m.card, q.years)  # "năm 2024 ai công nhận": the rule then
                     if older is None:
                         continue  # "giai đoạn 2026–2030": a year the card does not speak to
@@ -113,6 +113,15 @@ class CardAnswerer:
                 notes += reply.messages()
                 refs += [r for r in reply.refs if r not in refs]
         return dataclasses.replace(first, refs=tuple(refs), notes=tuple(notes))
+
+    def speaks_to(self, card: Card, year: str) -> bool:
+        """Does a card state the year, or was it in force that year (a card superseded by another
+        is in force from its `valid_from` to the other's; an open period covers no later year)?"""
+        if year in card_years(card):
+            return True
+        after = self.cards.get(card.superseded_by) if card.superseded_by else None
+        start, end = card.valid_from[:4], after.valid_from[:4] if after is not None else ""
+        return bool(start and end) and start <= year <= end
 
     def _older(self, card: Card, years: tuple[str, ...]) -> Card | None:
         """The card that `card` superseded, when every year asked is before `card` took effect."""

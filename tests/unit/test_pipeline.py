@@ -598,3 +598,12 @@ def test_a_star_level_named_alone_after_a_figure_is_the_last_question_at_that_le
     ctx = Context("Tiền Giang có mấy sản phẩm 4 sao?", ("stat:t2",), ("Tiền Giang",))
     assert p.answer("thế từ 3 sao trở lên thì sao?", ctx).refs == ("stat:t1",)
     assert "stat:t1" not in p.answer("thế từ 3 sao trở lên thì sao?", Context()).refs
+
+
+def test_a_superseded_card_speaks_to_the_years_it_was_in_force(tmp_path):
+    (tmp_path / "c.yml").write_text(SUPERSEDED, encoding="utf-8")
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
+    before, now = p.cards.get("cong-nhan-truoc"), p.cards.get("cong-nhan-nay")
+    assert p.card_answers.speaks_to(before, "2024")  # in force 2023-2025, though its text says neither
+    assert not p.card_answers.speaks_to(before, "2022")
+    assert not p.card_answers.speaks_to(now, "2030")  # an open period covers no later year
