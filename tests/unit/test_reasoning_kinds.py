@@ -117,7 +117,11 @@ def test_someone_named_in_the_last_passage_is_asked_of_that_passage():
 def test_a_second_ask_after_a_comma_is_answered_from_the_first_answers_document():
     docs = {
         "fair": {
-            "meta": {"title": "Huyện Phú Lộc công bố sản phẩm mới", "publisher": "Báo tỉnh", "date": "2024-05-02"},
+            "meta": {
+                "title": "Huyện Phú Lộc công bố sản phẩm mới",
+                "publisher": "Báo tỉnh",
+                "date": "2024-05-02",
+            },
             "passages": [
                 ["Huyện Phú Lộc vừa công bố thêm 6 sản phẩm đạt chuẩn 3 sao."],
                 ["Bà Lê Thị Mai – Chủ tịch UBND huyện chủ trì."],
