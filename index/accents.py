@@ -113,6 +113,7 @@ class AccentModel:
             return [text]
         parts = _TOKEN.findall(text)
         idx = [i for i, p in enumerate(parts) if re.fullmatch(r"[^\W\d_]+", p)]
+        named = self._place_spellings(parts, idx, text)
         out = []
         for restored in self.restore_words([parts[i].lower() for i in idx], n):
             new = list(parts)
@@ -120,11 +121,25 @@ class AccentModel:
                 original = parts[i]
                 if original.isupper() and len(original) > 1:
                     continue  # acronyms (OCOP, UBND) as typed
+                word = named.get(i, word)  # a province's own spelling ("long an" is not "lòng an")
                 new[i] = word[:1].upper() + word[1:] if original[:1].isupper() else word
             out.append("".join(new))
         if general:
             out.append(general_reading(text))
         return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _place_spellings(parts: list[str], idx: list[int], text: str) -> dict[int, str]:
+        """Word positions of the provinces a text names by their full name, with that name's
+        accented spelling ("long an" -> "long an", "soc trang" -> "sóc trăng")."""
+        starts = [sum(map(len, parts[:i])) for i in range(len(parts))]
+        out: dict[int, str] = {}
+        for m in find_provinces(text):
+            inside = [i for i in idx if m.start <= starts[i] < m.end]
+            spelled = m.value.lower().split()
+            if [fold(parts[i]).lower() for i in inside] == [fold(w) for w in spelled]:
+                out.update(zip(inside, spelled))
+        return out
 
     def restore(self, text: str) -> str:
         """The text with accents, if it has none; case and punctuation are kept."""

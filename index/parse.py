@@ -18,12 +18,20 @@ from pathlib import Path
 import yaml
 
 from bot.entities import find_provinces, find_stars
+from bot.segment import GAZETTEER
 from bot.text import search_words
 from index.cue_file import CUES_FILE, compile_cues
 from index.question_types import FIGURE_ASKS, NATIONAL, REASONING_ASKS, Ask, Question
 
 __all__ = ["FIGURE_ASKS", "NATIONAL", "REASONING_ASKS", "Ask", "Question", "QuestionParser"]
 
+# Cities that are other names of a province (data/language/provinces.yml `aliases`: "Long
+# Xuyên" -> An Giang), folded; a form of the province's own name ("TP Hồ Chí Minh") is not one.
+CITIES = tuple(
+    " ".join(search_words(alias))
+    for alias, province in GAZETTEER["aliases"].items()
+    if " ".join(search_words(province)) not in " ".join(search_words(alias))
+)
 DATE_IN_TEXT = re.compile(r"\b\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}\b|\b\d{1,2}\s*[/-]\s*(?:19|20)\d\d\b")
 
 
@@ -165,6 +173,10 @@ class QuestionParser:
 
         Its name is the capitalised words after a level word (`locality_levels`); a province's
         name there ("thành phố Cần Thơ") is a province, not a locality."""
+        folded_text = f" {' '.join(search_words(text))} "
+        for city in CITIES:  # "thành phố long xuyên", however typed: a city of a province
+            if any(f" {level} {city} " in folded_text for level in self.locality_levels):
+                return city
         words = re.findall(r"[^\W\d_]+", text)
         if sum(w[:1].islower() for w in words) * 3 < len(words):
             return ""  # ALL CAPS or Title Case: capitals do not mark names

@@ -125,6 +125,14 @@ def test_accents_restored_from_the_bigram_model():
     assert model.readings("thi may sao")[0] == "thì mấy sao" and len(model.readings("thi may sao")) <= 2
 
 
+def test_a_province_named_without_accents_gets_its_own_spelling():
+    from index.accents import AccentModel
+
+    model = AccentModel(["Lòng an dân là gốc.", "Sóc Trăng có mấy sản phẩm."])
+    assert model.restore("long an co may san pham") == "long an có mấy sản phẩm"  # not "lòng an"
+    assert model.restore("Soc Trang co may san pham") == "Sóc Trăng có mấy sản phẩm"
+
+
 def test_nlu_examples_keep_accented_sentences_only(tmp_path):
     from index.accents import nlu_examples
 

@@ -57,6 +57,7 @@ def test_the_parser_reads_districts_sums_rankings_and_level_ranges():
     assert parser.parse("huyện Chợ Mới có mấy sản phẩm").locality == "cho moi"
     assert parser.parse("CHUONG TRINH MOI XA MOT SAN PHAM LA GI").locality == ""
     assert parser.parse("Thành phố Cần Thơ có bao nhiêu sản phẩm").locality == ""
+    assert parser.parse("thanh pho chau doc co bao nhieu san pham").locality == "chau doc"  # a city, lowercase
     assert parser.parse("tổng ba tỉnh gộp lại được mấy sản phẩm 3 sao").ask == Ask.SUM
     ranked = parser.parse(
         "số sản phẩm 4 sao của An Giang, Sóc Trăng, Tiền Giang, sắp từ nhiều đến ít giúp em"
