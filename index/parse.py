@@ -91,6 +91,7 @@ class QuestionParser:
     star_ranges: tuple[tuple[int, re.Pattern[str]], ...] = ()  # "4 sao trở lên": levels 4 and 5
     sums_several: re.Pattern[str] | None = None  # a sum over places said before ("gộp hết lại")
     second_ask: re.Pattern[str] | None = None  # ", ai …" after words that ask already: a second ask
+    like_last: re.Pattern[str] | None = None  # "… như vậy?": what the last question named
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:

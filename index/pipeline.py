@@ -186,6 +186,8 @@ class AnswerPipeline:
         if place and followups.asks_of_a_place(q, self.parser):
             # "thế có mấy chủ thể?", "đã có hàng 4 sao chưa?" after an answer about one place
             return self._answer(f"{place} {variants[0]}", Context((), context.refs, context.figure_scopes))
+        if short:  # "… như vậy?" after a question about a star level: that level
+            q = followups.with_last_stars(q, context.last_question, self.parse, self.parser)
         reasoning = q.ask in (*REASONING_ASKS, Ask.TREND, Ask.PROGRESS)
         adds_place = (  # "cộng với Sóc Trăng?" after a figure of another place (one place alone has no sum)
             len(q.scopes) == 1 and len(q.stars) < 2 and q.ask in (Ask.COMPARE, Ask.DIFFERENCE, Ask.SUM)

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.entities import ABBREVIATIONS as PROVINCE_ABBREVIATIONS
+from bot.entities import find_provinces, find_stars
 from bot.text import (
     ABBREVIATIONS,
     CHAT_SHORTHAND,
@@ -53,6 +54,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
 _QUESTION_CUE = re.compile(
     r"\?|\b(bao nhieu|bao lau|bao gio|gi|nao|the nao|ra sao|khong|chua|may|ai|o dau|lam sao|khi nao)\b"
 )
+_COUNT_CUE = re.compile(r"\b(bao nhieu|bnhieu|bn|may)\b")  # a question for a count
 _REPEATED_PUNCT = re.compile(r"([?!.,])(?:\s*\1)+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([?!.,])")
 
@@ -102,9 +104,17 @@ def focus(text: str) -> str:
         return " ".join(drop_opener(sentences[i]) for i in questions)
     i = asking[-1]
     question = drop_opener(sentences[i])
-    if len(question.split()) < SHORT_SENTENCE and i > 0:
+    if i > 0 and (len(question.split()) < SHORT_SENTENCE or _names_what_before(question, sentences[i - 1])):
         question = f"{sentences[i - 1]} {question}"
     return question
+
+
+def _names_what_before(question: str, before: str) -> bool:
+    """Does a question for a count leave out the place or star level that the sentence before
+    it names ("… An Giang có sản phẩm tiềm năng 5 sao. Cho em hỏi là mấy sản phẩm?")?"""
+    if not _COUNT_CUE.search(fold(question).lower()) or find_provinces(question) or find_stars(question):
+        return False
+    return bool(find_provinces(before) or find_stars(before))
 
 
 def unify_accents(text: str) -> str:

@@ -112,3 +112,19 @@ def other_group(
         if metric != base.metric and any(f" {w} " in padded for w in words):
             return dataclasses.replace(base, metric=metric, text=q.text)
     return None
+
+
+def with_last_stars(
+    q: Question, last_question: str, parse: Callable[[str], Question], parser: QuestionParser
+) -> Question:
+    """A figure follow-up ending "… như vậy?" that names no star level, with the last question's
+    ("tiềm năng 5 sao là gì?", then "An Giang có mấy sản phẩm như vậy?"); else the question as is."""
+    if (
+        q.stars
+        or not q.figure
+        or not last_question
+        or not (parser.like_last and parser.like_last.search(q.folded))
+    ):
+        return q
+    stars = parse(last_question).stars
+    return dataclasses.replace(q, stars=stars) if stars else q

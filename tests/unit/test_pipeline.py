@@ -244,6 +244,10 @@ def test_cue_examples_parse_as_written():
         assert parser.is_elliptical(parser.parse(text).folded) is elliptical, text
     for text, words in data["source_clause"].items():
         assert sorted(parser.parse(text).content) == words, text
+    for text, like in data["like_last"].items():
+        assert bool(parser.like_last.search(parser.parse(text).folded)) is like, text
+    for text, words in data["tail_fillers"].items():
+        assert sorted(parser.parse(text).content) == words, text
     for text, exists in data["exists"].items():
         assert bool(parser.exists.search(parser.parse(text).folded)) is exists, text
 

@@ -53,6 +53,17 @@ def test_focus_adds_the_previous_sentence_to_a_short_question():
     )
 
 
+def test_focus_keeps_the_sentence_naming_the_place_the_question_leaves_out():
+    story = "Em là học sinh lớp chín, cô giáo giao bài tìm hiểu về sản phẩm của quê mình. " * 2
+    message = story + "Em nghe nói Cần Thơ có sản phẩm 5 sao. Cho em hỏi là có bao nhiêu sản phẩm như thế ạ?"
+    assert (
+        focus(message)
+        == "Em nghe nói Cần Thơ có sản phẩm 5 sao. Cho em hỏi là có bao nhiêu sản phẩm như thế ạ?"
+    )
+    named = story + "Em nghe nói có nhiều hàng mới. Cho em hỏi Cần Thơ có bao nhiêu sản phẩm 5 sao ạ?"
+    assert focus(named) == "Cho em hỏi Cần Thơ có bao nhiêu sản phẩm 5 sao ạ?"
+
+
 def test_mostly_unaccented_message_is_folded():
     assert unify_accents("ocop la gi ạ?") == "ocop la gi a?"
     assert unify_accents("Tiền Giang co bao nhieu san pham") == "Tien Giang co bao nhieu san pham"

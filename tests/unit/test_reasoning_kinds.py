@@ -57,7 +57,9 @@ def test_the_parser_reads_districts_sums_rankings_and_level_ranges():
     assert parser.parse("huyện Chợ Mới có mấy sản phẩm").locality == "cho moi"
     assert parser.parse("CHUONG TRINH MOI XA MOT SAN PHAM LA GI").locality == ""
     assert parser.parse("Thành phố Cần Thơ có bao nhiêu sản phẩm").locality == ""
-    assert parser.parse("thanh pho chau doc co bao nhieu san pham").locality == "chau doc"  # a city, lowercase
+    assert (
+        parser.parse("thanh pho chau doc co bao nhieu san pham").locality == "chau doc"
+    )  # a city, lowercase
     assert parser.parse("tổng ba tỉnh gộp lại được mấy sản phẩm 3 sao").ask == Ask.SUM
     ranked = parser.parse(
         "số sản phẩm 4 sao của An Giang, Sóc Trăng, Tiền Giang, sắp từ nhiều đến ít giúp em"
@@ -137,3 +139,17 @@ def test_a_second_ask_after_a_comma_is_answered_from_the_first_answers_document(
     reply = p.answer("huyện Phú Lộc công bố thêm mấy sản phẩm 3 sao, ai chủ trì buổi lễ công bố")
     said = " ".join(str(kw.get("answer", "")) for _, kw in reply.messages())
     assert "6 sản phẩm" in said and "Lê Thị Mai" in said and "Trần Văn Bảy" not in said
+
+
+def test_a_figure_follow_up_ending_like_that_takes_the_last_questions_star_level():
+    from index.rewrite import with_last_stars
+
+    p = pipeline()
+    q = with_last_stars(
+        p.parse("vậy An Giang có mấy sản phẩm như vậy"), "sản phẩm 5 sao là gì", p.parse, p.parser
+    )
+    assert q.stars == ("5",)
+    reply = p.answer("vậy An Giang có mấy sản phẩm như vậy", Context("sản phẩm 5 sao là gì ạ", ("card:x",)))
+    assert reply.kind == "statistic" and reply.refs == ("stat:a3",)
+    plain = p.parse("An Giang có mấy sản phẩm")  # no "như vậy": the question as asked
+    assert with_last_stars(plain, "sản phẩm 5 sao là gì", p.parse, p.parser) == plain
