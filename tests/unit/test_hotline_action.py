@@ -223,6 +223,9 @@ async def test_a_figure_question_routed_to_the_contacts_is_answered_from_the_kno
     asked = tracker_with("sdt hỏi về sản phẩm 4 sao", "ask_contact")  # a contact word: the directory
     messages, _ = await run(ActionLookupContact(CONTACTS, pipeline), asked)
     assert messages[0]["response"].startswith("utter_contact")
+    when = tracker_with("hội thảo nông sản tỉnh tổ chức ngày nào, ở đâu?", "ask_contact")  # a date asked
+    messages, _ = await run(ActionLookupContact(CONTACTS, pipeline), when)
+    assert messages and not messages[0]["response"].startswith("utter_contact")
 
 
 def test_a_one_word_person_without_honorific_is_not_trusted():
