@@ -116,7 +116,9 @@ class ActionLookupContact(Action):
             event = q is not None and bool(
                 pipeline.parser.event_person and pipeline.parser.event_person.search(q.folded)
             )
-            if q is not None and (q.stars or q.figure or document or event or {"count", "date"} & set(q.wants)):
+            if q is not None and (
+                q.stars or q.figure or document or event or {"count", "date"} & set(q.wants)
+            ):
                 # "... đạt OCOP mấy sao?", "nghị định nào …?", "có mấy phần?", "ai chủ trì buổi …?",
                 # "hội chợ tổ chức ngày nào?": no contact asked
                 reply = await answer_with_pipeline(pipeline, book, text, context_of(tracker), dispatcher)
