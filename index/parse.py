@@ -1,8 +1,8 @@
 """A user message parsed once into a typed question: places, star level, measure, what is asked.
 
     parser = QuestionParser.load()
-    q = parser.parse("giữa Tiền Giang với An Giang nơi nào có nhiều 4 sao hơn")
-    q.ask, q.scopes, q.metric, q.star        # Ask.COMPARE, ("Tiền Giang", "An Giang"), "san_pham", "4"
+    q = parser.parse("Sóc Trăng hay An Giang, nơi nào có nhiều 4 sao hơn")
+    q.ask, q.scopes, q.metric, q.star        # Ask.COMPARE, ("Sóc Trăng", "An Giang"), "san_pham", "4"
 
 The cues are data (data/language/cues.yml); an example corpus beside them is replayed by
 tests/unit/test_parse.py.
@@ -10,7 +10,6 @@ tests/unit/test_parse.py.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +17,13 @@ from pathlib import Path
 import yaml
 
 from bot.entities import find_provinces, find_stars
-from bot.segment import GAZETTEER
 from bot.text import search_words
 from index.cue_file import CUES_FILE, compile_cues
+from index.locality import locality_of
 from index.question_types import FIGURE_ASKS, NATIONAL, REASONING_ASKS, Ask, Question
 
 __all__ = ["FIGURE_ASKS", "NATIONAL", "REASONING_ASKS", "Ask", "Question", "QuestionParser"]
 
-# Cities that are other names of a province (data/language/provinces.yml `aliases`: "Long
-# Xuyên" -> An Giang), folded; a form of the province's own name ("TP Hồ Chí Minh") is not one.
-CITIES = tuple(
-    " ".join(search_words(alias))
-    for alias, province in GAZETTEER["aliases"].items()
-    if " ".join(search_words(province)) not in " ".join(search_words(alias))
-)
 DATE_IN_TEXT = re.compile(r"\b\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}\b|\b\d{1,2}\s*[/-]\s*(?:19|20)\d\d\b")
 
 
@@ -170,31 +162,8 @@ class QuestionParser:
         )  # fmt: skip
 
     def locality(self, text: str) -> str:
-        """A district, town or commune the text names ("huyện Cai Lậy" -> "cai lay"), folded; "" if none.
-
-        Its name is the capitalised words after a level word (`locality_levels`); a province's
-        name there ("thành phố Cần Thơ") is a province, not a locality."""
-        folded_text = f" {' '.join(search_words(text))} "
-        for city in CITIES:  # "thành phố long xuyên", however typed: a city of a province
-            if any(f" {level} {city} " in folded_text for level in self.locality_levels):
-                return city
-        words = re.findall(r"[^\W\d_]+", text)
-        if sum(w[:1].islower() for w in words) * 3 < len(words):
-            return ""  # ALL CAPS or Title Case: capitals do not mark names
-        for part in re.split(r"[^\w\s]+", text):  # a name does not run on past punctuation
-            words = re.findall(r"[^\W\d_]+", part)
-            folded = [" ".join(search_words(w)) for w in words]
-            for i in range(len(words)):
-                for level in self.locality_levels:
-                    size = len(level.split())
-                    if " ".join(folded[i : i + size]) != level:
-                        continue
-                    name = list(
-                        itertools.takewhile(lambda w: w[:1].isupper(), words[i + size : i + size + 3])
-                    )
-                    if name and not find_provinces(" ".join(name)):
-                        return " ".join(search_words(" ".join(name)))
-        return ""
+        """A district, town or commune the text names, folded; "" if none (index/locality.py)."""
+        return locality_of(text, self.locality_levels)
 
     def _with_figure_asked(self, ask: Ask, folded: str, folded_q: str) -> Ask:
         """The kind of a two-part question that asks for figures and for their date or source.
@@ -256,7 +225,7 @@ class QuestionParser:
         return [piece for p in parts for piece in self._second_asks(p)]
 
     def _second_asks(self, part: str) -> list[str]:
-        """A part divided where a comma opens a second ask ("… mấy sản phẩm, ai chủ trì?"), when the
+        """A part divided where a comma opens a second ask ("… có mấy gian hàng, ai khai mạc?"), when the
         words before it ask something themselves (a greeting before "ai …" is no ask)."""
         if self.second_ask is None:
             return [part]

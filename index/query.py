@@ -111,7 +111,7 @@ def focus(text: str) -> str:
 
 def _names_what_before(question: str, before: str) -> bool:
     """Does a question for a count leave out the place or star level that the sentence before
-    it names ("… An Giang có sản phẩm tiềm năng 5 sao. Cho em hỏi là mấy sản phẩm?")?"""
+    it names ("… Cần Thơ có hàng 5 sao. Vậy tổng cộng được bao nhiêu?")?"""
     if not _COUNT_CUE.search(fold(question).lower()) or find_provinces(question) or find_stars(question):
         return False
     return bool(find_provinces(before) or find_stars(before))

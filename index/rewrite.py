@@ -118,7 +118,7 @@ def with_last_stars(
     q: Question, last_question: str, parse: Callable[[str], Question], parser: QuestionParser
 ) -> Question:
     """A figure follow-up ending "… như vậy?" that names no star level, with the last question's
-    ("tiềm năng 5 sao là gì?", then "An Giang có mấy sản phẩm như vậy?"); else the question as is."""
+    ("hàng 4 sao nghĩa là gì?", then "Cần Thơ có mấy sản phẩm như vậy?"); else the question as is."""
     if (
         q.stars
         or not q.figure
