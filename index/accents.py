@@ -11,6 +11,7 @@ scores best. This is the one place where accents are restored.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -132,7 +133,7 @@ class AccentModel:
     def _place_spellings(parts: list[str], idx: list[int], text: str) -> dict[int, str]:
         """Word positions of the provinces a text names by their full name, with that name's
         accented spelling ("long an" -> "long an", "soc trang" -> "sóc trăng")."""
-        starts = [sum(map(len, parts[:i])) for i in range(len(parts))]
+        starts = [0, *itertools.accumulate(map(len, parts))]
         out: dict[int, str] = {}
         for m in find_provinces(text):
             inside = [i for i in idx if m.start <= starts[i] < m.end]

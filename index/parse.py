@@ -232,8 +232,7 @@ class QuestionParser:
         pieces = [p for p in self.second_ask.split(part) if p.strip()]
         out = [pieces[0]] if pieces else [part]
         for piece in pieces[1:]:
-            padded = f" {' '.join(search_words(out[-1]))} "
-            if any(f" {w} " in padded for w in self.question_words):
+            if self.asks_something(" ".join(search_words(out[-1]))):
                 out.append(piece)
             else:
                 out[-1] = f"{out[-1]}, {piece}"
@@ -244,8 +243,11 @@ class QuestionParser:
         nothing by itself (no question word: "con muốn hỏi OCOP là gì" is a question)?"""
         if not (self.elliptical and self.elliptical.search(folded)):
             return False
-        padded = f" {folded} "
-        return not any(f" {w} " in padded for w in self.question_words) and " gi " not in padded
+        return not self.asks_something(folded) and " gi " not in f" {folded} "
+
+    def asks_something(self, folded: str) -> bool:
+        """Does a folded text hold a question word (cues.yml `question_words`)?"""
+        return any(f" {w} " in f" {folded} " for w in self.question_words)
 
     def ask_only_words(self, folded: str, tasks: bool, target: bool, share: bool) -> frozenset[str]:
         """Words of a folded question that only say how it is put or what it wants (cues `ask_only`):
@@ -265,7 +267,7 @@ class QuestionParser:
         """The agencies named by the sentences of a message that ask something: one that only says
         where the asker read about it ("Tôi đọc Báo X thấy …. Ai ký …?") names no agency asked."""
         sentences = (" ".join(search_words(s)) for s in re.split(r"(?<=[.!?])\s+", q.text))
-        asking = [s for s in sentences if any(f" {w} " in f" {s} " for w in self.question_words)]
+        asking = [s for s in sentences if self.asks_something(s)]
         return self.agencies_in(" ".join(asking) or q.folded)
 
     def agencies_in(self, folded: str) -> frozenset[str]:
