@@ -58,6 +58,15 @@ def earlier_message(tracker: Tracker) -> str:
     return texts[-2] if len(texts) >= 2 else ""
 
 
+def contact_before(tracker: Tracker) -> str | None:
+    """The contact given before the last one (its id), when the conversation gave two."""
+    given = [
+        e.get("value") for e in tracker.events if e.get("event") == "slot" and e.get("name") == "last_contact"
+    ]
+    given = [g for i, g in enumerate(given) if g and (i == 0 or g != given[i - 1])]
+    return given[-2] if len(given) >= 2 else None
+
+
 HONORIFIC = re.compile(_CUES["honorific"])  # "ông", "bà" before a name
 
 
@@ -134,11 +143,14 @@ def lookup_and_answer(
     pending: str | None,
     last_contact: str | None = None,
     earlier: str = "",
+    before: str | None = None,
 ) -> list[EventType]:
     """Resolve a contact request and utter the answer; return slot events.
 
     `earlier` is the user's message before this one: a request that names no topic ("gọi số
-    nào?") after a problem was described is about that problem.
+    nào?") after a problem was described is about that problem. `before` is the contact given
+    before the last one: after "còn số nào khác?" offered another contact, "còn email?" may be
+    about either, so both are given.
     """
     if book is None or not book.contacts:
         dispatcher.utter_message(response="utter_contacts_unavailable")
@@ -180,7 +192,9 @@ def lookup_and_answer(
     ):
         # a pronoun ("ông ấy", "bà ấy") or only a field ("còn email?"): the contact of the previous answer
         response = "utter_contact_email" if match.field == "email" else "utter_contact"
-        utter_contacts(dispatcher, [previous], response)
+        asked = next((c for c in book.contacts if c.id == before), None) if before else None
+        offered = asked is not None and bool(ANOTHER.search(fold(earlier).lower()))  # the last was another's
+        utter_contacts(dispatcher, [asked, previous] if offered else [previous], response)
         return [SlotSet("pending", None)]
     if (match.kind == "none" or not match.contacts) and not topic_words and earlier:
         match = book.lookup(earlier)

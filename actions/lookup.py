@@ -16,6 +16,7 @@ from actions.handoff import offers_handoff
 from actions.hotline import (
     CONTACT_REQUEST,
     PRONOUN,
+    contact_before,
     earlier_message,
     entity_values,
     lookup_and_answer,
@@ -147,5 +148,13 @@ class ActionLookupContact(Action):
                 utter_contacts(dispatcher, book.general(), "utter_contact")
                 return [SlotSet("pending", None)]
         return lookup_and_answer(
-            book, text, entities, dispatcher, intent, pending, last, earlier_message(tracker)
+            book,
+            text,
+            entities,
+            dispatcher,
+            intent,
+            pending,
+            last,
+            earlier_message(tracker),
+            contact_before(tracker),
         )

@@ -256,6 +256,26 @@ async def test_another_number_after_a_contact_with_several_says_them_before_the_
     assert slots2["last_contact"] != slots["last_contact"]
 
 
+async def test_a_field_asked_after_another_contact_was_offered_gives_the_asked_contacts_too():
+    _, slots = await run(ActionLookupContact(CONTACTS), tracker_with("sdt tổ kiểm tra công vụ"))
+    asked = tracker_with("số khác?", "ask_contact", last_contact=slots["last_contact"])
+    _, slots2 = await run(ActionLookupContact(CONTACTS), asked)
+    tracker = tracker_with("cho xin email luôn", "ask_contact", last_contact=slots2["last_contact"])
+    tracker.events = [
+        {"event": "user", "text": "sdt tổ kiểm tra công vụ"},
+        {"event": "slot", "name": "last_contact", "value": slots["last_contact"]},
+        {"event": "user", "text": "số khác?"},
+        {"event": "slot", "name": "last_contact", "value": slots2["last_contact"]},
+        {"event": "user", "text": "cho xin email luôn"},
+    ]
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker)
+    emails = [m.get("email") for m in messages if m.get("response") == "utter_contact_email"]
+    assert "kiemtracongvu@angiang.gov.vn" in emails and len(emails) == 2  # the one asked, the one offered
+    tracker.events[2] = {"event": "user", "text": "còn phòng tổng hợp?"}  # named, not offered: that one only
+    messages, _ = await run(ActionLookupContact(CONTACTS), tracker)
+    assert len([m for m in messages if m.get("response") == "utter_contact_email"]) == 1
+
+
 async def test_a_contact_field_of_a_person_the_directory_does_not_list_is_not_another_contacts():
     messages, _ = await run(
         ActionLookupContact(CONTACTS),
