@@ -11,7 +11,7 @@ from tests.unit.conftest import FakeRetriever, make_pipeline
 HEADER = "id,scope,metric,star,value,value_max,qualifier,kind,period,as_of,doc,source,quote\n"
 DOCS = {
     "ag": "Năm trước tỉnh có 2 sản phẩm 5 sao. Nay có 14 sản phẩm 4 sao và 5 sản phẩm 5 sao, tổng 182 sản phẩm.",
-    "tg": "Tỉnh B có 207 sản phẩm. Tỉnh đã hỗ trợ 08 điểm giới thiệu và bán sản phẩm.",
+    "tg": "Tỉnh B có 207 sản phẩm. Tỉnh đã hỗ trợ 08 điểm giới thiệu và bán sản phẩm. Đến 2025 có 10 điểm bán.",
 }
 ROWS = HEADER + (
     "a1,An Giang,san_pham,5,2,,,actual,,2024-11-06,ag,,có 2 sản phẩm 5 sao\n"
@@ -20,6 +20,7 @@ ROWS = HEADER + (
     "a4,An Giang,san_pham,3+,182,,,actual,,2025-02,ag,,tổng 182 sản phẩm\n"
     "t1,Tiền Giang,san_pham,3+,207,,,actual,,2023-09-11,tg,,Tỉnh B có 207 sản phẩm\n"
     "t2,Tiền Giang,diem_ban,,8,,,actual,,2023-09-11,tg,,hỗ trợ 08 điểm giới thiệu và bán sản phẩm\n"
+    "t3,Tiền Giang,diem_ban,,10,,,target,2025,2023-09-11,tg,,Đến 2025 có 10 điểm bán\n"
 )
 
 
@@ -153,3 +154,13 @@ def test_a_figure_follow_up_ending_like_that_takes_the_last_questions_star_level
     assert reply.kind == "statistic" and reply.refs == ("stat:a3",)
     plain = p.parse("An Giang có mấy sản phẩm")  # no "như vậy": the question as asked
     assert with_last_stars(plain, "sản phẩm 5 sao là gì", p.parse, p.parser) == plain
+
+
+def test_a_target_asked_after_a_figure_is_the_same_measures_target():
+    p = pipeline()
+    first = p.answer("Tiền Giang đã hỗ trợ bao nhiêu điểm giới thiệu và bán sản phẩm?")
+    assert first.refs == ("stat:t2",)
+    ctx = Context(first.question, first.refs, ("Tiền Giang",))
+    assert p.answer("mục tiêu phát triển bao nhiêu điểm?", ctx).refs == ("stat:t3",)
+    assert p.answer("mục tiêu bao nhiêu sản phẩm?", ctx).refs != ("stat:t3",)  # another measure
+    assert p.answer("mục tiêu năm 2030 là bao nhiêu điểm?", ctx).refs != ("stat:t3",)  # another year
