@@ -22,7 +22,7 @@ CUES_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "cues
 REGEXES = (
     "asks_article", "asks_post", "verifies_post", "post_words", "clause_break", "asks_from", "elliptical",
     "of_last", "exists", "source_clause", "states_money", "as_of_phrase", "target_strong", "reached_words",
-    "achieved", "tail_fillers", "event_person", "sums_several", "person_pronoun", "second_ask", "like_last",
+    "achieved", "tail_fillers", "event_person", "sums_several", "person_pronoun", "second_ask", "like_last", "ordinal",
 )  # fmt: skip
 # Optional entries written as a list of phrases (field name = key).
 PHRASES = ("posts", "merger", "not_asks")

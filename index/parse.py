@@ -84,6 +84,7 @@ class QuestionParser:
     sums_several: re.Pattern[str] | None = None  # a sum over places said before ("gộp hết lại")
     second_ask: re.Pattern[str] | None = None  # ", ai …" after words that ask already: a second ask
     like_last: re.Pattern[str] | None = None  # "… như vậy?": what the last question named
+    ordinal: re.Pattern[str] | None = None  # a place in a list ("bước cuối", "bước thứ 3")
 
     @classmethod
     def load(cls, path: Path = CUES_FILE) -> QuestionParser:
@@ -277,9 +278,7 @@ class QuestionParser:
     def star_phrase(self, text: str) -> str | None:
         """The first star level a text states, written as a question would ("từ 3 sao trở lên", "4 sao")."""
         stars = self.stars_of(text)
-        if not stars:
-            return None
-        return self.star_names.get(stars[0]) or f"{stars[0]} sao"
+        return (self.star_names.get(stars[0]) or f"{stars[0]} sao") if stars else None
 
     def stars_of(self, text: str) -> tuple[str, ...]:
         """Star levels a text states, as a question's are read ("từ 3 sao trở lên" -> "3+")."""

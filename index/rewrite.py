@@ -66,12 +66,17 @@ def bare_figure(q: Question, last: str = "") -> bool:
 def part_of_last_card(
     q: Question, refs: Sequence[str], cards: CardAnswerer, parser: QuestionParser
 ) -> Reply | None:
-    """The last card again, when a follow-up asks a part of it ("trong đó …") that it states."""
-    if not (parser.of_last and parser.of_last.search(q.folded)):
-        return None
-    for ref in refs:
+    """The last card again, when a follow-up asks a part of it that it states: a star level
+    ("trong đó … 4 sao?"), or a place in a list it gives ("còn bước cuối?", "bước thứ 3?")."""
+    of_last = bool(parser.of_last and parser.of_last.search(q.folded))
+    placed = bool(parser.ordinal and parser.ordinal.search(q.folded)) and bool(q.content)
+    for ref in refs if of_last or placed else ():
         card = cards.cards.get(ref[5:]) if ref.startswith("card:") else None
-        if card is not None and q.stars and set(q.stars) <= set(parser.stars_of(card.answer)):
+        if card is None:
+            continue
+        if of_last and q.stars and set(q.stars) <= set(parser.stars_of(card.answer)):
+            return cards.card_reply(card, 1.0, q.text)
+        if placed and q.content <= set(search_words(card.answer)):
             return cards.card_reply(card, 1.0, q.text)
     return None
 

@@ -611,3 +611,17 @@ def test_a_superseded_card_speaks_to_the_years_it_was_in_force(tmp_path):
     assert p.card_answers.speaks_to(before, "2024")  # in force 2023-2025, though its text says neither
     assert not p.card_answers.speaks_to(before, "2022")
     assert not p.card_answers.speaks_to(now, "2030")  # an open period covers no later year
+
+
+def test_a_place_in_the_list_of_the_last_card_gets_that_card_again(tmp_path):
+    (tmp_path / "c.yml").write_text(
+        SUPERSEDED.replace(
+            "UBND tỉnh công nhận sản phẩm 3 sao.", "có 3 bước: chấm điểm, họp hội đồng, ra quyết định."
+        ),
+        encoding="utf-8",
+    )
+    p = with_cards(make_pipeline(FakeRetriever()), CardStore(tmp_path))
+    last = Context("quy trình công nhận có mấy bước", ("card:cong-nhan-nay",))
+    assert p.answer("còn bước cuối?", last).refs == ("card:cong-nhan-nay",)
+    assert p.answer("còn bước cuối?", Context()).refs != ("card:cong-nhan-nay",)  # no list before
+    assert p.answer("còn hồ sơ thứ hai?", last).refs != ("card:cong-nhan-nay",)  # the card lists no dossier
