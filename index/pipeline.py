@@ -201,7 +201,7 @@ class AnswerPipeline:
         if again is not None:  # "trong đó bao nhiêu 5 sao?" after a card that says it
             return again
         aimed = followups.target_of_last(q, context, self.parse) if short else None
-        if aimed is not None:  # "mục tiêu là bao nhiêu?" after a figure: the same measure's target
+        if aimed is not None:  # "thế chỉ tiêu thì sao?" after a figure: the same measure's target
             return self.figure_stage.answer(aimed, context) or self._refuse(q, "utter_kb_no_answer")
         switched = followups.other_group(q, context, self.parse, self.parser) if short else None
         if switched is not None:  # "thế còn doanh nghiệp?" after the cooperatives' share

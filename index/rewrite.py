@@ -137,15 +137,15 @@ def with_last_stars(
 
 def target_of_last(q: Question, context: Context, parse: Callable[[str], Question]) -> Question | None:
     """The last figure's question as a target, when a follow-up asks the target of the same
-    thing ("mục tiêu là bao nhiêu điểm?" after a count of points of sale), else None."""
+    thing ("chỉ tiêu đặt ra mấy điểm?" after a count of points of sale), else None."""
     if q.kind != "target" or q.scopes or q.stars or q.metric_named or q.years or not context.last_question:
-        return None  # a year named ("năm 2030 sẽ có bao nhiêu?"): a target of that year, asked as such
+        return None  # a year named ("đến 2030 thì được mấy?"): a target of that year, asked as such
     if not any(r.startswith("stat:") for r in context.refs):
         return None
     last = parse(context.last_question)
     unit, before = asked_unit(q.folded), asked_unit(last.folded)
     if unit is not None and (before is None or before.split()[0] != unit.split()[0]):
-        return None  # "mục tiêu bao nhiêu sản phẩm?" after a count of points of sale: another measure
+        return None  # a target of products after a count of points of sale: another measure
     if not last.figure or last.kind == "target":
         return None
     return dataclasses.replace(last, kind="target", as_of="", reached=False)
